@@ -1,0 +1,4 @@
+/**
+ * The runtime: NumaTensorParallelConfig, the placement planner, pinned shard workers, the engine and HTTP server.
+ */
+package numatp.runtime;
