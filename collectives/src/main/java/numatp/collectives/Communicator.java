@@ -1,0 +1,44 @@
+package numatp.collectives;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One rank's handle on a group of ranks that reduce and exchange data through shared
+ * off-heap memory. Like an MPI communicator: every rank calls the same operations in
+ * the same order with the same element counts; each call returns once this rank's
+ * result is complete. A handle is used by one thread at a time (its rank's leader).
+ *
+ * <p>Invariants: every rank ends an {@link #allReduce} with bitwise-identical data
+ * (the reduction order is fixed, not first-come); counts may be 0, 1, odd, or larger
+ * than the shared buffers; a rank that does not arrive within the configured timeout
+ * makes the others fail with a {@link CollectiveException} naming it.
+ */
+public interface Communicator extends AutoCloseable {
+    /** This handle's rank, in [0, size). */
+    int rank();
+
+    /** Number of ranks in the group. */
+    int size();
+
+    /** The NUMA node rank {@code rank} runs on (as placed by the plan). */
+    int nodeOfRank(int rank);
+
+    /** In-place sum over all ranks of {@code count} elements at the start of {@code buffer}. */
+    void allReduce(MemorySegment buffer, long count, ElementType type);
+
+    /**
+     * Gathers every rank's {@code countPerRank} elements from {@code send} into
+     * {@code receive}, rank r's block at element offset {@code r * countPerRank}.
+     */
+    void allGather(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type);
+
+    /** Blocks until every rank has called it. */
+    void barrier();
+
+    /** Fails every rank's current and future calls with {@code reason}; releases waiters. */
+    void abort(String reason);
+
+    /** Releases this rank's resources; no-op if already closed. */
+    @Override
+    void close();
+}
