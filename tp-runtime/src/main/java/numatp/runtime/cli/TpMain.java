@@ -19,6 +19,7 @@ import java.io.PrintWriter;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TopologyCommand.class,
+                BenchCommand.class,
         })
 public final class TpMain implements Runnable {
     /** Exit code for bad arguments and input the command cannot use. */
