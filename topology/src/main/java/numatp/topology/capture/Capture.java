@@ -36,7 +36,7 @@ public final class Capture {
             Path realRoot = root.toRealPath();
             Map<String, Entry> entries = new TreeMap<>();
             for (String relative : fs.touched()) {
-                collect(realRoot, root, relative, entries);
+                collect(fs, realRoot, root, relative, entries);
             }
             Path parent = archive.toAbsolutePath().getParent();
             if (parent != null) {
@@ -95,7 +95,7 @@ public final class Capture {
      * Adds the links met on the way to {@code relative} (each stored at its real parent)
      * and the file or directory it finally resolves to.
      */
-    private static void collect(Path realRoot, Path root, String relative, Map<String, Entry> entries)
+    private static void collect(SysFs fs, Path realRoot, Path root, String relative, Map<String, Entry> entries)
             throws IOException {
         Path current = root;
         for (Path part : Path.of(relative)) {
@@ -125,6 +125,11 @@ public final class Capture {
         if (Files.isDirectory(real)) {
             entries.putIfAbsent(at, new Entry(Kind.DIR, null, null));
         } else if (Files.isRegularFile(real) && !entries.containsKey(at)) {
+            var seen = fs.contentRead(relative);
+            if (seen.isPresent()) {
+                entries.put(at, new Entry(Kind.FILE, null, seen.get()));
+                return;
+            }
             try (InputStream in = Files.newInputStream(real)) {
                 entries.put(at, new Entry(Kind.FILE, null, in.readNBytes(1 << 22)));
             } catch (IOException e) {

@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Read access to a sysfs/procfs tree under a root directory ({@code /} on a live
@@ -30,6 +32,7 @@ public final class SysFs {
 
     private final Path root;
     private final Set<String> touched = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final Map<String, byte[]> contents = new ConcurrentHashMap<>();
 
     public SysFs(Path root) {
         this.root = root;
@@ -46,6 +49,11 @@ public final class SysFs {
         }
     }
 
+    /** The exact bytes read from {@code relative}, so a capture holds what detection saw. */
+    public Optional<byte[]> contentRead(String relative) {
+        return Optional.ofNullable(contents.get(relative)).map(byte[]::clone);
+    }
+
     /** The file's whole text, or empty when it is missing or unreadable. */
     public Optional<String> read(String relative) {
         touched.add(relative);
@@ -55,6 +63,7 @@ public final class SysFs {
         }
         try (InputStream in = Files.newInputStream(file)) {
             byte[] bytes = in.readNBytes(MAX_FILE_BYTES);
+            contents.put(relative, bytes);
             return Optional.of(new String(bytes, StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "skipping unreadable " + file + ": " + e);
