@@ -1,5 +1,7 @@
 package numatp.runtime.cli;
 
+import numatp.runtime.config.ConfigException;
+import numatp.runtime.plan.PlanException;
 import numatp.topology.NumatpException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +21,7 @@ import java.io.PrintWriter;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TopologyCommand.class,
+                PlanCommand.class,
                 BenchCommand.class,
         })
 public final class TpMain implements Runnable {
@@ -60,7 +63,7 @@ public final class TpMain implements Runnable {
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof UsageException) {
+            if (ex instanceof UsageException || ex instanceof ConfigException || ex instanceof PlanException) {
                 err.println("error: " + ex.getMessage());
                 if (verbose) {
                     ex.printStackTrace(err);

@@ -1,0 +1,206 @@
+package numatp.runtime.config;
+
+import numatp.topology.IdSet;
+import numatp.topology.pinning.PinningPolicy;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * How tensor parallelism should use the machine. The same names are used by the CLI
+ * flags, the JSON file ({@link ConfigJson}) and the {@link Builder}; the messages of
+ * validation errors name the CLI flag and the bad value.
+ *
+ * @param shards              number of tensor-parallel shards ({@code --shards}), >= 1
+ * @param numaNodes           nodes to use ({@code --numa-nodes}); empty means every allowed
+ *                            node that has allowed CPUs
+ * @param interNodePenalty    weight of cross-node traffic against compute balance
+ *                            ({@code --numa-inter-node-penalty}), in [0, 1]: 0 spreads for
+ *                            bandwidth, 1 packs onto as few and as close nodes as fit
+ * @param preferLocalMemory   a node must hold its shards' weights and KV cache in its own
+ *                            free memory ({@code --numa-prefer-local-memory})
+ * @param nodeAffinity        manual shard → node map ({@code --node-affinity 0:0,1:1}); empty
+ *                            means the planner decides; otherwise it names every shard
+ * @param pinningPolicy       how shard threads are laid over a node's CPUs ({@code --pinning})
+ * @param threadsPerShard     threads per shard ({@code --threads-per-shard}); 0 means the
+ *                            node's allowed cores divided among its shards
+ * @param idleStrategy        how threads wait in collectives ({@code --idle-strategy})
+ * @param collectiveAlgorithm allreduce algorithm ({@code --collective-algorithm})
+ * @param collectiveTimeout   how long a collective waits for a missing peer
+ *                            ({@code --collective-timeout-ms})
+ */
+public record NumaTensorParallelConfig(int shards,
+                                       IdSet numaNodes,
+                                       double interNodePenalty,
+                                       boolean preferLocalMemory,
+                                       SortedMap<Integer, Integer> nodeAffinity,
+                                       PinningPolicy pinningPolicy,
+                                       int threadsPerShard,
+                                       IdleStrategyKind idleStrategy,
+                                       CollectiveAlgorithmKind collectiveAlgorithm,
+                                       Duration collectiveTimeout) {
+    public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
+    public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
+    /** More shards than this is refused as a typo rather than planned. */
+    public static final int MAX_SHARDS = 4096;
+
+    public NumaTensorParallelConfig {
+        if (shards < 1 || shards > MAX_SHARDS) {
+            throw new ConfigException("--shards must be in [1, " + MAX_SHARDS + "]: " + shards);
+        }
+        numaNodes = numaNodes == null ? IdSet.empty() : numaNodes;
+        if (!(interNodePenalty >= 0 && interNodePenalty <= 1)) {
+            throw new ConfigException("--numa-inter-node-penalty must be in [0, 1]: " + interNodePenalty);
+        }
+        nodeAffinity = Collections.unmodifiableSortedMap(new TreeMap<>(nodeAffinity == null ? Map.of() : nodeAffinity));
+        if (!nodeAffinity.isEmpty()) {
+            for (Map.Entry<Integer, Integer> entry : nodeAffinity.entrySet()) {
+                if (entry.getKey() < 0 || entry.getKey() >= shards) {
+                    throw new ConfigException("--node-affinity names shard " + entry.getKey()
+                            + ", but shards are 0.." + (shards - 1) + " (--shards " + shards + ")");
+                }
+                if (entry.getValue() < 0) {
+                    throw new ConfigException("--node-affinity maps shard " + entry.getKey()
+                            + " to node " + entry.getValue() + ": node ids are >= 0");
+                }
+                if (!numaNodes.isEmpty() && !numaNodes.contains(entry.getValue())) {
+                    throw new ConfigException("--node-affinity maps shard " + entry.getKey() + " to node "
+                            + entry.getValue() + ", which is not in --numa-nodes " + numaNodes.toListString());
+                }
+            }
+            if (nodeAffinity.size() != shards) {
+                IdSet missing = IdSet.range(0, shards - 1).minus(IdSet.of(
+                        nodeAffinity.keySet().stream().mapToInt(Integer::intValue).toArray()));
+                throw new ConfigException("--node-affinity must name every shard 0.." + (shards - 1)
+                        + "; missing: " + missing.toListString());
+            }
+        }
+        if (pinningPolicy == null) {
+            pinningPolicy = PinningPolicy.SCATTER;
+        }
+        if (threadsPerShard < 0 || threadsPerShard > 4096) {
+            throw new ConfigException("--threads-per-shard must be in [0, 4096] (0 = automatic): " + threadsPerShard);
+        }
+        if (idleStrategy == null) {
+            idleStrategy = IdleStrategyKind.AUTO;
+        }
+        if (collectiveAlgorithm == null) {
+            collectiveAlgorithm = CollectiveAlgorithmKind.AUTO;
+        }
+        if (collectiveTimeout == null) {
+            collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+        }
+        if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
+            throw new ConfigException("--collective-timeout-ms must be > 0: " + collectiveTimeout.toMillis());
+        }
+    }
+
+    /** The defaults with {@code shards} shards. */
+    public static NumaTensorParallelConfig ofShards(int shards) {
+        return builder().shards(shards).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        return new Builder()
+                .shards(shards)
+                .numaNodes(numaNodes)
+                .interNodePenalty(interNodePenalty)
+                .preferLocalMemory(preferLocalMemory)
+                .nodeAffinity(nodeAffinity)
+                .pinningPolicy(pinningPolicy)
+                .threadsPerShard(threadsPerShard)
+                .idleStrategy(idleStrategy)
+                .collectiveAlgorithm(collectiveAlgorithm)
+                .collectiveTimeout(collectiveTimeout);
+    }
+
+    /** Builds a {@link NumaTensorParallelConfig}; {@link #build()} fills defaults and validates once. */
+    public static final class Builder {
+        private int shards = 1;
+        private IdSet numaNodes = IdSet.empty();
+        private double interNodePenalty = DEFAULT_INTER_NODE_PENALTY;
+        private boolean preferLocalMemory = true;
+        private SortedMap<Integer, Integer> nodeAffinity = new TreeMap<>();
+        private PinningPolicy pinningPolicy = PinningPolicy.SCATTER;
+        private int threadsPerShard;
+        private IdleStrategyKind idleStrategy = IdleStrategyKind.AUTO;
+        private CollectiveAlgorithmKind collectiveAlgorithm = CollectiveAlgorithmKind.AUTO;
+        private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+
+        private Builder() {
+        }
+
+        public Builder shards(int value) {
+            shards = value;
+            return this;
+        }
+
+        public Builder numaNodes(IdSet value) {
+            numaNodes = value;
+            return this;
+        }
+
+        public Builder numaNodes(int... nodes) {
+            return numaNodes(IdSet.of(nodes));
+        }
+
+        public Builder interNodePenalty(double value) {
+            interNodePenalty = value;
+            return this;
+        }
+
+        public Builder preferLocalMemory(boolean value) {
+            preferLocalMemory = value;
+            return this;
+        }
+
+        public Builder nodeAffinity(Map<Integer, Integer> shardToNode) {
+            nodeAffinity = new TreeMap<>(shardToNode);
+            return this;
+        }
+
+        public Builder pinShard(int shard, int node) {
+            nodeAffinity.put(shard, node);
+            return this;
+        }
+
+        public Builder pinningPolicy(PinningPolicy value) {
+            pinningPolicy = value;
+            return this;
+        }
+
+        public Builder threadsPerShard(int value) {
+            threadsPerShard = value;
+            return this;
+        }
+
+        public Builder idleStrategy(IdleStrategyKind value) {
+            idleStrategy = value;
+            return this;
+        }
+
+        public Builder collectiveAlgorithm(CollectiveAlgorithmKind value) {
+            collectiveAlgorithm = value;
+            return this;
+        }
+
+        public Builder collectiveTimeout(Duration value) {
+            collectiveTimeout = value;
+            return this;
+        }
+
+        public NumaTensorParallelConfig build() {
+            return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
+                    nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
+                    collectiveTimeout);
+        }
+    }
+}
