@@ -81,12 +81,12 @@ public final class NodeMemory {
             policy = PlacementPolicy.PLAIN;
         }
         while (true) {
-            String refusal = precheck(policy, bytes, node, options);
+            String refusal = precheck(policy, bytes, node, options, steps);
             if (refusal != null) {
                 policy = stepDown(steps, policy, refusal, false, bytes, node, options);
                 continue;
             }
-            Mapping mapping = mapOrFail(bytes, node, options, steps);
+            Mapping mapping = mapOrFail(bytes, node, policy, options, steps);
             IdSet policyNodes = policyNodes(policy, node, options);
             try {
                 applyPolicy(mapping, policy, policyNodes);
@@ -124,7 +124,8 @@ public final class NodeMemory {
     }
 
     /** Why {@code policy} cannot hold the request, checked before mapping; null when it may. */
-    private String precheck(PlacementPolicy policy, long bytes, int node, NodeMemoryOptions options) {
+    private String precheck(PlacementPolicy policy, long bytes, int node, NodeMemoryOptions options,
+                            List<FallbackStep> steps) {
         if (policy == PlacementPolicy.BIND || policy == PlacementPolicy.PREFERRED) {
             IdSet allowed = memsAllowed();
             if (!allowed.contains(node)) {
@@ -143,7 +144,8 @@ public final class NodeMemory {
             if (available.isPresent() && available.getAsLong() < bytes) {
                 throw new NodeMemoryException("cannot allocate " + Sizes.format(bytes) + " for node " + node
                         + ": the machine has " + Sizes.format(available.getAsLong()) + " available (MemAvailable)"
-                        + freePerNode() + "; touching it would invoke the OOM killer. Reduce the size or free memory");
+                        + freePerNode() + "; touching it would invoke the OOM killer. Reduce the size or free memory"
+                        + tried(steps));
             }
         }
         return null;
@@ -153,20 +155,37 @@ public final class NodeMemory {
                                      long bytes, int node, NodeMemoryOptions options) {
         if (policy == PlacementPolicy.PLAIN || !options.fallback()) {
             throw new NodeMemoryException("cannot allocate " + Sizes.format(bytes) + " on node " + node + " with policy "
-                    + policy.label() + ": " + reason + (options.fallback() ? "" : " (fallback disabled)"));
+                    + policy.label() + ": " + reason + (options.fallback() ? "" : " (fallback disabled)") + tried(steps));
         }
         PlacementPolicy next = refused ? PlacementPolicy.PLAIN : policy.next();
         step(steps, new FallbackStep(policy.label(), next.label(), reason));
         return next;
     }
 
-    private Mapping mapOrFail(long bytes, int node, NodeMemoryOptions options, List<FallbackStep> steps) {
+    private Mapping mapOrFail(long bytes, int node, PlacementPolicy policy, NodeMemoryOptions options,
+                              List<FallbackStep> steps) {
         try {
             return Mapping.map(numa, files, bytes, node, options, s -> step(steps, s));
         } catch (NativeCallException e) {
-            throw new NodeMemoryException("cannot map " + Sizes.format(bytes) + " for node " + node + ": "
-                    + e.getMessage() + freePerNode(), e);
+            String hint = e.errno() == numatp.topology.linux.Errno.ENOMEM
+                    ? " (the kernel's overcommit check refuses mappings larger than RAM + swap)" : "";
+            throw new NodeMemoryException("cannot map " + Sizes.format(bytes) + " for node " + node + " with policy "
+                    + policy.label() + ": " + e.getMessage() + hint + freePerNode() + tried(steps), e);
         }
+    }
+
+    /** The fallback steps taken before a final failure, for its message. */
+    private static String tried(List<FallbackStep> steps) {
+        if (steps.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("; fallbacks tried: ");
+        for (int i = 0; i < steps.size(); i++) {
+            FallbackStep s = steps.get(i);
+            out.append(i == 0 ? "" : ", ").append(s.from()).append("->").append(s.to()).append(" (").append(s.reason())
+                    .append(')');
+        }
+        return out.toString();
     }
 
     private void applyPolicy(Mapping mapping, PlacementPolicy policy, IdSet nodes) {
