@@ -68,12 +68,39 @@ public final class NumaProbe {
             ResidencyReport r = MemoryDiagnostics.check(a.segment(), node, "probe " + mib + " MiB");
             System.out.println("PROBE " + key + ".verdict=" + r.verdict());
             System.out.println("PROBE " + key + ".report=" + r.message());
+            printSmaps(key, a.segment().address(), a.segment().byteSize());
             if (r.residency() != null) {
                 r.residency().pagesByNode().forEach((n, pages) ->
                         System.out.println("PROBE " + key + ".pages.node" + n + "=" + pages));
             }
         } catch (NumatpException e) {
             System.out.println("PROBE " + key + ".error=" + e.getMessage());
+        }
+    }
+
+    /** The smaps lines about page sizes of the mappings overlapping the range, as evidence for the huge page report. */
+    private static void printSmaps(String key, long address, long sizeBytes) {
+        String smaps;
+        try {
+            smaps = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/smaps"));
+        } catch (java.io.IOException e) {
+            return;
+        }
+        boolean in = false;
+        for (String line : smaps.split("\n")) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash > 0 && space > dash && line.substring(0, dash).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                in = start < address + sizeBytes && end > address;
+                if (in) {
+                    System.out.println("PROBE " + key + ".smaps=" + line);
+                }
+            } else if (in && (line.startsWith("AnonHugePages") || line.startsWith("KernelPageSize")
+                    || line.contains("Hugetlb") || line.startsWith("THPeligible") || line.startsWith("Size"))) {
+                System.out.println("PROBE " + key + ".smaps=" + line);
+            }
         }
     }
 
