@@ -212,8 +212,10 @@ public final class NodeMemory {
         HugePages obtained = mapping.hugePages();
         if (options.firstTouch()) {
             residency = sampleResidency(mapping);
-            if (obtained == HugePages.THP && !HugePageUsage.of(files, mapping.address(), mapping.mappedBytes()).active()) {
-                obtained = HugePages.OFF;
+            // What backs the touched pages, not what was asked: THP "always" gives huge pages to OFF requests too.
+            if (obtained != HugePages.HUGETLB) {
+                boolean huge = HugePageUsage.of(files, mapping.address(), mapping.mappedBytes()).active();
+                obtained = huge ? HugePages.THP : HugePages.OFF;
             }
         }
         Placement placement = new Placement(node, bytes, mapping.mappedBytes(), options.policy(), policy, policyNodes,
