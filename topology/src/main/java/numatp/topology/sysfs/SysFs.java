@@ -112,6 +112,7 @@ public final class SysFs {
             if (name.startsWith(prefix) && name.length() > prefix.length() && name.length() <= prefix.length() + 7
                     && name.substring(prefix.length()).chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
                 ids.add(Integer.parseInt(name.substring(prefix.length())));
+                touched.add(relative + "/" + name);
             }
         }
         return IdSet.of(ids.stream().mapToInt(Integer::intValue).toArray());
