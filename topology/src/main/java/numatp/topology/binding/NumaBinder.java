@@ -65,6 +65,11 @@ public final class NumaBinder {
         return before;
     }
 
+    /** The calling thread's CPU affinity now ({@code sched_getaffinity}). */
+    public IdSet currentThreadAffinity() {
+        return numa.getAffinity(0);
+    }
+
     /** Binds the calling thread to {@code node}'s CPUs (read from sysfs) and prefers its memory. */
     public ThreadPlacement bindCurrentThreadToNode(int node) {
         return bindCurrentThreadToNode(node, nodeCpus(node), MemPolicy.PREFERRED);

@@ -4,7 +4,6 @@ import numatp.runtime.plan.ModelMemory;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
 import numatp.topology.Topology;
-import numatp.topology.TopologyDetector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,8 +21,8 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
-    @Option(names = "--topology-root", paramLabel = "DIR",
-            description = "Plan for a captured machine (a directory holding sys/ and proc/) instead of this one.")
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine (a directory holding sys/ and proc/, or a tp topology --capture archive).")
     Path topologyRoot;
 
     @Option(names = "--model", paramLabel = "FILE",
@@ -46,7 +45,7 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var config = options.toConfig();
-        Topology topology = topologyRoot == null ? TopologyDetector.detect() : TopologyDetector.detect(topologyRoot);
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
         PlacementPlan plan = PlacementPlanner.plan(topology, config, memory(config.shards()));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));

@@ -2,7 +2,6 @@ package numatp.runtime.cli;
 
 import numatp.topology.Topology;
 import numatp.topology.TopologyDetector;
-import numatp.topology.TopologyException;
 import numatp.topology.TopologyJson;
 import numatp.topology.capture.Capture;
 import picocli.CommandLine.Command;
@@ -11,7 +10,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -40,7 +38,7 @@ final class TopologyCommand implements Runnable {
     @Override
     public void run() {
         Path source = root == null ? Paths.get("/") : root;
-        Path readFrom = openRoot(source);
+        Path readFrom = TopologySource.open(source, "--root");
         Topology topology;
         if (capture != null) {
             topology = Capture.write(readFrom, capture);
@@ -59,35 +57,5 @@ final class TopologyCommand implements Runnable {
                     + " (read it back with: tp topology --root " + capture + ")");
             spec.commandLine().getErr().flush();
         }
-    }
-
-    private static Path openRoot(Path source) {
-        if (!Files.exists(source)) {
-            throw new UsageException("--root " + source + ": no such directory or capture file");
-        }
-        if (Files.isDirectory(source)) {
-            if (!Files.isDirectory(source.resolve("sys")) && !Files.isDirectory(source.resolve("proc"))) {
-                throw new UsageException("--root " + source + ": not a sysfs/procfs tree (no sys/ or proc/ inside)");
-            }
-            return source;
-        }
-        try {
-            Path tmp = Paths.get(System.getProperty("java.io.tmpdir"));
-            Path extracted = Capture.openRoot(source, tmp);
-            deleteOnExit(extracted);
-            return extracted;
-        } catch (TopologyException e) {
-            throw new UsageException("--root " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteOnExit(Path dir) {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (java.io.IOException ignored) {
-                // best effort: a leftover temp directory is harmless
-            }
-        }));
     }
 }

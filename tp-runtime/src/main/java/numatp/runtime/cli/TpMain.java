@@ -22,6 +22,7 @@ import java.io.PrintWriter;
                 CommandLine.HelpCommand.class,
                 TopologyCommand.class,
                 PlanCommand.class,
+                NumaCheckCommand.class,
                 BenchCommand.class,
         })
 public final class TpMain implements Runnable {
