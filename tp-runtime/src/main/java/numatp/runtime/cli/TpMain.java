@@ -20,6 +20,7 @@ import java.io.PrintWriter;
                 CommandLine.HelpCommand.class,
                 TopologyCommand.class,
                 BenchCommand.class,
+                GenerateCommand.class,
         })
 public final class TpMain implements Runnable {
     /** Exit code for bad arguments and input the command cannot use. */
