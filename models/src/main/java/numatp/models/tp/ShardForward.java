@@ -125,27 +125,7 @@ public final class ShardForward {
             rope(q, 0, qHeads * hs, hs);
             rope(kc, (int) kvOff, kvDim, hs);
             for (int h = 0; h < qHeads; h++) {
-                final int qo = h * hs;
-                final int ko = ((firstHead + h) / kvMul - kvFirst) * hs;
-                for (int t = 0; t <= pos; t++) {
-                    final int kt = t * kvDim + ko;
-                    float score = 0f;
-                    for (int i = 0; i < hs; i++) {
-                        score += q[qo + i] * kc[kt + i];
-                    }
-                    att[t] = score / scale;
-                }
-                Ops.softmax(att, 0, pos + 1);
-                for (int i = 0; i < hs; i++) {
-                    xb[qo + i] = 0f;
-                }
-                for (int t = 0; t <= pos; t++) {
-                    final int vt = t * kvDim + ko;
-                    final float a = att[t];
-                    for (int i = 0; i < hs; i++) {
-                        xb[qo + i] += a * vc[vt + i];
-                    }
-                }
+                attend(h * hs, ((firstHead + h) / kvMul - kvFirst) * hs, kc, vc, pos, hs, scale);
             }
             MatVec.matVec(w.wo[l], xb, 0, xb2, 0);
             allReduce(xb2, dim);
@@ -173,6 +153,33 @@ public final class ShardForward {
                     vocabStarts[s + 1] - vocabStarts[s]);
         }
         return logits;
+    }
+
+    /** One head: scores against cached keys [0, pos], softmax, weighted sum of values into xb[qo, qo + hs). */
+    private void attend(int qo, int ko, float[] kc, float[] vc, int pos, int hs, float scale) {
+        final float[] q = this.q;
+        final float[] att = this.att;
+        final float[] xb = this.xb;
+        final int kvDim = this.kvDim;
+        for (int t = 0; t <= pos; t++) {
+            final int kt = t * kvDim + ko;
+            float score = 0f;
+            for (int i = 0; i < hs; i++) {
+                score += q[qo + i] * kc[kt + i];
+            }
+            att[t] = score / scale;
+        }
+        Ops.softmax(att, 0, pos + 1);
+        for (int i = 0; i < hs; i++) {
+            xb[qo + i] = 0f;
+        }
+        for (int t = 0; t <= pos; t++) {
+            final int vt = t * kvDim + ko;
+            final float a = att[t];
+            for (int i = 0; i < hs; i++) {
+                xb[qo + i] += a * vc[vt + i];
+            }
+        }
     }
 
     /** run.c's RoPE on v[off, off + n): pairs (i, i + 1) rotated by pos * freq(i % headSize). */
