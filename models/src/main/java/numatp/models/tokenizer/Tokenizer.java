@@ -21,6 +21,7 @@ public final class Tokenizer {
     private final Map<String, Integer> ids; // piece (bytes as ISO-8859-1) -> lowest id
     private final byte[][] bytePieces; // [256], the byte a <0xXX> token stands for
     private final byte[][] afterBos; // [vocab], each piece without its leading space
+    private final int[] byteTokens; // [256], id of the <0xXX> piece of each byte (byte + 3 when absent)
 
     public Tokenizer(byte[][] pieces, float[] scores) {
         if (pieces.length != scores.length) {
@@ -36,6 +37,16 @@ public final class Tokenizer {
         for (int i = 0; i < pieces.length; i++) {
             byte[] p = pieces[i];
             afterBos[i] = p.length > 0 && p[0] == ' ' ? java.util.Arrays.copyOfRange(p, 1, p.length) : p;
+        }
+        this.byteTokens = new int[256];
+        for (int b = 0; b < 256; b++) {
+            byteTokens[b] = b + 3;
+        }
+        for (int i = pieces.length - 1; i >= 0; i--) {
+            int b = byteFallback(pieces[i]);
+            if (b >= 0) {
+                byteTokens[b] = i;
+            }
         }
         this.bytePieces = new byte[256][];
         for (int b = 0; b < 256; b++) {
@@ -93,7 +104,7 @@ public final class Tokenizer {
                 tokens[n++] = id;
             } else {
                 for (byte b : cp) {
-                    tokens[n++] = (b & 0xFF) + 3;
+                    tokens[n++] = byteTokens[b & 0xFF];
                 }
             }
             i += len;

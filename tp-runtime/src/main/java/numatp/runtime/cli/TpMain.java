@@ -21,6 +21,7 @@ import java.io.PrintWriter;
                 TopologyCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
+                ConvertCommand.class,
         })
 public final class TpMain implements Runnable {
     /** Exit code for bad arguments and input the command cannot use. */
