@@ -24,6 +24,8 @@ import java.io.PrintWriter;
                 PlanCommand.class,
                 NumaCheckCommand.class,
                 BenchCommand.class,
+                GenerateCommand.class,
+                ConvertCommand.class,
         })
 public final class TpMain implements Runnable {
     /** Exit code for bad arguments and input the command cannot use. */

@@ -1,0 +1,116 @@
+package numatp.models;
+
+import numatp.models.tokenizer.Tokenizer;
+import numatp.weights.ModelTensors;
+import numatp.weights.Tensor;
+import numatp.weights.WeightsException;
+import numatp.weights.gguf.GgufFile;
+import numatp.weights.gguf.GgufTensorInfo;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * GGUF Llama models ({@code general.architecture = llama}, {@code llama.*} keys) and
+ * vocabularies ({@code tokenizer.ggml.*}, model "llama": SentencePiece pieces with
+ * U+2581 for spaces). Q/K rows in GGUF llama files already use the adjacent-pair RoPE
+ * layout llama2.c uses (the HF converter permutes them), so no permutation happens here.
+ */
+public final class GgufModels {
+    private GgufModels() {
+    }
+
+    public static ModelTensors open(Path path) {
+        GgufFile g = GgufFile.open(path);
+        try {
+            String arch = g.get("general.architecture", String.class);
+            if (!arch.equals("llama")) {
+                throw new WeightsException(path + ": general.architecture is " + arch + ", only llama is supported");
+            }
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (GgufTensorInfo info : g.tensorInfos().values()) {
+                tensors.put(info.name(), g.tensor(info.name()));
+            }
+            Tensor embed = tensors.get("token_embd.weight");
+            if (embed == null) {
+                throw new WeightsException(path + ": missing tensor token_embd.weight");
+            }
+            tensors.putIfAbsent("output.weight", embed.withName("output.weight"));
+            int dim = g.getPositiveInt("llama.embedding_length");
+            int heads = g.getPositiveInt("llama.attention.head_count");
+            int kvHeads = g.metadata().containsKey("llama.attention.head_count_kv")
+                    ? g.getPositiveInt("llama.attention.head_count_kv") : heads;
+            var hp = new ModelTensors.Hyperparameters(dim, g.getPositiveInt("llama.feed_forward_length"),
+                    g.getPositiveInt("llama.block_count"), heads, kvHeads, embed.rows(),
+                    g.getPositiveInt("llama.context_length"), g.getFloat("llama.rope.freq_base", 10000f),
+                    g.getFloat("llama.attention.layer_norm_rms_epsilon", 1e-5f));
+            if (embed.cols() != dim) {
+                throw new WeightsException(path + ": token_embd.weight has " + embed.cols()
+                        + " columns, llama.embedding_length is " + dim);
+            }
+            checkShapes(path, tensors, hp);
+            return new ModelTensors(hp, tensors, g.mappedFile());
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    private static void checkShapes(Path path, Map<String, Tensor> t, ModelTensors.Hyperparameters hp) {
+        int hs = hp.dim() / hp.heads();
+        for (int l = 0; l < hp.layers(); l++) {
+            String p = "blk." + l + ".";
+            shape(path, t, p + "attn_norm.weight", 1, hp.dim());
+            shape(path, t, p + "ffn_norm.weight", 1, hp.dim());
+            shape(path, t, p + "attn_q.weight", hp.heads() * hs, hp.dim());
+            shape(path, t, p + "attn_k.weight", hp.kvHeads() * hs, hp.dim());
+            shape(path, t, p + "attn_v.weight", hp.kvHeads() * hs, hp.dim());
+            shape(path, t, p + "attn_output.weight", hp.dim(), hp.heads() * hs);
+            shape(path, t, p + "ffn_gate.weight", hp.hiddenDim(), hp.dim());
+            shape(path, t, p + "ffn_up.weight", hp.hiddenDim(), hp.dim());
+            shape(path, t, p + "ffn_down.weight", hp.dim(), hp.hiddenDim());
+        }
+        shape(path, t, "output_norm.weight", 1, hp.dim());
+        shape(path, t, "output.weight", hp.vocabSize(), hp.dim());
+    }
+
+    private static void shape(Path path, Map<String, Tensor> t, String name, int rows, int cols) {
+        Tensor x = t.get(name);
+        if (x == null) {
+            throw new WeightsException(path + ": missing tensor " + name);
+        }
+        if (x.rows() != rows || x.cols() != cols) {
+            throw new WeightsException(path + ": tensor " + name + " is [" + x.rows() + ", " + x.cols()
+                    + "], expected [" + rows + ", " + cols + "]");
+        }
+    }
+
+    public static Tokenizer tokenizer(Path path) {
+        try (GgufFile g = GgufFile.open(path)) {
+            return tokenizer(g);
+        }
+    }
+
+    /** The SentencePiece vocabulary of {@code g}, spaces restored from U+2581. */
+    public static Tokenizer tokenizer(GgufFile g) {
+        String model = g.get("tokenizer.ggml.model", String.class);
+        if (!model.equals("llama")) {
+            throw new WeightsException(g.path() + ": tokenizer.ggml.model is " + model
+                    + ", only llama (SentencePiece) is supported");
+        }
+        String[] tokens = g.get("tokenizer.ggml.tokens", String[].class);
+        float[] scores = g.metadata().containsKey("tokenizer.ggml.scores")
+                ? g.get("tokenizer.ggml.scores", float[].class) : new float[tokens.length];
+        if (scores.length != tokens.length) {
+            throw new WeightsException(g.path() + ": tokenizer.ggml.scores has " + scores.length
+                    + " entries for " + tokens.length + " tokens");
+        }
+        byte[][] pieces = new byte[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            pieces[i] = tokens[i].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+        }
+        return new Tokenizer(pieces, scores);
+    }
+}

@@ -1,0 +1,159 @@
+package numatp.models.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import numatp.weights.Dequant;
+import numatp.weights.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Matrix-vector products on the Vector API over weights in a {@link MemorySegment}:
+ * out[outOff + r] = sum_c w[r, c] * x[xOff + c] for rows [rowFrom, rowTo). Each type
+ * has a {@link ScalarMatVec} twin; results differ from it only by f32 summation order
+ * (lanes accumulate separately, then reduce). Allocation-free.
+ */
+public final class MatVec {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Lane count of {@link #F}; quantised paths need at least 8 (one 64-bit byte vector). */
+    static final int L = F.length();
+    static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    static final VectorSpecies<Short> S = L >= 4 ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final boolean QUANT_VECTOR = L == 8 || L == 16;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private MatVec() {
+    }
+
+    public static void matVec(Tensor w, float[] x, int xOff, float[] out, int outOff) {
+        matVec(w, 0, w.rows(), x, xOff, out, outOff);
+    }
+
+    public static void matVec(Tensor w, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        switch (w.type()) {
+            case F32 -> f32(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+            case F16 -> f16(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+            case Q8_0 -> {
+                if (QUANT_VECTOR) {
+                    q8(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
+                    ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+            case Q4_0 -> {
+                if (QUANT_VECTOR) {
+                    q4(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
+                    ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+            case BF16 -> ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+        }
+    }
+
+    static void f32(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final long rowBytes = 4L * cols;
+        final int bound = F.loopBound(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            int c = 0;
+            for (; c < bound; c += L) {
+                FloatVector wv = FloatVector.fromMemorySegment(F, w, base + 4L * c, LE);
+                acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                sum += w.get(Dequant.F32, base + 4L * c) * x[xOff + c];
+            }
+            out[outOff + r] = sum;
+        }
+    }
+
+    static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final long rowBytes = 2L * cols;
+        final int bound = F.loopBound(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            int c = 0;
+            for (; c < bound; c += L) {
+                ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
+                acc = halfToFloat(h).fma(FloatVector.fromArray(F, x, xOff + c), acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                sum += Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)) * x[xOff + c];
+            }
+            out[outOff + r] = sum;
+        }
+    }
+
+    /**
+     * IEEE half to float for finite values (normal and subnormal): place exponent and
+     * mantissa in float position and rescale by 2^112. Inf and NaN are not expected in weights.
+     */
+    static FloatVector halfToFloat(ShortVector h) {
+        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        IntVector sign = i.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector mag = i.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        FloatVector f = mag.reinterpretAsFloats().mul(0x1p112f);
+        return f.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
+    static void q8(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final int blocks = cols / 32;
+        final long rowBytes = 34L * blocks;
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                final long block = base + 34L * b;
+                final int xb = xOff + 32 * b;
+                FloatVector s = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+                    s = qf.fma(FloatVector.fromArray(F, x, xb + j), s);
+                }
+                float d = Float.float16ToFloat(w.get(Dequant.I16, block));
+                acc = s.fma(FloatVector.broadcast(F, d), acc);
+            }
+            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    static void q4(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final int blocks = cols / 32;
+        final long rowBytes = 18L * blocks;
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                final long block = base + 18L * b;
+                final int xb = xOff + 32 * b;
+                FloatVector s = FloatVector.zero(F);
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                    ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
+                    ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.fromArray(F, x, xb + j), s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0))
+                            .fma(FloatVector.fromArray(F, x, xb + 16 + j), s);
+                }
+                float d = Float.float16ToFloat(w.get(Dequant.I16, block));
+                acc = s.fma(FloatVector.broadcast(F, d), acc);
+            }
+            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+}

@@ -1,0 +1,175 @@
+package numatp.models.tokenizer;
+
+import numatp.models.ModelException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * SentencePiece-style BPE over a scored vocabulary, exactly as llama2.c's run.c
+ * encodes and decodes: a dummy-prefix space, UTF-8 code points looked up whole, byte
+ * fallback to {@code <0xXX>} tokens (id = byte + 3), then repeated merging of the
+ * adjacent pair whose concatenation has the highest score. BOS = 1, EOS = 2.
+ */
+public final class Tokenizer {
+    public static final int BOS = 1;
+    public static final int EOS = 2;
+
+    private final byte[][] pieces; // [vocab], raw bytes of each token
+    private final float[] scores; // [vocab]
+    private final Map<String, Integer> ids; // piece (bytes as ISO-8859-1) -> lowest id
+    private final byte[][] bytePieces; // [256], the byte a <0xXX> token stands for
+    private final byte[][] afterBos; // [vocab], each piece without its leading space
+    private final int[] byteTokens; // [256], id of the <0xXX> piece of each byte (byte + 3 when absent)
+
+    public Tokenizer(byte[][] pieces, float[] scores) {
+        if (pieces.length != scores.length) {
+            throw new ModelException("tokenizer: " + pieces.length + " pieces but " + scores.length + " scores");
+        }
+        this.pieces = pieces;
+        this.scores = scores;
+        this.ids = new HashMap<>(pieces.length * 2);
+        for (int i = 0; i < pieces.length; i++) {
+            ids.putIfAbsent(key(pieces[i]), i);
+        }
+        this.afterBos = new byte[pieces.length][];
+        for (int i = 0; i < pieces.length; i++) {
+            byte[] p = pieces[i];
+            afterBos[i] = p.length > 0 && p[0] == ' ' ? java.util.Arrays.copyOfRange(p, 1, p.length) : p;
+        }
+        this.byteTokens = new int[256];
+        for (int b = 0; b < 256; b++) {
+            byteTokens[b] = b + 3;
+        }
+        for (int i = pieces.length - 1; i >= 0; i--) {
+            int b = byteFallback(pieces[i]);
+            if (b >= 0) {
+                byteTokens[b] = i;
+            }
+        }
+        this.bytePieces = new byte[256][];
+        for (int b = 0; b < 256; b++) {
+            bytePieces[b] = new byte[] {(byte) b};
+        }
+    }
+
+    private static String key(byte[] bytes) {
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    public int vocabSize() {
+        return pieces.length;
+    }
+
+    public byte[] piece(int id) {
+        return pieces[id];
+    }
+
+    public float score(int id) {
+        return scores[id];
+    }
+
+    /** The id of {@code piece}, or -1. */
+    public int lookup(byte[] piece) {
+        Integer id = ids.get(key(piece));
+        return id == null ? -1 : id;
+    }
+
+    /** Tokens of {@code text} as run.c's encode(text, bos, eos). */
+    public int[] encode(String text, boolean bos, boolean eos) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        int[] tokens = new int[utf8.length + 3];
+        int n = 0;
+        if (bos) {
+            tokens[n++] = BOS;
+        }
+        if (utf8.length > 0) {
+            int space = lookup(new byte[] {' '});
+            if (space < 0) {
+                throw new ModelException("tokenizer has no ' ' piece for the dummy prefix");
+            }
+            tokens[n++] = space;
+        }
+        int i = 0;
+        while (i < utf8.length) {
+            int len = 1;
+            // A code point: a lead byte and up to 3 continuation bytes (run.c takes at most 4 bytes).
+            while (i + len < utf8.length && (utf8[i + len] & 0xC0) == 0x80 && len < 4) {
+                len++;
+            }
+            byte[] cp = java.util.Arrays.copyOfRange(utf8, i, i + len);
+            int id = lookup(cp);
+            if (id != -1) {
+                tokens[n++] = id;
+            } else {
+                for (byte b : cp) {
+                    tokens[n++] = byteTokens[b & 0xFF];
+                }
+            }
+            i += len;
+        }
+        while (true) {
+            float bestScore = -1e10f;
+            int bestId = -1;
+            int bestIdx = -1;
+            for (int k = 0; k < n - 1; k++) {
+                byte[] a = pieces[tokens[k]];
+                byte[] b = pieces[tokens[k + 1]];
+                byte[] merged = new byte[a.length + b.length];
+                System.arraycopy(a, 0, merged, 0, a.length);
+                System.arraycopy(b, 0, merged, a.length, b.length);
+                int id = lookup(merged);
+                if (id != -1 && scores[id] > bestScore) {
+                    bestScore = scores[id];
+                    bestId = id;
+                    bestIdx = k;
+                }
+            }
+            if (bestIdx == -1) {
+                break;
+            }
+            tokens[bestIdx] = bestId;
+            System.arraycopy(tokens, bestIdx + 2, tokens, bestIdx + 1, n - bestIdx - 2);
+            n--;
+        }
+        if (eos) {
+            tokens[n++] = EOS;
+        }
+        return java.util.Arrays.copyOf(tokens, n);
+    }
+
+    /**
+     * The bytes run.c prints for {@code token} following {@code prev}: a leading space is
+     * dropped after BOS, {@code <0xXX>} becomes the byte, and a lone byte that is neither
+     * printable nor whitespace prints nothing (run.c's safe_printf). Never allocates.
+     */
+    public byte[] decode(int prev, int token) {
+        byte[] p = prev == BOS ? afterBos[token] : pieces[token];
+        int b = byteFallback(p);
+        if (b >= 0) {
+            p = bytePieces[b];
+        }
+        if (p.length == 1) {
+            int c = p[0] & 0xFF;
+            boolean printable = c >= 0x20 && c <= 0x7E;
+            boolean space = c == ' ' || (c >= '\t' && c <= '\r');
+            if (!printable && !space) {
+                return EMPTY;
+            }
+        }
+        return p;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** The byte of a {@code <0xXX>} piece, or -1. */
+    static int byteFallback(byte[] p) {
+        if (p.length != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>') {
+            return -1;
+        }
+        int hi = Character.digit(p[3], 16);
+        int lo = Character.digit(p[4], 16);
+        return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+    }
+}

@@ -1,0 +1,117 @@
+package numatp.runtime.cli;
+
+import numatp.models.LlamaConfig;
+import numatp.models.ModelFiles;
+import numatp.models.SyntheticModels;
+import numatp.models.tp.TpEngine;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+import numatp.weights.TensorType;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * {@code tp bench generate}: prompt and decode tokens/s of the sharded engine, the
+ * median of several runs after warm-up runs, on a model file or a synthetic model.
+ */
+@Command(name = "generate", description = "Measure prompt and decode tokens/s (median of runs after warm-up).")
+final class BenchGenerateCommand implements Runnable {
+    @Option(names = "--model", description = "Model file (llama2.c or GGUF); or use --synthetic.")
+    Path model;
+
+    @Option(names = "--synthetic", description = "Random model: dim 2048, hidden 5632, 32 heads, 8 KV heads, vocab 32000.")
+    boolean synthetic;
+
+    @Option(names = "--layers", defaultValue = "16", description = "Layers of the synthetic model (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--type", defaultValue = "Q8_0", description = "Matrix type of the synthetic model: F32, F16, BF16, Q8_0, Q4_0.")
+    TensorType type;
+
+    @Option(names = "--shards", defaultValue = "1")
+    int shards;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "Prompt length in tokens (random ids).")
+    int promptTokens;
+
+    @Option(names = "--steps", defaultValue = "256", description = "Positions per run, prompt included.")
+    int steps;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature (default greedy, ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--runs", defaultValue = "5")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "2")
+    int warmup;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        PrintWriter out = spec.commandLine().getOut();
+        if ((model == null) == !synthetic) {
+            throw new UsageException("give exactly one of --model FILE and --synthetic");
+        }
+        if (runs < 1 || warmup < 0 || promptTokens < 1 || steps <= promptTokens) {
+            throw new UsageException("need --runs >= 1, --warmup >= 0, 1 <= --prompt-tokens < --steps");
+        }
+        try (Arena arena = Arena.ofShared();
+             ModelTensors tensors = synthetic
+                     ? SyntheticModels.create(new LlamaConfig(2048, 5632, layers, 32, 8, 32000, 2048, 10000f, 1e-5f),
+                     type, 42, arena)
+                     : ModelFiles.open(model)) {
+            LlamaConfig c = LlamaConfig.of(tensors.hp());
+            int n = Math.min(steps, c.contextLength());
+            if (shards < 1 || shards > c.heads()) {
+                throw new UsageException("--shards must be in [1, " + c.heads() + "]: " + shards);
+            }
+            int[] prompt = new int[Math.min(promptTokens, n - 1)];
+            SplittableRandom rnd = new SplittableRandom(7);
+            prompt[0] = 1;
+            for (int i = 1; i < prompt.length; i++) {
+                prompt[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
+            }
+            try (TpEngine engine = new TpEngine(tensors, shards, n, new ArenaSliceAllocator(arena), null)) {
+                double[] promptTps = new double[runs];
+                double[] decodeTps = new double[runs];
+                double[] collective = new double[runs];
+                int decodeCount = 0;
+                for (int r = -warmup; r < runs; r++) {
+                    TpEngine.Stats s = engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1234 + r),
+                            (prev, next) -> { });
+                    decodeCount = s.decodeTokens();
+                    if (r >= 0) {
+                        promptTps[r] = s.promptTokensPerSecond();
+                        decodeTps[r] = s.decodeTokensPerSecond();
+                        collective[r] = s.collectiveShare();
+                    }
+                }
+                out.println(String.format(Locale.ROOT,
+                        "model %s; shards %d; weights %.1f MiB (replicated %.1f MiB); prompt %d tok: median %.1f tok/s;"
+                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time",
+                        synthetic ? "synthetic dim 2048 x " + layers + " layers " + type : model, shards,
+                        (engine.shardedBytes() + engine.replicatedBytes()) / 1048576.0,
+                        engine.replicatedBytes() / 1048576.0, prompt.length, median(promptTps), decodeCount,
+                        median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
+                        100 * median(collective)));
+            }
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,36 @@
+package numatp.weights;
+
+import java.util.Map;
+
+/**
+ * The tensors of a Llama-family checkpoint under GGUF names ({@code token_embd.weight},
+ * {@code blk.N.attn_q.weight}, ...), whatever the file format, with its hyperparameters.
+ * Tensors are views into the mapped file. Q and K rows follow the adjacent-pair
+ * (llama2.c / GGUF "norm") RoPE convention in both formats numatp reads.
+ */
+public record ModelTensors(Hyperparameters hp, Map<String, Tensor> tensors, MappedFile file) implements AutoCloseable {
+    /** Shape of a Llama model as stored in a checkpoint. */
+    public record Hyperparameters(int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize,
+                                  int contextLength, float ropeTheta, float normEps) {
+    }
+
+    /** The tensor called {@code name}, or a {@link WeightsException} naming the file. */
+    public Tensor tensor(String name) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new WeightsException((file == null ? "model" : file.path()) + ": missing tensor " + name);
+        }
+        return t;
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    @Override
+    public void close() {
+        if (file != null) {
+            file.close();
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package numatp.weights;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Encodes f32 values as each {@link TensorType} (ggml's reference rounding), for writers and tests. */
+public final class Quantize {
+    private Quantize() {
+    }
+
+    /** Encodes {@code values} (length a multiple of the block size) into a new heap segment. */
+    public static MemorySegment encode(TensorType type, float[] values) {
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(type.bytesFor(values.length))]);
+        encode(type, values, out);
+        return out;
+    }
+
+    /** Encodes {@code values} into {@code out} (exactly {@code type.bytesFor(values.length)} bytes). */
+    public static void encode(TensorType type, float[] values, MemorySegment out) {
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < values.length; i++) {
+                    out.set(Dequant.F32, 4L * i, values[i]);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < values.length; i++) {
+                    out.set(Dequant.I16, 2L * i, Float.floatToFloat16(values[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < values.length; i++) {
+                    int bits = Float.floatToRawIntBits(values[i]);
+                    int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+                    out.set(Dequant.I16, 2L * i, (short) (rounded >>> 16));
+                }
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < values.length / 32; b++) {
+                    float amax = 0f;
+                    for (int j = 0; j < 32; j++) {
+                        amax = Math.max(amax, Math.abs(values[32 * b + j]));
+                    }
+                    float d = amax / 127f;
+                    float id = d != 0 ? 1f / d : 0f;
+                    long block = 34L * b;
+                    out.set(Dequant.I16, block, Float.floatToFloat16(d));
+                    for (int j = 0; j < 32; j++) {
+                        out.set(ValueLayout.JAVA_BYTE, block + 2 + j, (byte) Math.round(values[32 * b + j] * id));
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < values.length / 32; b++) {
+                    float amax = 0f;
+                    float max = 0f;
+                    for (int j = 0; j < 32; j++) {
+                        float v = values[32 * b + j];
+                        if (Math.abs(v) > amax) {
+                            amax = Math.abs(v);
+                            max = v;
+                        }
+                    }
+                    float d = max / -8f;
+                    float id = d != 0 ? 1f / d : 0f;
+                    long block = 18L * b;
+                    out.set(Dequant.I16, block, Float.floatToFloat16(d));
+                    for (int j = 0; j < 16; j++) {
+                        int q0 = Math.min(15, (int) (values[32 * b + j] * id + 8.5f));
+                        int q1 = Math.min(15, (int) (values[32 * b + 16 + j] * id + 8.5f));
+                        out.set(ValueLayout.JAVA_BYTE, block + 2 + j, (byte) (q0 | (q1 << 4)));
+                    }
+                }
+            }
+        }
+    }
+}

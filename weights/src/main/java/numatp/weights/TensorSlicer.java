@@ -1,0 +1,89 @@
+package numatp.weights;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Copies slices of tensors into memory from a {@link SliceAllocator}: whole rows
+ * keep their encoding; column ranges keep it when they fall on block boundaries and
+ * are dequantised to f32 otherwise (the kernels accept either). Counts bytes for the
+ * placement statistics.
+ */
+public final class TensorSlicer {
+    private final SliceAllocator allocator;
+    private long replicatedBytes;
+    private long shardedBytes;
+
+    public TensorSlicer(SliceAllocator allocator) {
+        this.allocator = allocator;
+    }
+
+    /** A full copy on {@code node} (a replica). */
+    public Tensor replicate(Tensor t, int node) {
+        MemorySegment dst = allocator.allocate(node, t.data().byteSize());
+        dst.copyFrom(t.data());
+        replicatedBytes += dst.byteSize();
+        return new Tensor(t.name(), t.type(), t.rows(), t.cols(), dst);
+    }
+
+    /** Rows [from, from + count), copied to {@code node}. */
+    public Tensor rows(Tensor t, int from, int count, int node) {
+        Tensor view = t.rowSlice(from, count);
+        MemorySegment dst = allocator.allocate(node, Math.max(1, view.data().byteSize()))
+                .asSlice(0, view.data().byteSize());
+        dst.copyFrom(view.data());
+        shardedBytes += dst.byteSize();
+        return new Tensor(t.name(), t.type(), count, t.cols(), dst);
+    }
+
+    /** Several row ranges stacked in order (e.g. the K rows of a shard's KV heads), copied to {@code node}. */
+    public Tensor rowRanges(Tensor t, int[] from, int[] count, int node) {
+        int total = 0;
+        for (int c : count) {
+            total += c;
+        }
+        long rowBytes = t.rowBytes();
+        MemorySegment dst = allocator.allocate(node, Math.max(1, total * rowBytes)).asSlice(0, total * rowBytes);
+        long at = 0;
+        for (int i = 0; i < from.length; i++) {
+            MemorySegment src = t.rowSlice(from[i], count[i]).data();
+            MemorySegment.copy(src, 0, dst, at, src.byteSize());
+            at += src.byteSize();
+        }
+        shardedBytes += dst.byteSize();
+        return new Tensor(t.name(), t.type(), total, t.cols(), dst);
+    }
+
+    /** Columns [from, from + count) of every row, copied to {@code node}. */
+    public Tensor columns(Tensor t, int from, int count, int node) {
+        if (from < 0 || count < 0 || from + count > t.cols()) {
+            throw new WeightsException("tensor " + t.name() + ": columns [" + from + ", " + (from + count)
+                    + ") outside [0, " + t.cols() + ")");
+        }
+        int block = t.type().blockElements();
+        boolean aligned = from % block == 0 && count % block == 0;
+        TensorType type = aligned ? t.type() : TensorType.F32;
+        long rowBytes = type.bytesFor(count);
+        long bytes = rowBytes * t.rows();
+        MemorySegment dst = allocator.allocate(node, Math.max(1, bytes)).asSlice(0, bytes);
+        long srcRowBytes = t.rowBytes();
+        for (int r = 0; r < t.rows(); r++) {
+            if (aligned) {
+                MemorySegment.copy(t.data(), r * srcRowBytes + t.type().bytesFor(from), dst, r * rowBytes, rowBytes);
+            } else {
+                for (int c = 0; c < count; c++) {
+                    dst.set(Dequant.F32, r * rowBytes + 4L * c, t.get(r, from + c));
+                }
+            }
+        }
+        shardedBytes += bytes;
+        return new Tensor(t.name(), type, t.rows(), count, dst);
+    }
+
+    public long replicatedBytes() {
+        return replicatedBytes;
+    }
+
+    public long shardedBytes() {
+        return shardedBytes;
+    }
+}
