@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Measure collectives, generation and serving on this machine.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchAllReduceCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
