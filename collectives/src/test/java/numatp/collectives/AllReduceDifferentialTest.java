@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-class AllReduceDifferentialTest {
+public class AllReduceDifferentialTest {
     private static final long SLOT_BYTES = 1024;
 
     @Test
@@ -47,10 +47,20 @@ class AllReduceDifferentialTest {
 
     static void checkAllReduce(SplittableRandom random, int[] nodes, Algorithm algorithm, ElementType type, int count,
                                int calls, String context) throws Exception {
+        checkAllReduce(random, nodes, algorithm, type, count, calls, context, config -> ThreadTransport.create(nodes, config));
+    }
+
+    public interface GroupFactory {
+        List<Communicator> create(CommunicatorConfig config) throws Exception;
+    }
+
+    /** Runs {@code calls} allreduces on a group from {@code factory} and checks them against {@link ReferenceSums}. */
+    public static void checkAllReduce(SplittableRandom random, int[] nodes, Algorithm algorithm, ElementType type, int count,
+                                      int calls, String context, GroupFactory factory) throws Exception {
         int ranks = nodes.length;
         CommunicatorConfig config = CommunicatorConfig.defaults().withAlgorithm(algorithm).withSlotBytes(SLOT_BYTES)
                 .withOneshotMaxBytes(512).withTimeoutNs(20_000_000_000L);
-        List<Communicator> group = ThreadTransport.create(nodes, config);
+        List<Communicator> group = factory.create(config);
         try (Arena arena = Arena.ofShared()) {
             Algorithm resolved = ((ShmCommunicator) group.get(0)).resolve((long) count * type.sizeBytes());
             float[][][] inputs = new float[calls][ranks][];

@@ -95,10 +95,15 @@ public final class ShmCommunicator implements Communicator {
 
     @Override
     public void allReduce(MemorySegment buffer, long count, ElementType type) {
+        allReduce(buffer, count, type, Algorithm.AUTO);
+    }
+
+    /** {@link #allReduce(MemorySegment, long, ElementType)} with this call's algorithm ({@code AUTO}: the configured one). */
+    public void allReduce(MemorySegment buffer, long count, ElementType type, Algorithm requested) {
         check(buffer, count, type, "buffer");
         long start = System.nanoTime();
         long waited = sync.waitNs;
-        Algorithm algorithm = resolve(count * type.sizeBytes());
+        Algorithm algorithm = requested == Algorithm.AUTO ? resolve(count * type.sizeBytes()) : requested;
         sync.begin(EpochSync.OP_ALLREDUCE, type.ordinal(), count, -1, algorithm.ordinal());
         switch (algorithm) {
             case RING -> ring.run(buffer, count, type);
