@@ -33,36 +33,18 @@ public final class AllReduceBench {
                                       CommunicatorConfig config, double copyBytesPerSecond) throws InterruptedException {
         int shards = nodeOfRank.length;
         long count = bytes / 4;
-        int warmup = Math.max(3, iterations / 10);
+        int warmup = warmupCalls(iterations);
         int total = warmup + iterations;
         long[][] elapsed = new long[shards][total];
         List<Communicator> group = ThreadTransport.create(nodeOfRank, config.withAlgorithm(algorithm));
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment[][] patterns = new MemorySegment[shards][2];
-            MemorySegment[] work = new MemorySegment[shards];
-            for (int r = 0; r < shards; r++) {
-                for (int k = 0; k < 2; k++) {
-                    patterns[r][k] = arena.allocate(Math.max(4, bytes), 64);
-                    for (long i = 0; i < count; i++) {
-                        patterns[r][k].setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) ((i * 31 + r * 7 + k) % 1024) / 1024f);
-                    }
-                }
-                work[r] = arena.allocate(Math.max(4, bytes), 64);
-            }
             Throwable[] failures = new Throwable[shards];
             List<Thread> threads = new ArrayList<>();
             for (Communicator c : group) {
                 int r = c.rank();
                 threads.add(Thread.ofPlatform().name("bench-rank-" + r).start(() -> {
                     try {
-                        long[] mine = elapsed[r];
-                        for (int it = 0; it < total; it++) {
-                            MemorySegment.copy(patterns[r][it & 1], 0, work[r], 0, bytes);
-                            c.barrier();
-                            long t0 = System.nanoTime();
-                            c.allReduce(work[r], count, ElementType.F32);
-                            mine[it] = System.nanoTime() - t0;
-                        }
+                        elapsed[r] = rankLoop(c, algorithm, arena, bytes, total);
                     } catch (Throwable e) {
                         failures[r] = e;
                         c.abort("rank " + r + " failed: " + e);
@@ -88,8 +70,39 @@ public final class AllReduceBench {
         }
     }
 
+    /**
+     * One rank's side of a cell: {@code total} calls, each after refilling the buffer from one of
+     * two patterns and a barrier. Returns each call's duration in ns.
+     */
+    public static long[] rankLoop(Communicator c, Algorithm algorithm, Arena arena, long bytes, int total) {
+        long count = bytes / 4;
+        int r = c.rank();
+        MemorySegment[] patterns = new MemorySegment[2];
+        for (int k = 0; k < 2; k++) {
+            patterns[k] = arena.allocate(Math.max(4, bytes), 64);
+            for (long i = 0; i < count; i++) {
+                patterns[k].setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) ((i * 31 + r * 7 + k) % 1024) / 1024f);
+            }
+        }
+        MemorySegment work = arena.allocate(Math.max(4, bytes), 64);
+        long[] mine = new long[total];
+        for (int it = 0; it < total; it++) {
+            MemorySegment.copy(patterns[it & 1], 0, work, 0, bytes);
+            c.barrier();
+            long t0 = System.nanoTime();
+            ((ShmCommunicator) c).allReduce(work, count, ElementType.F32, algorithm);
+            mine[it] = System.nanoTime() - t0;
+        }
+        return mine;
+    }
+
+    /** Number of untimed calls before the timed ones. */
+    public static int warmupCalls(int iterations) {
+        return Math.max(3, iterations / 10);
+    }
+
     /** Per timed call, the slowest rank's time. */
-    static long[] slowest(long[][] elapsed, int warmup) {
+    public static long[] slowest(long[][] elapsed, int warmup) {
         int n = elapsed[0].length - warmup;
         long[] out = new long[n];
         for (long[] rank : elapsed) {
@@ -100,7 +113,7 @@ public final class AllReduceBench {
         return out;
     }
 
-    static AllReduceResult summarize(String algorithm, String resolved, int shards, long bytes, long[] callNs,
+    public static AllReduceResult summarize(String algorithm, String resolved, int shards, long bytes, long[] callNs,
                                      double copyBytesPerSecond, double interNodePercent) {
         long[] sorted = callNs.clone();
         Arrays.sort(sorted);

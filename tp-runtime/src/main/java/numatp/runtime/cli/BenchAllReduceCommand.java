@@ -9,6 +9,8 @@ import numatp.runtime.bench.AllReducePlot;
 import numatp.runtime.bench.AllReduceResult;
 import numatp.runtime.bench.ByteSizes;
 import numatp.runtime.bench.MemoryBandwidth;
+import numatp.runtime.bench.ProcessAllReduceBench;
+import numatp.collectives.shm.ProcessTransport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -59,6 +61,20 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Compiles the hot paths before anything is timed. */
+    private static void warmUp(int[] nodeOfRank, CommunicatorConfig config, List<Algorithm> algorithms) throws InterruptedException {
+        for (Algorithm algorithm : algorithms) {
+            AllReduceBench.run(algorithm, 16 << 10, 300, nodeOfRank, config, 1e9);
+            AllReduceBench.run(algorithm, 1 << 20, 10, nodeOfRank, config, 1e9);
+        }
+    }
+
+    private static void printRow(PrintWriter out, AllReduceResult r) {
+        out.printf("%-13s %-13s %6d %9s %9d %12.2f %12.2f %10.2f %9.1f%%%n", r.algorithm(), r.resolved(), r.shards(),
+                ByteSizes.format(r.bytes()), r.iterations(), r.medianUs(), r.p99Us(), r.algBwGBs(), 100 * r.efficiency());
+        out.flush();
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -94,9 +110,6 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             err.println("warning: --topology-root is accepted but not used yet: ranks are placed with --numa-nodes "
                     + "(the topology detector is not merged); " + topologyRoot);
         }
-        if (processes) {
-            throw new UsageException("--processes is not available in this build: the benchmark runs ranks as threads");
-        }
         CommunicatorConfig config;
         try {
             config = CommunicatorConfig.defaults().withSlotBytes(slot);
@@ -110,21 +123,32 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         int cpus = Runtime.getRuntime().availableProcessors();
         double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
         out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
-        out.printf("shards: %d, rank nodes: %s, transport: threads, slot: %s%n", shards, Arrays.toString(nodeOfRank),
+        out.printf("shards: %d, rank nodes: %s, transport: %s, slot: %s%n", shards, Arrays.toString(nodeOfRank),
+                processes ? "processes" : "threads",
                 ByteSizes.format(slot));
         out.printf("%-13s %-13s %6s %9s %9s %12s %12s %10s %10s%n", "algorithm", "ran", "shards", "bytes", "calls",
                 "median µs", "p99 µs", "algBW GB/s", "efficiency");
         out.flush();
         List<AllReduceResult> results = new ArrayList<>();
-        for (Algorithm algorithm : algorithmList) {
-            for (long size : sizeList) {
-                int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
-                AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, config, copyBw);
-                results.add(r);
-                out.printf("%-13s %-13s %6d %9s %9d %12.2f %12.2f %10.2f %9.1f%%%n", r.algorithm(), r.resolved(), r.shards(),
-                        ByteSizes.format(r.bytes()), r.iterations(), r.medianUs(), r.p99Us(), r.algBwGBs(),
-                        100 * r.efficiency());
-                out.flush();
+        if (processes) {
+            List<ProcessAllReduceBench.Cell> cells = new ArrayList<>();
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    cells.add(new ProcessAllReduceBench.Cell(algorithm, size, k));
+                }
+            }
+            results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, copyBw, ProcessTransport.uniqueName()));
+            results.forEach(r -> printRow(out, r));
+        } else {
+            warmUp(nodeOfRank, config, algorithmList);
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, config, copyBw);
+                    results.add(r);
+                    printRow(out, r);
+                }
             }
         }
         if (outputFile != null) {
@@ -138,7 +162,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             cfg.put("sizes", sizeList);
             cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
             cfg.put("iterations", iterations);
-            cfg.put("transport", "threads");
+            cfg.put("transport", processes ? "processes" : "threads");
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
             cfg.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchAllReduceCommand.class,
+                BenchAllReduceWorkerCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
