@@ -32,6 +32,18 @@ public interface Communicator extends AutoCloseable {
      */
     void allGather(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type);
 
+    /**
+     * Sums rank-ordered blocks: {@code send} holds {@code size() * countPerRank} elements; rank
+     * r's {@code receive} gets the sum over all ranks of block r ({@code countPerRank} elements).
+     */
+    void reduceScatter(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type);
+
+    /** Copies {@code count} elements of rank {@code root}'s {@code buffer} into every rank's {@code buffer}. */
+    void broadcast(MemorySegment buffer, long count, ElementType type, int root);
+
+    /** A snapshot of this handle's counters. */
+    CommunicatorStats stats();
+
     /** Blocks until every rank has called it. */
     void barrier();
 

@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Measure collectives, generation and serving on this machine.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchAllReduceCommand.class,
+                BenchAllReduceWorkerCommand.class,
                 BenchGenerateCommand.class,
         })
 final class BenchCommand implements Runnable {

@@ -1,0 +1,206 @@
+package numatp.collectives.shm;
+
+import numatp.collectives.CollectiveException;
+import numatp.collectives.sync.IdleStrategy;
+import numatp.collectives.sync.SequenceFlags;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One rank's side of the epoch protocol (see {@link RankLayout}): publishing its sequence,
+ * waiting for peers to reach a sequence, call descriptors, abort and timeout. Used by one
+ * thread; the hot methods allocate nothing.
+ */
+final class EpochSync {
+    static final int OP_BARRIER = 1;
+    static final int OP_ALLREDUCE = 2;
+    static final int OP_ALLGATHER = 3;
+    static final int OP_REDUCESCATTER = 4;
+    static final int OP_BROADCAST = 5;
+    private static final String[] OP_NAMES = {"?", "barrier", "allReduce", "allGather", "reduceScatter", "broadcast"};
+    private static final long LIVENESS_CHECK_NS = 50_000_000L;
+
+    final SharedGroup group;
+    final int rank;
+    final int size;
+    final MemorySegment own;
+    final MemorySegment[] regions;
+    final long slotBytes;
+    private final long timeoutNs;
+    private final IdleStrategy idle;
+    private final long[] descriptor = new long[RankLayout.DESCRIPTOR_LONGS];
+
+    /** Last sequence this rank published. */
+    long seq;
+    long callIndex;
+    long waitNs;
+    private int op;
+    private boolean checkPending;
+
+    EpochSync(SharedGroup group, int rank, long timeoutNs, IdleStrategy idle) {
+        this.group = group;
+        this.rank = rank;
+        this.size = group.size();
+        this.regions = group.regions;
+        this.own = regions[rank];
+        this.slotBytes = group.slotBytes;
+        this.timeoutNs = timeoutNs;
+        this.idle = idle;
+        this.seq = SequenceFlags.getAcquire(own, RankLayout.SEQ);
+    }
+
+    /** Starts a call: fails if aborted, writes the descriptor peers check at the first wait. */
+    void begin(int opCode, long type, long count, long root, long algorithm) {
+        if (group.abortState() != 0) {
+            throw new CollectiveException(group.abortMessage());
+        }
+        op = opCode;
+        long base = RankLayout.descriptor(callIndex);
+        descriptor[0] = callIndex;
+        descriptor[1] = opCode;
+        descriptor[2] = type;
+        descriptor[3] = count;
+        descriptor[4] = root;
+        descriptor[5] = algorithm;
+        for (int i = 0; i < RankLayout.DESCRIPTOR_LONGS; i++) {
+            own.set(ValueLayout.JAVA_LONG, base + 8L * i, descriptor[i]);
+        }
+        checkPending = true;
+    }
+
+    void end() {
+        callIndex++;
+    }
+
+    /** Offset in every region of the slot holding the data of the next {@link #publish()}. */
+    long nextSlot() {
+        return RankLayout.slot(seq + 1, slotBytes);
+    }
+
+    /** Offset of the slot holding the data of the last published sequence. */
+    long slot() {
+        return RankLayout.slot(seq, slotBytes);
+    }
+
+    void publish() {
+        seq++;
+        // Publishes this rank's slot data for sequence seq (and the call descriptor on a call's first epoch).
+        SequenceFlags.setRelease(own, RankLayout.SEQ, seq);
+    }
+
+    /** Waits until each of {@code peers} has published at least {@link #seq}. */
+    void await(int[] peers) {
+        final long target = seq;
+        final long start = System.nanoTime();
+        for (int i = 0; i < peers.length; i++) {
+            final MemorySegment peer = regions[peers[i]];
+            // Acquire: makes the peer's slot data for `target` (and descriptor) visible.
+            if (SequenceFlags.getAcquire(peer, RankLayout.SEQ) >= target) {
+                continue;
+            }
+            idle.reset();
+            long lastLivenessNs = start;
+            int polls = 0;
+            while (SequenceFlags.getAcquire(peer, RankLayout.SEQ) < target) {
+                if (group.abortState() != 0) {
+                    throw new CollectiveException(group.abortMessage());
+                }
+                if ((++polls & 255) == 0 || idle.parking()) {
+                    long now = System.nanoTime();
+                    if (now - start > timeoutNs) {
+                        fail(timeoutMessage(target, peers[i], now - start));
+                    }
+                    if (idle.parking() && now - lastLivenessNs > LIVENESS_CHECK_NS) {
+                        lastLivenessNs = now;
+                        checkAlive(peers[i], target);
+                    }
+                }
+                idle.idle();
+            }
+        }
+        waitNs += System.nanoTime() - start;
+        if (checkPending) {
+            checkPending = false;
+            checkDescriptors(peers);
+        }
+    }
+
+    private void checkDescriptors(int[] peers) {
+        long mine = RankLayout.descriptor(callIndex);
+        for (int peer : peers) {
+            for (int i = 0; i < RankLayout.DESCRIPTOR_LONGS; i++) {
+                if (regions[peer].get(ValueLayout.JAVA_LONG, mine + 8L * i) != descriptor[i]) {
+                    fail(OP_NAMES[op] + ": ranks disagree: rank " + rank + " called " + describe(descriptor)
+                            + " but rank " + peer + " called " + describe(readDescriptor(peer, mine)));
+                }
+            }
+        }
+    }
+
+    private long[] readDescriptor(int peer, long base) {
+        long[] d = new long[RankLayout.DESCRIPTOR_LONGS];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = regions[peer].get(ValueLayout.JAVA_LONG, base + 8L * i);
+        }
+        return d;
+    }
+
+    private static String describe(long[] d) {
+        String name = d[1] > 0 && d[1] < OP_NAMES.length ? OP_NAMES[(int) d[1]] : "op#" + d[1];
+        String type = d[2] >= 0 && d[2] < numatp.collectives.ElementType.values().length
+                ? numatp.collectives.ElementType.values()[(int) d[2]].name() : "type#" + d[2];
+        String algo = d[5] >= 0 && d[5] < numatp.collectives.Algorithm.values().length
+                ? numatp.collectives.Algorithm.values()[(int) d[5]].flagName() : "algorithm#" + d[5];
+        return name + "(count=" + d[3] + ", type=" + type + ", root=" + d[4] + ", algorithm=" + algo
+                + ") as call #" + d[0];
+    }
+
+    private void checkAlive(int peer, long target) {
+        long pid = group.pid(peer);
+        if (pid == 0 || pid == ProcessHandle.current().pid()) {
+            return;
+        }
+        boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (!alive && SequenceFlags.getAcquire(regions[peer], RankLayout.SEQ) < target) {
+            fail(OP_NAMES[op] + ": rank " + peer + " (process " + pid + ") exited before reaching sequence "
+                    + target + " (it is at " + group.sequence(peer) + ")");
+        }
+    }
+
+    private String timeoutMessage(long target, int waitedFor, long waitedNs) {
+        // Name the ranks furthest behind: those are the ones that never arrived; the rank we
+        // waited for may itself be stuck waiting on them.
+        long min = Long.MAX_VALUE;
+        for (int r = 0; r < size; r++) {
+            min = Math.min(min, group.sequence(r));
+        }
+        List<String> missing = new ArrayList<>();
+        for (int r = 0; r < size; r++) {
+            long s = group.sequence(r);
+            if (s == min && s < target) {
+                long pid = group.pid(r);
+                String alive = pid == 0 ? "" : ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+                        ? ", process " + pid : ", process " + pid + " exited";
+                missing.add(r + " (at sequence " + s + alive + ")");
+            }
+        }
+        return OP_NAMES[op] + ": timed out after " + (waitedNs / 1_000_000) + " ms on rank " + rank
+                + " waiting for rank " + waitedFor + " to reach sequence " + target + "; missing ranks: "
+                + (missing.isEmpty() ? "[" + waitedFor + "]" : missing.toString());
+    }
+
+    /** Aborts the group with {@code message} (first failure wins) and throws. */
+    void fail(String message) {
+        if (group.abort(rank, message)) {
+            throw new CollectiveException(message);
+        }
+        throw new CollectiveException(group.abortMessage());
+    }
+
+    String opName() {
+        return OP_NAMES[op];
+    }
+}

@@ -1,0 +1,142 @@
+package numatp.collectives.shm;
+
+import numatp.collectives.ElementType;
+import numatp.collectives.reduce.Reductions;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Hierarchical allreduce, three epochs per chunk:
+ * <ol>
+ *   <li>reduce-scatter inside each node: the chunk is cut into K slices (K = most ranks on any
+ *       node); local rank i owns slices {@code j} with {@code j mod L == i} (L = ranks on its
+ *       node) and sums slice j over its node's ranks, ascending rank, into f32;</li>
+ *   <li>slice exchange across nodes: each owner reads slice j's node partial from the owner of
+ *       slice j on every node, ascending node id, and sums them: the inter-node link carries each
+ *       node partial once per remote node and every rank works (no single leader);</li>
+ *   <li>allgather inside each node: every rank copies the final slices from its node's owners.</li>
+ * </ol>
+ * Inside a node, ranks read their peers' slots directly instead of passing slices around a
+ * ring: on shared memory a ring moves the same bytes with L-1 times more synchronisation. With
+ * one node the exchange epoch is skipped (two epochs per chunk, the classic two-shot).
+ * Result: {@code sum over nodes ascending of (sum over the node's ranks ascending)}.
+ */
+final class HierarchicalAllReduce {
+    private final ShmCommunicator c;
+    /** Ranks of this rank's node, ascending. */
+    private final int[] locals;
+    /** ownerByNode[m][j]: the rank owning slice j on the m-th node (nodes ascending). */
+    private final int[][] ownerByNode;
+    private final int slices;
+    private final int[] owned;
+    private final int[] peers;
+
+    HierarchicalAllReduce(ShmCommunicator c) {
+        this.c = c;
+        TreeMap<Integer, List<Integer>> byNode = new TreeMap<>();
+        for (int r = 0; r < c.size; r++) {
+            byNode.computeIfAbsent(c.nodeOfRank[r], n -> new ArrayList<>()).add(r);
+        }
+        int k = 0;
+        for (List<Integer> ranks : byNode.values()) {
+            k = Math.max(k, ranks.size());
+        }
+        this.slices = k;
+        this.ownerByNode = new int[byNode.size()][k];
+        int m = 0;
+        for (List<Integer> ranks : byNode.values()) {
+            for (int j = 0; j < k; j++) {
+                ownerByNode[m][j] = ranks.get(j % ranks.size());
+            }
+            m++;
+        }
+        List<Integer> mine = byNode.get(c.nodeOfRank[c.rank]);
+        this.locals = mine.stream().mapToInt(Integer::intValue).toArray();
+        int localIndex = mine.indexOf(c.rank);
+        this.owned = java.util.stream.IntStream.range(0, k).filter(j -> j % locals.length == localIndex).toArray();
+        TreeSet<Integer> waitFor = new TreeSet<>(mine);
+        for (int[] owners : ownerByNode) {
+            for (int j : owned) {
+                waitFor.add(owners[j]);
+            }
+        }
+        waitFor.remove(c.rank);
+        this.peers = waitFor.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    void run(MemorySegment buffer, long count, ElementType type) {
+        final EpochSync sync = c.sync;
+        if (c.size == 1) {
+            sync.publish();
+            sync.await(peers);
+            return;
+        }
+        final MemorySegment own = c.regions[c.rank];
+        final MemorySegment[] regions = c.regions;
+        final MemorySegment[] sources = c.sources;
+        final long[] offsets = c.sourceOffsets;
+        final int es = type.sizeBytes();
+        final int k = slices;
+        final int nodes = ownerByNode.length;
+        final long chunk = c.slotBytes / 4;
+        long done = 0;
+        do {
+            final long n = Math.min(chunk, count - done);
+            final long inputSlot = sync.nextSlot();
+            MemorySegment.copy(buffer, done * es, own, inputSlot, n * es);
+            sync.publish();
+            sync.await(peers);
+
+            final long partialSlot = sync.nextSlot();
+            for (int j : owned) {
+                long lo = RingAllReduce.lo(j, n, k);
+                long len = RingAllReduce.hi(j, n, k) - lo;
+                for (int i = 0; i < locals.length; i++) {
+                    sources[i] = regions[locals[i]];
+                    offsets[i] = inputSlot + lo * es;
+                    c.countRead(locals[i], len * es);
+                }
+                Reductions.sum(type, sources, offsets, locals.length, ElementType.F32, own, partialSlot + lo * 4, len);
+            }
+            sync.publish();
+            sync.await(peers);
+
+            long finalSlot = partialSlot;
+            if (nodes > 1) {
+                finalSlot = sync.nextSlot();
+                for (int j : owned) {
+                    long lo = RingAllReduce.lo(j, n, k);
+                    long len = RingAllReduce.hi(j, n, k) - lo;
+                    for (int m = 0; m < nodes; m++) {
+                        int owner = ownerByNode[m][j];
+                        sources[m] = regions[owner];
+                        offsets[m] = partialSlot + lo * 4;
+                        c.countRead(owner, len * 4);
+                    }
+                    Reductions.sum(ElementType.F32, sources, offsets, nodes, ElementType.F32, own, finalSlot + lo * 4, len);
+                }
+                sync.publish();
+                sync.await(peers);
+            }
+
+            for (int j = 0; j < k; j++) {
+                long lo = RingAllReduce.lo(j, n, k);
+                long len = RingAllReduce.hi(j, n, k) - lo;
+                int owner = locals[j % locals.length];
+                Reductions.convert(ElementType.F32, regions[owner], finalSlot + lo * 4, type, buffer, (done + lo) * es, len);
+                c.countRead(owner, len * 4);
+            }
+            done += n;
+        } while (done < count);
+    }
+
+    @Override
+    public String toString() {
+        return "hierarchical(slices=" + slices + ", owned=" + Arrays.toString(owned) + ", peers=" + Arrays.toString(peers) + ")";
+    }
+}

@@ -1,0 +1,217 @@
+package numatp.collectives.shm;
+
+import numatp.collectives.CollectiveException;
+import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.sync.SequenceFlags;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Groups of ranks that are separate processes on one machine, sharing one file under
+ * {@code /dev/shm} (header, then every rank's region). Rank 0 creates the file: it writes a
+ * complete file under a temporary name and renames it into place, so joiners never see a
+ * half-written header. A file left by a dead run (its creator process is gone, or its header
+ * is unreadable) is replaced with the next generation; a file whose creator is alive is never
+ * touched. Joiners check magic, version, rank count, sizes and the node table. Rank 0 deletes
+ * the file when it closes. An aborted group stays aborted; join a new name to continue.
+ */
+public final class ProcessTransport {
+    public static final Path DEFAULT_DIR = Path.of("/dev/shm");
+    private static final String PREFIX = "numatp-";
+
+    private ProcessTransport() {
+    }
+
+    /** A name no other communicator uses (pass it to every rank). */
+    public static String uniqueName() {
+        return "g" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public static Path path(Path dir, String name) {
+        return dir.resolve(PREFIX + name);
+    }
+
+    /** Joins group {@code name} in {@link #DEFAULT_DIR}, waiting up to the config's timeout for the others. */
+    public static Communicator join(String name, int rank, int[] nodeOfRank, CommunicatorConfig config) {
+        return join(DEFAULT_DIR, name, rank, nodeOfRank, config);
+    }
+
+    public static Communicator join(Path dir, String name, int rank, int[] nodeOfRank, CommunicatorConfig config) {
+        if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new CollectiveException("communicator name must be 1-100 characters of [A-Za-z0-9._-]: " + name);
+        }
+        int ranks = nodeOfRank.length;
+        if (ranks < 1 || ranks > GroupLayout.MAX_RANKS || rank < 0 || rank >= ranks) {
+            throw new CollectiveException("rank " + rank + " of " + ranks + " ranks is out of range (1 to "
+                    + GroupLayout.MAX_RANKS + " ranks)");
+        }
+        Path path = path(dir, name);
+        long headerBytes = GroupLayout.headerBytes(ranks);
+        long regionBytes = RankLayout.regionBytes(config.slotBytes());
+        long fileBytes = headerBytes + ranks * regionBytes;
+        long deadline = System.nanoTime() + config.timeoutNs();
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes)
+                    : open(path, arena, nodeOfRank, config.slotBytes(), fileBytes, deadline);
+            MemorySegment header = file.asSlice(0, headerBytes);
+            MemorySegment[] regions = new MemorySegment[ranks];
+            for (int r = 0; r < ranks; r++) {
+                regions[r] = file.asSlice(headerBytes + r * regionBytes, regionBytes);
+            }
+            long generation = header.get(ValueLayout.JAVA_LONG, GroupLayout.GENERATION);
+            regions[rank].set(ValueLayout.JAVA_LONG, RankLayout.PID, ProcessHandle.current().pid());
+            // Publishes this rank's pid; peers wait for every rank's JOINED before the first call.
+            SequenceFlags.setRelease(regions[rank], RankLayout.JOINED, generation);
+            awaitJoined(path, regions, generation, deadline, config.timeoutNs());
+            SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "processes " + path,
+                    () -> {
+                        arena.close();
+                        if (rank == 0) {
+                            try {
+                                Files.deleteIfExists(path);
+                            } catch (IOException ignored) {
+                                // Left behind: the next creator sees its creator is gone and replaces it.
+                            }
+                        }
+                    });
+            return new ShmCommunicator(group, rank, config, group::release);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static MemorySegment create(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes) {
+        long generation = 1;
+        try (FileChannel existing = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (existing.size() >= GroupLayout.NODE_TABLE) {
+                MemorySegment old = existing.map(FileChannel.MapMode.READ_ONLY, 0, GroupLayout.NODE_TABLE, arena);
+                if (old.get(ValueLayout.JAVA_LONG, GroupLayout.MAGIC) == GroupLayout.MAGIC_VALUE) {
+                    long pid = old.get(ValueLayout.JAVA_LONG, GroupLayout.CREATOR_PID);
+                    if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                        throw new CollectiveException("shared memory file " + path + " is in use by live process " + pid
+                                + " (generation " + old.get(ValueLayout.JAVA_LONG, GroupLayout.GENERATION)
+                                + "); choose another communicator name");
+                    }
+                    generation = old.get(ValueLayout.JAVA_LONG, GroupLayout.GENERATION) + 1;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // Fresh name: generation 1.
+        } catch (IOException e) {
+            throw new CollectiveException("cannot read existing shared memory file " + path + ": " + e.getMessage(), e);
+        }
+        Path temp = path.resolveSibling(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            channel.truncate(0);
+            channel.position(fileBytes - 1).write(java.nio.ByteBuffer.wrap(new byte[1]));
+            MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes, arena);
+            ThreadTransport.writeHeader(file, nodeOfRank, slotBytes, generation, ProcessHandle.current().pid());
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return file;
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // Best effort.
+            }
+            throw new CollectiveException("cannot create shared memory file " + path + " (" + fileBytes + " bytes): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static MemorySegment open(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes,
+                                      long deadline) {
+        String lastProblem = "it does not exist";
+        while (System.nanoTime() < deadline) {
+            try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                if (channel.size() >= fileBytes) {
+                    MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes, arena);
+                    String problem = validate(file, nodeOfRank, slotBytes, fileBytes);
+                    if (problem == null) {
+                        return file;
+                    }
+                    long pid = file.get(ValueLayout.JAVA_LONG, GroupLayout.CREATOR_PID);
+                    boolean creatorAlive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                    if (creatorAlive && !problem.startsWith("stale")) {
+                        throw new CollectiveException("shared memory file " + path + " does not match this rank: " + problem);
+                    }
+                    lastProblem = problem;
+                } else {
+                    lastProblem = "it has " + channel.size() + " bytes, expected " + fileBytes;
+                }
+            } catch (NoSuchFileException e) {
+                lastProblem = "it does not exist";
+            } catch (IOException e) {
+                lastProblem = e.getMessage();
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        throw new CollectiveException("timed out joining " + path + ": rank 0 did not create it in time (" + lastProblem + ")");
+    }
+
+    /** Null when the header matches, else what is wrong ("stale ..." when its creator is gone). */
+    private static String validate(MemorySegment file, int[] nodeOfRank, long slotBytes, long fileBytes) {
+        if (SequenceFlags.getAcquire(file, GroupLayout.STATE) != GroupLayout.STATE_READY
+                || file.get(ValueLayout.JAVA_LONG, GroupLayout.MAGIC) != GroupLayout.MAGIC_VALUE) {
+            return "stale or foreign header (bad magic or not ready)";
+        }
+        long pid = file.get(ValueLayout.JAVA_LONG, GroupLayout.CREATOR_PID);
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return "stale file: creator process " + pid + " has exited";
+        }
+        int version = file.get(ValueLayout.JAVA_INT, GroupLayout.VERSION);
+        if (version != GroupLayout.VERSION_VALUE) {
+            return "layout version " + version + ", expected " + GroupLayout.VERSION_VALUE;
+        }
+        int ranks = file.get(ValueLayout.JAVA_INT, GroupLayout.RANK_COUNT);
+        if (ranks != nodeOfRank.length) {
+            return ranks + " ranks, expected " + nodeOfRank.length;
+        }
+        long slot = file.get(ValueLayout.JAVA_LONG, GroupLayout.SLOT_BYTES);
+        if (slot != slotBytes || file.get(ValueLayout.JAVA_LONG, GroupLayout.REGION_BYTES) != RankLayout.regionBytes(slotBytes)) {
+            return "slot of " + slot + " bytes, expected " + slotBytes;
+        }
+        for (int r = 0; r < ranks; r++) {
+            int node = file.get(ValueLayout.JAVA_INT, GroupLayout.NODE_TABLE + 4L * r);
+            if (node != nodeOfRank[r]) {
+                return "rank " + r + " on node " + node + ", expected node " + nodeOfRank[r];
+            }
+        }
+        return null;
+    }
+
+    private static void awaitJoined(Path path, MemorySegment[] regions, long generation, long deadline, long timeoutNs) {
+        for (int r = 0; r < regions.length; r++) {
+            while (SequenceFlags.getAcquire(regions[r], RankLayout.JOINED) != generation) {
+                if (System.nanoTime() > deadline) {
+                    List<Integer> missing = new ArrayList<>();
+                    for (int q = 0; q < regions.length; q++) {
+                        if (SequenceFlags.getAcquire(regions[q], RankLayout.JOINED) != generation) {
+                            missing.add(q);
+                        }
+                    }
+                    throw new CollectiveException("join " + path + ": timed out after " + timeoutNs / 1_000_000
+                            + " ms; missing ranks: " + missing);
+                }
+                LockSupport.parkNanos(200_000);
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package numatp.runtime.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import numatp.collectives.Algorithm;
+import numatp.collectives.CommunicatorConfig;
+import numatp.runtime.bench.AllReduceBench;
+import numatp.runtime.bench.AllReducePlot;
+import numatp.runtime.bench.AllReduceResult;
+import numatp.runtime.bench.ByteSizes;
+import numatp.runtime.bench.MemoryBandwidth;
+import numatp.runtime.bench.ProcessAllReduceBench;
+import numatp.collectives.shm.ProcessTransport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code tp bench allreduce}: latency and bandwidth of each allreduce algorithm against the memory-copy ceiling. */
+@Command(name = "allreduce",
+        description = "Measure f32 allreduce latency and bandwidth per algorithm and size, against memory copy bandwidth.")
+final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--shards", required = true, description = "Number of ranks (threads, or processes with --processes).")
+    int shards;
+
+    @Option(names = "--numa-nodes", description = "Comma-separated node ids; ranks are assigned to them in contiguous blocks (default: 0).")
+    String numaNodes = "0";
+
+    @Option(names = "--topology-root", description = "A captured sysfs tree to plan against (accepted; not used by this command yet).")
+    Path topologyRoot;
+
+    @Option(names = "--sizes", description = "Message sizes per rank (default: ${DEFAULT-VALUE}).")
+    String sizes = "1KiB,4KiB,16KiB,64KiB,256KiB,1MiB,4MiB,16MiB,64MiB";
+
+    @Option(names = "--algorithms", description = "Algorithms to compare (default: ${DEFAULT-VALUE}).")
+    String algorithms = "auto,hierarchical,ring,oneshot";
+
+    @Option(names = "--iterations", description = "Timed calls per cell (default: by size, 10 to 2000).")
+    Integer iterations;
+
+    @Option(names = "--slot-bytes", description = "Shared slot size per rank (default: 1MiB).")
+    String slotBytes = "1MiB";
+
+    @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
+    boolean processes;
+
+    @Option(names = "--output-file", description = "Write the results as JSON here.")
+    Path outputFile;
+
+    @Option(names = "--plot", description = "Draw latency and bandwidth against size into this PNG.")
+    Path plot;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Compiles the hot paths before anything is timed. */
+    private static void warmUp(int[] nodeOfRank, CommunicatorConfig config, List<Algorithm> algorithms) throws InterruptedException {
+        for (Algorithm algorithm : algorithms) {
+            AllReduceBench.run(algorithm, 16 << 10, 300, nodeOfRank, config, 1e9);
+            AllReduceBench.run(algorithm, 1 << 20, 10, nodeOfRank, config, 1e9);
+        }
+    }
+
+    private static void printRow(PrintWriter out, AllReduceResult r) {
+        out.printf("%-13s %-13s %6d %9s %9d %12.2f %12.2f %10.2f %9.1f%%%n", r.algorithm(), r.resolved(), r.shards(),
+                ByteSizes.format(r.bytes()), r.iterations(), r.medianUs(), r.p99Us(), r.algBwGBs(), 100 * r.efficiency());
+        out.flush();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (shards < 1 || shards > 256) {
+            throw new UsageException("--shards must be in [1, 256]: " + shards);
+        }
+        List<Long> sizeList;
+        List<Algorithm> algorithmList = new ArrayList<>();
+        int[] nodes;
+        long slot;
+        try {
+            sizeList = ByteSizes.parseList("--sizes", sizes);
+            for (String a : algorithms.split(",")) {
+                algorithmList.add(Algorithm.parse("--algorithms", a));
+            }
+            nodes = Arrays.stream(numaNodes.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            slot = ByteSizes.parse("--slot-bytes", slotBytes);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--numa-nodes expects node ids like 0,1: " + numaNodes);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        for (long size : sizeList) {
+            if (size % 4 != 0) {
+                throw new UsageException("--sizes must be multiples of 4 bytes (f32 elements): " + size);
+            }
+        }
+        if (iterations != null && iterations < 1) {
+            throw new UsageException("--iterations must be >= 1: " + iterations);
+        }
+        if (topologyRoot != null) {
+            err.println("warning: --topology-root is accepted but not used yet: ranks are placed with --numa-nodes "
+                    + "(the topology detector is not merged); " + topologyRoot);
+        }
+        CommunicatorConfig config;
+        try {
+            config = CommunicatorConfig.defaults().withSlotBytes(slot);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--slot-bytes " + e.getMessage());
+        }
+        int[] nodeOfRank = new int[shards];
+        for (int r = 0; r < shards; r++) {
+            nodeOfRank[r] = nodes[(int) ((long) r * nodes.length / shards)];
+        }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
+        out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
+        out.printf("shards: %d, rank nodes: %s, transport: %s, slot: %s%n", shards, Arrays.toString(nodeOfRank),
+                processes ? "processes" : "threads",
+                ByteSizes.format(slot));
+        out.printf("%-13s %-13s %6s %9s %9s %12s %12s %10s %10s%n", "algorithm", "ran", "shards", "bytes", "calls",
+                "median µs", "p99 µs", "algBW GB/s", "efficiency");
+        out.flush();
+        List<AllReduceResult> results = new ArrayList<>();
+        if (processes) {
+            List<ProcessAllReduceBench.Cell> cells = new ArrayList<>();
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    cells.add(new ProcessAllReduceBench.Cell(algorithm, size, k));
+                }
+            }
+            results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, copyBw, ProcessTransport.uniqueName()));
+            results.forEach(r -> printRow(out, r));
+        } else {
+            warmUp(nodeOfRank, config, algorithmList);
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, config, copyBw);
+                    results.add(r);
+                    printRow(out, r);
+                }
+            }
+        }
+        if (outputFile != null) {
+            Map<String, Object> machine = new LinkedHashMap<>();
+            machine.put("cpus", cpus);
+            machine.put("nodes", Arrays.stream(nodes).distinct().count());
+            machine.put("memCopyGBs", copyBw / 1e9);
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("shards", shards);
+            cfg.put("nodeOfRank", nodeOfRank);
+            cfg.put("sizes", sizeList);
+            cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
+            cfg.put("iterations", iterations);
+            cfg.put("transport", processes ? "processes" : "threads");
+            cfg.put("slotBytes", slot);
+            cfg.put("dataType", "f32");
+            cfg.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("machine", machine);
+            doc.put("config", cfg);
+            doc.put("results", results);
+            try {
+                Path parent = outputFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(outputFile.toFile(), doc);
+            } catch (IOException e) {
+                throw new UsageException("--output-file cannot be written: " + outputFile + ": " + e.getMessage(), e);
+            }
+            out.println("wrote " + outputFile);
+        }
+        if (plot != null) {
+            try {
+                AllReducePlot.write(results, "allreduce, " + shards + " shards", plot);
+            } catch (IOException e) {
+                throw new UsageException("--plot cannot be written: " + plot + ": " + e.getMessage(), e);
+            }
+            out.println("wrote " + plot);
+        }
+        return 0;
+    }
+}

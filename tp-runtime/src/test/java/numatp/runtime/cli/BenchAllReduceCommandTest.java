@@ -1,0 +1,70 @@
+package numatp.runtime.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchAllReduceCommandTest {
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int tp(String... args) {
+        return TpMain.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    @Timeout(120)
+    void writesTableJsonAndPlotForEveryAlgorithmAndSize() throws Exception {
+        Path json = dir.resolve("out/results.json");
+        Path png = dir.resolve("out/results.png");
+        int code = tp("bench", "allreduce", "--shards", "2", "--numa-nodes", "0,1", "--sizes", "1KiB,8KiB",
+                "--algorithms", "oneshot,ring,hierarchical,auto", "--iterations", "5", "--output-file", json.toString(),
+                "--plot", png.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertTrue(doc.at("/machine/memCopyGBs").asDouble() > 0, doc.toString());
+        assertTrue(doc.at("/machine/cpus").asInt() > 0, doc.toString());
+        assertEquals(8, doc.get("results").size());
+        JsonNode first = doc.get("results").get(0);
+        assertEquals("oneshot", first.get("algorithm").asText());
+        assertEquals(1024, first.get("bytes").asLong());
+        assertEquals(2, first.get("shards").asInt());
+        for (String field : new String[] {"medianUs", "p99Us", "algBwGBs", "efficiency"}) {
+            assertTrue(first.get(field).asDouble() > 0, field + " in " + first);
+        }
+        assertTrue(Files.size(png) > 1000);
+        assertTrue(out.toString().contains("median µs"), out.toString());
+    }
+
+    @Test
+    void badFlagsExitWithUsageErrors() {
+        assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--sizes", "lots"));
+        assertTrue(err.toString().contains("error: --sizes expects sizes like 4KiB,64MiB: lots"), err.toString());
+        assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--algorithms", "fastest"));
+        assertTrue(err.toString().contains("--algorithms must be one of"), err.toString());
+        assertEquals(2, tp("bench", "allreduce", "--shards", "0"));
+        assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--numa-nodes", "zero"));
+    }
+
+    @Test
+    @Timeout(120)
+    void topologyRootIsAcceptedWithAWarning() {
+        int code = tp("bench", "allreduce", "--shards", "1", "--sizes", "1KiB", "--algorithms", "oneshot",
+                "--iterations", "3", "--topology-root", dir.toString());
+        assertEquals(0, code, err.toString());
+        assertTrue(err.toString().contains("warning: --topology-root is accepted but not used yet"), err.toString());
+    }
+}
