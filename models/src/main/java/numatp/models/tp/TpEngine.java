@@ -1,6 +1,8 @@
 package numatp.models.tp;
 
 import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
 import numatp.models.sampling.Sampler;
@@ -56,7 +58,7 @@ public final class TpEngine implements AutoCloseable {
     /**
      * Slices {@code model} for {@code shards} shards (all on node 0 unless {@code comms}
      * say otherwise) with KV caches of {@code maxSeq} positions. {@code comms} may be
-     * null: a {@link LocalCommunicators} group is made.
+     * null: a thread-transport group with every rank on node 0 is made.
      */
     public TpEngine(ModelTensors model, int shards, int maxSeq, SliceAllocator allocator, Communicator[] comms) {
         this.config = LlamaConfig.of(model.hp());
@@ -68,7 +70,8 @@ public final class TpEngine implements AutoCloseable {
         if ((long) maxSeq * config.kvDim() > Integer.MAX_VALUE) {
             throw new ModelException("KV cache of " + maxSeq + " positions x " + config.kvDim() + " is too large");
         }
-        this.comms = comms != null ? comms : LocalCommunicators.create(shards);
+        this.comms = comms != null ? comms
+                : ThreadTransport.create(new int[shards], CommunicatorConfig.defaults()).toArray(new Communicator[0]);
         if (this.comms.length != shards) {
             throw new ModelException(this.comms.length + " communicators for " + shards + " shards");
         }
