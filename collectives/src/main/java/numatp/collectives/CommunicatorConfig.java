@@ -9,7 +9,8 @@ import numatp.collectives.sync.IdleStrategy;
  * @param timeoutNs       how long a rank waits for a peer before failing the group
  * @param slotBytes       size of each of a rank's two shared data slots; messages larger than
  *                        a slot are cut into chunks and pipelined through the two slots
- * @param oneshotMaxBytes {@code AUTO} uses {@link Algorithm#ONESHOT} up to this message size
+ * @param oneshotMaxBytes {@code AUTO} uses {@link Algorithm#ONESHOT} while message size times rank count
+ *                        (what each rank reads) is at most this
  * @param idle            waiting strategy prototype (copied per rank), or null for
  *                        {@link IdleStrategy#forRanks} on this machine
  */
@@ -17,7 +18,7 @@ public record CommunicatorConfig(Algorithm algorithm, long timeoutNs, long slotB
                                  IdleStrategy idle) {
     public static final long DEFAULT_TIMEOUT_NS = 10_000_000_000L;
     public static final long DEFAULT_SLOT_BYTES = 1L << 20;
-    public static final long DEFAULT_ONESHOT_MAX_BYTES = 32L << 10;
+    public static final long DEFAULT_ONESHOT_MAX_BYTES = 256L << 10;
 
     public CommunicatorConfig {
         if (algorithm == null) {

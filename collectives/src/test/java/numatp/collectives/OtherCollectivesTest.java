@@ -82,6 +82,36 @@ class OtherCollectivesTest {
 
     @Test
     @Timeout(30)
+    void heapAndConfinedBuffersWorkWithEveryAlgorithm() throws Exception {
+        for (Algorithm algorithm : Algorithm.values()) {
+            List<Communicator> group = ThreadTransport.create(new int[] {0, 1, 1},
+                    CommunicatorConfig.defaults().withAlgorithm(algorithm).withSlotBytes(SLOT_BYTES));
+            try {
+                float[][] results = new float[3][];
+                RankThreads.run(group, algorithm.toString(), c -> {
+                    float[] data = new float[1000];
+                    Arrays.fill(data, c.rank() + 1);
+                    c.allReduce(MemorySegment.ofArray(data), data.length, ElementType.F32);
+                    try (Arena confined = Arena.ofConfined()) {
+                        MemorySegment s = confined.allocate(4000);
+                        s.copyFrom(MemorySegment.ofArray(data));
+                        c.allReduce(s, 1000, ElementType.F32);
+                        results[c.rank()] = s.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                    }
+                });
+                for (float[] r : results) {
+                    float[] expected = new float[1000];
+                    Arrays.fill(expected, 18f);
+                    assertArrayEquals(expected, r, algorithm.toString());
+                }
+            } finally {
+                group.forEach(Communicator::close);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void statsCountInterNodeBytesOnlyWhenRanksSpanNodes() throws Exception {
         for (int[] nodes : new int[][] {{0, 0, 0, 0}, {0, 0, 1, 1}}) {
             List<Communicator> group = ThreadTransport.create(nodes,

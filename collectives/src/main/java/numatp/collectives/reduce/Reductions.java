@@ -49,7 +49,7 @@ public final class Reductions {
     public static void add(MemorySegment a, long aOffset, ElementType bType, MemorySegment b, long bOffset,
                            MemorySegment dst, long dstOffset, long count) {
         if (bType == ElementType.F32) {
-            long bound = F32.loopBound(count);
+            long bound = vectorizable(a) && vectorizable(b) && vectorizable(dst) ? F32.loopBound(count) : 0;
             long i = 0;
             for (; i < bound; i += F32.length()) {
                 FloatVector.fromMemorySegment(F32, a, aOffset + i * 4, ORDER)
@@ -82,7 +82,11 @@ public final class Reductions {
 
     private static void sumF32(MemorySegment[] src, long[] srcOffset, int n, MemorySegment dst, long dstOffset,
                                long count) {
-        final long bound = F32.loopBound(count);
+        boolean vectors = vectorizable(dst);
+        for (int k = 0; k < n; k++) {
+            vectors &= vectorizable(src[k]);
+        }
+        final long bound = vectors ? F32.loopBound(count) : 0;
         final int lanes = F32.length();
         final MemorySegment s0 = src[0];
         final long o0 = srcOffset[0];
@@ -111,6 +115,11 @@ public final class Reductions {
             }
             dst.set(FLOAT, dstOffset + i * 4, acc);
         }
+    }
+
+    /** The Vector API reads and writes native segments and heap segments over byte[] only. */
+    private static boolean vectorizable(MemorySegment segment) {
+        return segment.isNative() || segment.heapBase().orElse(null) instanceof byte[];
     }
 
     /** Reads one element of {@code type} as f32. */

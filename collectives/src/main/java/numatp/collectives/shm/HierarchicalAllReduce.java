@@ -25,8 +25,15 @@ import java.util.TreeSet;
  * ring: on shared memory a ring moves the same bytes with L-1 times more synchronisation. With
  * one node the exchange epoch is skipped (two epochs per chunk, the classic two-shot).
  * Result: {@code sum over nodes ascending of (sum over the node's ranks ascending)}.
+ *
+ * <p>Zero-copy input (thread transport): when the caller's buffer may be read by other threads
+ * (not confined to one), peers read step 1's inputs straight from it instead of from a copy in
+ * the rank's slot, saving a read and a write of the whole message. The buffer is overwritten
+ * only in step 3, after every local rank has published the epoch that ends its step-1 reads.
  */
 final class HierarchicalAllReduce {
+    /** A thread no segment is confined to: {@code isAccessibleBy(PROBE)} is true only for shareable buffers. */
+    private static final Thread PROBE = Thread.ofPlatform().unstarted(() -> { });
     private final ShmCommunicator c;
     /** Ranks of this rank's node, ascending. */
     private final int[] locals;
@@ -84,11 +91,18 @@ final class HierarchicalAllReduce {
         final int k = slices;
         final int nodes = ownerByNode.length;
         final long chunk = c.slotBytes / 4;
+        final MemorySegment[] direct = c.sync.group.directInputs;
+        final boolean zeroCopy = direct != null && buffer.isAccessibleBy(PROBE);
+        if (direct != null) {
+            direct[c.rank] = zeroCopy ? buffer : null; // published by the first epoch's release
+        }
         long done = 0;
         do {
             final long n = Math.min(chunk, count - done);
             final long inputSlot = sync.nextSlot();
-            MemorySegment.copy(buffer, done * es, own, inputSlot, n * es);
+            if (!zeroCopy) {
+                MemorySegment.copy(buffer, done * es, own, inputSlot, n * es);
+            }
             sync.publish();
             sync.await(peers);
 
@@ -97,8 +111,14 @@ final class HierarchicalAllReduce {
                 long lo = RingAllReduce.lo(j, n, k);
                 long len = RingAllReduce.hi(j, n, k) - lo;
                 for (int i = 0; i < locals.length; i++) {
-                    sources[i] = regions[locals[i]];
-                    offsets[i] = inputSlot + lo * es;
+                    MemorySegment input = direct == null ? null : direct[locals[i]];
+                    if (input != null) {
+                        sources[i] = input;
+                        offsets[i] = (done + lo) * es;
+                    } else {
+                        sources[i] = regions[locals[i]];
+                        offsets[i] = inputSlot + lo * es;
+                    }
                     c.countRead(locals[i], len * es);
                 }
                 Reductions.sum(type, sources, offsets, locals.length, ElementType.F32, own, partialSlot + lo * 4, len);

@@ -78,7 +78,7 @@ public final class ProcessTransport {
             // Publishes this rank's pid; peers wait for every rank's JOINED before the first call.
             SequenceFlags.setRelease(regions[rank], RankLayout.JOINED, generation);
             awaitJoined(path, regions, generation, deadline, config.timeoutNs());
-            SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "processes " + path,
+            SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "processes " + path, false,
                     () -> {
                         arena.close();
                         if (rank == 0) {

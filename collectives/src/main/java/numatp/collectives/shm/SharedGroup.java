@@ -18,11 +18,19 @@ final class SharedGroup {
     final int[] nodeOfRank;
     final long slotBytes;
     final String description;
+    /**
+     * Thread transport only (null for processes): each rank's caller buffer for the current
+     * call when peers may read it in place (see {@link HierarchicalAllReduce}), else null.
+     * Element r is written by rank r before it publishes the call's first epoch (the release
+     * of SEQ publishes it) and read by peers after acquiring that epoch.
+     */
+    final MemorySegment[] directInputs;
     private final Runnable release;
 
     SharedGroup(MemorySegment header, MemorySegment[] regions, int[] nodeOfRank, long slotBytes,
-                String description, Runnable release) {
+                String description, boolean threads, Runnable release) {
         this.header = header;
+        this.directInputs = threads ? new MemorySegment[regions.length] : null;
         this.regions = regions;
         this.nodeOfRank = nodeOfRank.clone();
         this.slotBytes = slotBytes;

@@ -90,7 +90,8 @@ public final class ShmCommunicator implements Communicator {
         if (a != Algorithm.AUTO) {
             return a;
         }
-        return bytes <= config.oneshotMaxBytes() || size == 1 ? Algorithm.ONESHOT : Algorithm.HIERARCHICAL;
+        // Oneshot makes every rank read every peer's message: worth its single epoch while that stays small.
+        return bytes * size <= config.oneshotMaxBytes() || size == 1 ? Algorithm.ONESHOT : Algorithm.HIERARCHICAL;
     }
 
     @Override

@@ -41,7 +41,8 @@ public final class ThreadTransport {
         for (int r = 0; r < ranks; r++) {
             regions[r] = allocator.allocate(nodeOfRank[r], RankLayout.regionBytes(config.slotBytes()));
         }
-        SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "threads", allocator::close);
+        SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "threads", true,
+                allocator::close);
         AtomicInteger open = new AtomicInteger(ranks);
         List<Communicator> handles = new ArrayList<>(ranks);
         for (int r = 0; r < ranks; r++) {

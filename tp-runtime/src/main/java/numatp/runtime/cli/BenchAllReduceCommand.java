@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import numatp.collectives.Algorithm;
 import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.sync.BackoffIdleStrategy;
+import numatp.collectives.sync.BusySpinIdleStrategy;
+import numatp.collectives.sync.IdleStrategy;
 import numatp.runtime.bench.AllReduceBench;
 import numatp.runtime.bench.AllReducePlot;
 import numatp.runtime.bench.AllReduceResult;
@@ -49,6 +52,10 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     @Option(names = "--slot-bytes", description = "Shared slot size per rank (default: 1MiB).")
     String slotBytes = "1MiB";
 
+    @Option(names = "--idle", description = "Waiting strategy: auto (by ranks per core), busy-spin, or "
+            + "backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS (default: ${DEFAULT-VALUE}).")
+    String idle = "auto";
+
     @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
     boolean processes;
 
@@ -67,6 +74,25 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             AllReduceBench.run(algorithm, 16 << 10, 300, nodeOfRank, config, 1e9);
             AllReduceBench.run(algorithm, 1 << 20, 10, nodeOfRank, config, 1e9);
         }
+    }
+
+    static IdleStrategy parseIdle(String text) {
+        if (text.equals("auto")) {
+            return null;
+        }
+        if (text.equals("busy-spin")) {
+            return new BusySpinIdleStrategy();
+        }
+        String[] f = text.split(":");
+        if (f[0].equals("backoff") && f.length == 5) {
+            try {
+                return new BackoffIdleStrategy(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
+                        Long.parseLong(f[4]));
+            } catch (NumberFormatException e) {
+                // fall through to the usage error
+            }
+        }
+        throw new IllegalArgumentException("--idle must be auto, busy-spin or backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS: " + text);
     }
 
     private static void printRow(PrintWriter out, AllReduceResult r) {
@@ -115,6 +141,11 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             config = CommunicatorConfig.defaults().withSlotBytes(slot);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--slot-bytes " + e.getMessage());
+        }
+        try {
+            config = config.withIdle(parseIdle(idle));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
         int[] nodeOfRank = new int[shards];
         for (int r = 0; r < shards; r++) {
