@@ -77,6 +77,9 @@ final class NumaVm {
                 + NumaProbe.class.getName() + " " + String.join(" ", probeArgs);
         List<String> argv = new ArrayList<>(List.of("bash", script().toString()));
         argv.addAll(vmOptions);
+        // The guest mounts a fresh tmpfs on /tmp: share the build output explicitly, so a
+        // checkout under /tmp (as CI may use) is still visible inside.
+        argv.addAll(List.of("-w", Path.of(codeSource(NumaProbe.class)).getParent().toString()));
         argv.addAll(List.of("-t", String.valueOf(timeoutSeconds), "--", command));
         return run(argv, timeoutSeconds + 30);
     }
