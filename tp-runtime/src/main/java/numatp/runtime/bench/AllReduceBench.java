@@ -96,6 +96,9 @@ public final class AllReduceBench {
         return mine;
     }
 
+    /** Warm-up cells (bytes, calls) run per algorithm before anything is timed: enough calls for C2. */
+    public static final long[][] WARM_UP = {{4 << 10, 5000}, {64 << 10, 500}, {1 << 20, 20}};
+
     /** Number of untimed calls before the timed ones. */
     public static int warmupCalls(int iterations) {
         return Math.max(3, iterations / 10);
