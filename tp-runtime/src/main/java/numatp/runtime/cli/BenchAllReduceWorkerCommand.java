@@ -62,7 +62,7 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
                 long inter = after.interNodeBytes() - before.interNodeBytes();
                 long local = after.localBytes() - before.localBytes();
                 String resolved = algorithm == Algorithm.AUTO ? ((ShmCommunicator) c).resolve(bytes).flagName() : algorithm.flagName();
-                lines.add(resolved + " " + (inter + local == 0 ? 0 : 100.0 * inter / (inter + local)) + " "
+                lines.add(resolved + " " + inter + "/" + local + " "
                         + Arrays.stream(times).mapToObj(Long::toString).reduce((a, b) -> a + "," + b).orElse(""));
             }
         }
