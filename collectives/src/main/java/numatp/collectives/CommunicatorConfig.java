@@ -18,7 +18,7 @@ public record CommunicatorConfig(Algorithm algorithm, long timeoutNs, long slotB
                                  IdleStrategy idle) {
     public static final long DEFAULT_TIMEOUT_NS = 10_000_000_000L;
     public static final long DEFAULT_SLOT_BYTES = 1L << 20;
-    public static final long DEFAULT_ONESHOT_MAX_BYTES = 256L << 10;
+    public static final long DEFAULT_ONESHOT_MAX_BYTES = 128L << 10;
 
     public CommunicatorConfig {
         if (algorithm == null) {

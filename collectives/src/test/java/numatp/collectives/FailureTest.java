@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FailureTest {
     private static final CommunicatorConfig FAST_TIMEOUT = CommunicatorConfig.defaults()
-            .withSlotBytes(4096).withTimeoutNs(300_000_000L);
+            .withSlotBytes(4096).withTimeoutNs(1_000_000_000L);
 
     @Test
     @Timeout(20)

@@ -1,6 +1,10 @@
 package numatp.collectives;
 
+import numatp.collectives.shm.FileGroups;
 import numatp.collectives.shm.ThreadTransport;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OtherCollectivesTest {
     private static final long SLOT_BYTES = 1024;
 
+    @TempDir
+    Path tmp;
+
     @Test
     @Timeout(60)
     void allGatherReduceScatterAndBroadcastMatchNaiveResults() throws Exception {
@@ -28,10 +35,11 @@ class OtherCollectivesTest {
             ElementType type = ElementType.values()[random.nextInt(3)];
             int count = TestData.randomCount(random, SLOT_BYTES, 1);
             int root = random.nextInt(ranks);
+            boolean files = trial % 4 == 3;
             String context = "seed=" + seed + " trial=" + trial + " ranks=" + ranks + " nodes=" + Arrays.toString(nodes)
-                    + " type=" + type + " count=" + count + " root=" + root;
-            List<Communicator> group = ThreadTransport.create(nodes,
-                    CommunicatorConfig.defaults().withSlotBytes(SLOT_BYTES).withTimeoutNs(20_000_000_000L));
+                    + " type=" + type + " count=" + count + " root=" + root + (files ? " transport=file" : " transport=threads");
+            CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(SLOT_BYTES).withTimeoutNs(20_000_000_000L);
+            List<Communicator> group = files ? FileGroups.join(tmp, nodes, config) : ThreadTransport.create(nodes, config);
             try (Arena arena = Arena.ofShared()) {
                 float[][] in = new float[ranks][];
                 float[][] blocks = new float[ranks][];

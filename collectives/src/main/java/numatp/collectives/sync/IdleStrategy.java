@@ -27,7 +27,9 @@ public interface IdleStrategy {
             return new BusySpinIdleStrategy();
         }
         if (ranks <= cpus) {
-            return new BackoffIdleStrategy(2_000, 200, 1_000, 200_000);
+            // Yield long before parking: on a busy machine the peer is usually runnable but
+            // queued, and a park costs a timer-slack wake-up (~50-150 us) per call.
+            return new BackoffIdleStrategy(1_000, 50_000, 1_000, 200_000);
         }
         // Oversubscribed: a spinning waiter steals the core of the peer it waits for.
         return new BackoffIdleStrategy(20, 50, 1_000, 200_000);

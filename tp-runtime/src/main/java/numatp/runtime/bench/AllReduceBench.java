@@ -61,7 +61,13 @@ public final class AllReduceBench {
                     throw new IllegalStateException(f);
                 }
             }
-            double interNode = group.get(0).stats().interNodePercent();
+            long inter = 0;
+            long local = 0;
+            for (Communicator c : group) {
+                inter += c.stats().interNodeBytes();
+                local += c.stats().localBytes();
+            }
+            double interNode = inter + local == 0 ? 0 : 100.0 * inter / (inter + local);
             String resolved = ((ShmCommunicator) group.get(0)).resolve(bytes).flagName();
             return summarize(algorithm.flagName(), resolved, shards, bytes, slowest(elapsed, warmup), copyBytesPerSecond,
                     interNode);
@@ -95,6 +101,9 @@ public final class AllReduceBench {
         }
         return mine;
     }
+
+    /** Warm-up cells (bytes, calls) run per algorithm before anything is timed: enough calls for C2. */
+    public static final long[][] WARM_UP = {{4 << 10, 5000}, {64 << 10, 500}, {1 << 20, 20}};
 
     /** Number of untimed calls before the timed ones. */
     public static int warmupCalls(int iterations) {

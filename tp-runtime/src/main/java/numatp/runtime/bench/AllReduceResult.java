@@ -13,7 +13,7 @@ package numatp.runtime.bench;
  * @param p99Us      99th percentile of the same, µs
  * @param algBwGBs   bytes / median time, GB/s
  * @param efficiency memory-traffic bound time (2 · shards · bytes at the copy bandwidth) / median time
- * @param interNodePercent share of bytes read from other nodes' regions
+ * @param interNodePercent share of bytes read from other nodes' regions, over all ranks
  */
 public record AllReduceResult(String algorithm, String resolved, int shards, long bytes, int iterations,
                               double medianUs, double p99Us, double algBwGBs, double efficiency,

@@ -61,14 +61,18 @@ public final class ProcessAllReduceBench {
         for (int i = 0; i < cells.size(); i++) {
             Cell cell = cells.get(i);
             long[][] elapsed = new long[shards][];
-            double interNode = 0;
+            long inter = 0;
+            long local = 0;
             String resolved = cell.algorithm().flagName();
             for (int r = 0; r < shards; r++) {
                 String[] parts = lines.get(r).get(i).split(" ");
                 resolved = parts[0];
-                interNode = Double.parseDouble(parts[1]);
+                String[] bytes = parts[1].split("/");
+                inter += Long.parseLong(bytes[0]);
+                local += Long.parseLong(bytes[1]);
                 elapsed[r] = Arrays.stream(parts[2].split(",")).mapToLong(Long::parseLong).toArray();
             }
+            double interNode = inter + local == 0 ? 0 : 100.0 * inter / (inter + local);
             int warmup = AllReduceBench.warmupCalls(cell.iterations());
             results.add(AllReduceBench.summarize(cell.algorithm().flagName(), resolved, shards, cell.bytes(),
                     AllReduceBench.slowest(elapsed, warmup), copyBytesPerSecond, interNode));

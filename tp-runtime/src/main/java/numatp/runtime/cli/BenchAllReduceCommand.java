@@ -71,8 +71,9 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     /** Compiles the hot paths before anything is timed. */
     private static void warmUp(int[] nodeOfRank, CommunicatorConfig config, List<Algorithm> algorithms) throws InterruptedException {
         for (Algorithm algorithm : algorithms) {
-            AllReduceBench.run(algorithm, 16 << 10, 300, nodeOfRank, config, 1e9);
-            AllReduceBench.run(algorithm, 1 << 20, 10, nodeOfRank, config, 1e9);
+            for (long[] cell : AllReduceBench.WARM_UP) {
+                AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, config, 1e9);
+            }
         }
     }
 

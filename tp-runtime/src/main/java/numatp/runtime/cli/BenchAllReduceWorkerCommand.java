@@ -43,8 +43,9 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
             // Same warm-up as the thread mode: compile the kernels before anything is timed.
             try (Arena arena = Arena.ofConfined()) {
                 for (Algorithm algorithm : List.of(Algorithm.ONESHOT, Algorithm.RING, Algorithm.HIERARCHICAL)) {
-                    AllReduceBench.rankLoop(c, algorithm, arena, 16 << 10, 300);
-                    AllReduceBench.rankLoop(c, algorithm, arena, 1 << 20, 10);
+                    for (long[] cell : AllReduceBench.WARM_UP) {
+                        AllReduceBench.rankLoop(c, algorithm, arena, cell[0], (int) cell[1]);
+                    }
                 }
             }
             for (String cell : cells.split(";")) {
@@ -61,7 +62,7 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
                 long inter = after.interNodeBytes() - before.interNodeBytes();
                 long local = after.localBytes() - before.localBytes();
                 String resolved = algorithm == Algorithm.AUTO ? ((ShmCommunicator) c).resolve(bytes).flagName() : algorithm.flagName();
-                lines.add(resolved + " " + (inter + local == 0 ? 0 : 100.0 * inter / (inter + local)) + " "
+                lines.add(resolved + " " + inter + "/" + local + " "
                         + Arrays.stream(times).mapToObj(Long::toString).reduce((a, b) -> a + "," + b).orElse(""));
             }
         }

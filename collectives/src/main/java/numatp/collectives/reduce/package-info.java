@@ -1,0 +1,2 @@
+/** Element-wise sum and conversion kernels (Vector API with scalar tails) used by the collectives. */
+package numatp.collectives.reduce;
