@@ -1,8 +1,10 @@
 package numatp.runtime.bench;
 
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.ConfigException;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /** Parses and prints byte sizes such as {@code 4KiB}, {@code 64MiB}, {@code 4096}. */
 public final class ByteSizes {
@@ -18,28 +20,18 @@ public final class ByteSizes {
         return sizes;
     }
 
+    /** One size, parsed as every size flag is ({@link ByteSize}); must be positive. */
     public static long parse(String flag, String item) {
-        String s = item.strip();
-        String lower = s.toLowerCase(Locale.ROOT);
-        long unit = 1;
-        String[][] units = {{"kib", "1024"}, {"mib", "1048576"}, {"gib", "1073741824"}, {"kb", "1000"},
-                {"mb", "1000000"}, {"gb", "1000000000"}, {"k", "1024"}, {"m", "1048576"}, {"g", "1073741824"}, {"b", "1"}};
-        for (String[] u : units) {
-            if (lower.endsWith(u[0])) {
-                unit = Long.parseLong(u[1]);
-                s = s.substring(0, s.length() - u[0].length()).strip();
-                break;
-            }
-        }
+        long value;
         try {
-            long value = Long.parseLong(s);
-            if (value <= 0) {
-                throw new IllegalArgumentException(flag + " sizes must be positive: " + item.strip());
-            }
-            return Math.multiplyExact(value, unit);
-        } catch (NumberFormatException | ArithmeticException e) {
+            value = ByteSize.parse(item, flag);
+        } catch (ConfigException e) {
             throw new IllegalArgumentException(flag + " expects sizes like 4KiB,64MiB: " + item.strip());
         }
+        if (value <= 0) {
+            throw new IllegalArgumentException(flag + " sizes must be positive: " + item.strip());
+        }
+        return value;
     }
 
     /** 4096 → "4KiB", 1536 → "1536B". */
