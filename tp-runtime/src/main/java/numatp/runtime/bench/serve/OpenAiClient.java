@@ -19,10 +19,13 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -61,12 +64,25 @@ public final class OpenAiClient implements AutoCloseable {
     public String modelId() throws InterruptedException {
         URI uri = config.resolve("/v1/models");
         HttpResponse<String> response;
+        CompletableFuture<HttpResponse<String>> answer = http.sendAsync(HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofMillis(config.requestTimeoutMs())).header("Accept", "application/json").GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
         try {
-            response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(config.requestTimeoutMs()))
-                    .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new ServeBenchException("cannot reach the server at " + config.baseUrl() + " (--url): "
-                    + describe(e) + "; is tp serve running there?", e);
+            // the whole answer, not only its headers, within the request timeout
+            response = answer.get(config.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new ServeBenchException("GET " + uri + " did not answer within " + config.requestTimeoutMs()
+                    + " ms (--request-timeout)");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String reason = cause instanceof IOException io ? describe(io) : String.valueOf(cause);
+            if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
+                throw new ServeBenchException("GET " + uri + " did not answer within " + config.requestTimeoutMs()
+                        + " ms (--request-timeout)");
+            }
+            throw new ServeBenchException("cannot reach the server at " + config.baseUrl() + " (--url): " + reason
+                    + "; is tp serve running there?", cause);
         }
         String body = response.body();
         if (response.statusCode() != 200) {
