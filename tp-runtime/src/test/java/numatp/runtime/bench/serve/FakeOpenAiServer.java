@@ -21,10 +21,10 @@ import java.util.function.IntPredicate;
 
 /**
  * A tiny OpenAI-compatible server for tests: it streams {@link #tokens} chunks, the
- * first {@link #ttftMs} after the request arrived and each next one {@link #itlMs}
- * later (on a schedule from the arrival, so a late chunk does not shift the rest), so
- * the client's TTFT and ITL can be checked against known delays. Knobs make it
- * misbehave in the ways real servers do.
+ * first {@link #ttftMs} after the request arrived and each next one at least
+ * {@link #itlMs} after the one before (never catching up after a late chunk, which
+ * would put two chunks back to back), so the client's TTFT and ITL can be checked
+ * against known delays. Knobs make it misbehave in the ways real servers do.
  */
 public final class FakeOpenAiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -127,8 +127,10 @@ public final class FakeOpenAiServer implements AutoCloseable {
         if (chat) {
             event(out, chunk(n, chat, null).toString()); // the role-only delta: no text, not a token
         }
+        long sentNs = arrivalNs;
         for (int k = 0; k < tokens; k++) {
-            waitUntil(arrivalNs, ttftMs + k * itlMs);
+            waitUntil(sentNs, k == 0 ? ttftMs : itlMs);
+            sentNs = System.nanoTime();
             event(out, chunk(n, chat, " tok" + k).toString());
             if (stall) {
                 LockSupport.parkNanos(60_000_000_000L);
@@ -176,8 +178,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
         out.flush();
     }
 
-    private static void waitUntil(long arrivalNs, long afterMs) {
-        long deadline = arrivalNs + afterMs * 1_000_000L;
+    private static void waitUntil(long sinceNs, long afterMs) {
+        long deadline = sinceNs + afterMs * 1_000_000L;
         long left;
         while ((left = deadline - System.nanoTime()) > 0) {
             LockSupport.parkNanos(left);

@@ -49,24 +49,27 @@ class ServeBenchTest {
     @Test
     void measuresKnownTtftAndInterTokenDelays() throws Exception {
         server.ttftMs = 40;
-        server.itlMs = 10;
-        server.tokens = 8;
+        server.itlMs = 20;
+        server.tokens = 6;
         ServeBenchRun run = ServeBench.run(config(8, 2, Endpoint.COMPLETIONS, true, 1), null);
         ServeBenchSummary s = summary(run);
         assertEquals(8, s.ok(), ServeBench.errorSummary(run.results()));
         assertEquals("fake-model", run.model());
         assertEquals(8, s.ttftMs().count());
         assertTrue(s.ttftMs().min() >= 40 && s.ttftMs().p50() <= 40 + SLACK_MS, "TTFT " + s.ttftMs());
-        assertEquals(8 * 7, s.itlMs().count(), "seven gaps between eight tokens per request");
-        assertTrue(s.itlMs().p50() >= 5 && s.itlMs().p50() <= 10 + SLACK_MS, "ITL " + s.itlMs());
-        assertTrue(s.latencyMs().min() >= 40 + 7 * 10, "latency " + s.latencyMs());
-        assertEquals(8.0, s.outputTokensAvg());
+        assertEquals(8 * 5, s.itlMs().count(), "five gaps between six tokens per request");
+        // a gap seen by the client can shrink when the chunk before it was read late, so these are loose;
+        // ResponseRecorderTest checks the arithmetic exactly
+        assertTrue(s.itlMs().mean() >= 20 - 5 && s.itlMs().mean() <= 20 + SLACK_MS / 3, "ITL " + s.itlMs());
+        assertTrue(s.itlMs().p50() >= 10 && s.itlMs().p50() <= 20 + SLACK_MS, "ITL " + s.itlMs());
+        assertTrue(s.latencyMs().min() >= 40 + 5 * 20, "latency " + s.latencyMs());
+        assertEquals(6.0, s.outputTokensAvg());
         assertEquals(16.0, s.promptTokensAvg(), "usage.prompt_tokens of 16 one-token words");
         assertTrue(s.tpotMs().min() >= 0 && s.tpotMs().count() == 8);
         double seconds = run.durationNs() / 1e9;
         assertEquals(8 / seconds, s.requestsPerS(), 1e-9);
-        assertEquals(64 / seconds, s.outputTokensPerS(), 1e-9);
-        assertEquals((64 + 8 * 16) / seconds, s.totalTokensPerS(), 1e-9);
+        assertEquals(48 / seconds, s.outputTokensPerS(), 1e-9);
+        assertEquals((48 + 8 * 16) / seconds, s.totalTokensPerS(), 1e-9);
         assertEquals(9, server.completionRequests.get(), "one warm-up and eight measured");
         assertEquals("fake-model", server.bodies.get(1).path("model").asText());
         assertTrue(server.bodies.get(1).path("stream_options").path("include_usage").asBoolean());
