@@ -19,6 +19,8 @@ public enum Metric {
     TOTAL_TOKENS_PER_S("totalTokensPerS", "total tokens/s", Better.HIGHER, ServeBenchSummary::totalTokensPerS),
     PROMPT_TOKENS_AVG("promptTokensAvg", "prompt tokens/request", Better.NEITHER, ServeBenchSummary::promptTokensAvg),
     OUTPUT_TOKENS_AVG("outputTokensAvg", "output tokens/request", Better.NEITHER, ServeBenchSummary::outputTokensAvg),
+    OUTPUT_TOKENS_PER_CHUNK("outputTokensPerChunk", "output tokens/chunk", Better.NEITHER,
+            ServeBenchSummary::outputTokensPerChunk),
     LATENCY_AVG_MS("latencyAvgMs", "latency avg ms", Better.LOWER, s -> s.latencyMs().mean()),
     LATENCY_P50_MS("latencyP50Ms", "latency p50 ms", Better.LOWER, s -> s.latencyMs().p50()),
     LATENCY_P95_MS("latencyP95Ms", "latency p95 ms", Better.LOWER, s -> s.latencyMs().p95()),

@@ -5,6 +5,9 @@ import java.util.Locale;
 
 /** Prints one run as the table users read: counts and throughput, then latency distributions in milliseconds. */
 public final class ReportTable {
+    /** Above this many output tokens per text chunk the table says that chunks carry several tokens. */
+    private static final double CHUNKY = 1.05;
+
     private ReportTable() {
     }
 
@@ -28,6 +31,10 @@ public final class ReportTable {
         out.printf(Locale.ROOT, "%-24s %s%n", "total tokens/s", number(s.totalTokensPerS()));
         out.printf(Locale.ROOT, "%-24s %s prompt, %s output%n", "tokens/request (avg)", number(s.promptTokensAvg()),
                 number(s.outputTokensAvg()));
+        if (s.outputTokensPerChunk() > CHUNKY) {
+            out.printf(Locale.ROOT, "%-24s %.2f   (the server sends several tokens per chunk: inter-token latency is "
+                    + "per chunk, time per output token is per token)%n", "output tokens/chunk", s.outputTokensPerChunk());
+        }
         out.println();
         out.printf(Locale.ROOT, "%-24s %10s %10s %10s %10s %10s %8s%n", "", "avg ms", "p50 ms", "p95 ms", "p99 ms",
                 "max ms", "samples");

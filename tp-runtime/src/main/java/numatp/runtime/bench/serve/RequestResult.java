@@ -33,6 +33,11 @@ public record RequestResult(String error, String errorDetail, long startNs, long
         return endNs - startNs;
     }
 
+    /** Chunks of a stream that carried text: the first token's, then one per inter-token gap. */
+    public int textChunks() {
+        return ttftNs < 0 ? 0 : itlNs.length + 1;
+    }
+
     /**
      * Time per output token after the first, {@code (latency - ttft) / (outputTokens - 1)}, as vLLM
      * defines it; {@code -1} unless streamed with at least two output tokens.

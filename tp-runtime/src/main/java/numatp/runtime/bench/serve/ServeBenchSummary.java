@@ -16,6 +16,8 @@ import java.util.Map;
  * @param promptCounted ok requests that reported {@code usage.prompt_tokens}
  * @param outputTokens  sum of output tokens over the ok requests that know theirs
  * @param outputCounted ok requests that know their output tokens
+ * @param outputTokensPerChunk output tokens per text chunk of streamed requests (above 1: the server sends
+ *                      several tokens per chunk, and inter-token latency is then per chunk); NaN if not streamed
  * @param latencyMs     request latency, send to last byte
  * @param ttftMs        time to first token (streamed requests that produced text)
  * @param itlMs         inter-token latency: every gap between text chunks of every ok request
@@ -23,7 +25,8 @@ import java.util.Map;
  * @param errors        failures per error class
  */
 public record ServeBenchSummary(int requests, int ok, int rateLimited, long durationNs, long promptTokens,
-                                int promptCounted, long outputTokens, int outputCounted, Distribution latencyMs,
+                                int promptCounted, long outputTokens, int outputCounted,
+                                double outputTokensPerChunk, Distribution latencyMs,
                                 Distribution ttftMs, Distribution itlMs, Distribution tpotMs,
                                 Map<String, Integer> errors) {
     /** The acceptance bar users quote for token-to-token latency fluctuation. */
@@ -39,12 +42,21 @@ public record ServeBenchSummary(int requests, int ok, int rateLimited, long dura
                 itl[k++] = gap / 1e6;
             }
         }
+        long chunkTokens = 0;
+        long chunks = 0;
+        for (RequestResult r : ok) {
+            if (r.textChunks() > 0 && r.outputTokens() >= 0) {
+                chunkTokens += r.outputTokens();
+                chunks += r.textChunks();
+            }
+        }
         return new ServeBenchSummary(results.size(), ok.size(),
                 (int) results.stream().filter(r -> "HTTP 429".equals(r.error())).count(), durationNs,
                 ok.stream().filter(r -> r.promptTokens() >= 0).mapToLong(RequestResult::promptTokens).sum(),
                 (int) ok.stream().filter(r -> r.promptTokens() >= 0).count(),
                 ok.stream().filter(r -> r.outputTokens() >= 0).mapToLong(RequestResult::outputTokens).sum(),
                 (int) ok.stream().filter(r -> r.outputTokens() >= 0).count(),
+                chunks == 0 ? Double.NaN : (double) chunkTokens / chunks,
                 Distribution.of(ok.stream().mapToDouble(r -> r.latencyNs() / 1e6).toArray()),
                 Distribution.of(ok.stream().filter(r -> r.ttftNs() >= 0).mapToDouble(r -> r.ttftNs() / 1e6).toArray()),
                 Distribution.of(itl),
