@@ -223,6 +223,9 @@ public final class OpenAiClient implements AutoCloseable {
             message = cause != null && cause.getMessage() != null ? cause.getMessage()
                     : e.getClass().getSimpleName();
         }
+        if (message.contains("received no bytes") || message.contains("EOF reached while reading")) {
+            return "the server closed the connection without answering (" + message + ")";
+        }
         return message;
     }
 

@@ -45,6 +45,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
     public volatile boolean omitDone;
     /** Stop sending after the first chunk, keeping the connection open. */
     public volatile boolean stall;
+    /** Close the connection on completion requests without answering. */
+    public volatile boolean hangUp;
     /** Serve a web page instead of the API everywhere. */
     public volatile boolean notOpenAi;
 
@@ -90,6 +92,9 @@ public final class FakeOpenAiServer implements AutoCloseable {
         JsonNode body = JSON.readTree(exchange.getRequestBody());
         bodies.add(body);
         int n = completionRequests.getAndIncrement();
+        if (hangUp) {
+            return; // nothing sent: closing the exchange drops the connection
+        }
         if (rejectStreamOptions && body.has("stream_options")) {
             send(exchange, 400, "application/json", error("Unrecognized request argument: stream_options",
                     "invalid_request_error"));

@@ -154,6 +154,15 @@ class ServeBenchTest {
     }
 
     @Test
+    void aServerHangingUpWithoutAnAnswerIsSaidInWords() throws Exception {
+        server.hangUp = true;
+        ServeBenchRun run = ServeBench.run(config(2, 1, Endpoint.COMPLETIONS, true, 0), null);
+        assertEquals(Map.of("connection error", 2), summary(run).errors());
+        assertTrue(ServeBench.errorSummary(run.results()).contains("the server closed the connection without answering"),
+                ServeBench.errorSummary(run.results()));
+    }
+
+    @Test
     void everyWarmUpFailingStopsTheRunWithTheServersReason() {
         server.rateLimited = n -> true;
         ServeBenchException e = assertThrows(ServeBenchException.class,
