@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 BenchAllReduceCommand.class,
                 BenchAllReduceWorkerCommand.class,
                 BenchGenerateCommand.class,
+                BenchServeCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
