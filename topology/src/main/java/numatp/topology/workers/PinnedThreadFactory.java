@@ -66,7 +66,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
                         + ", running unpinned");
             }
             case NONE -> {
-                return skipped(thread, wanted, "binding switched off");
+                return skipped(thread, wanted, "binding switched off (--pinning none): the kernel schedules this thread");
             }
             case BIND -> {
                 if (!binder.isNative()) {

@@ -42,8 +42,8 @@ public final class ConfigOptions {
             description = "Manual shard-to-node map, e.g. 0:0,1:0,2:1,3:1 (every shard named).")
     String nodeAffinity;
 
-    @Option(names = "--pinning", paramLabel = "scatter|compact",
-            description = "How shard threads are laid over a node's CPUs (default scatter).")
+    @Option(names = "--pinning", paramLabel = "scatter|compact|none",
+            description = "How shard threads are laid over a node's CPUs (default scatter); none = plan as scatter but leave threads unpinned (a baseline for comparisons).")
     PinningPolicy pinning;
 
     @Option(names = "--threads-per-shard", paramLabel = "N",

@@ -85,6 +85,9 @@ final class NumaCheckCommand implements Callable<Integer> {
         if (policy == PlacementPolicy.PLAIN) {
             throw new UsageException("--policy must be bind, preferred or interleave: plain checks nothing");
         }
+        if (pinning == PinningPolicy.NONE) {
+            throw new UsageException("--pinning must be scatter or compact here: numa-check checks pinned threads");
+        }
         Topology topology = TopologyDetector.detect();
         NumaNode target = usableNode(topology);
         IdSet cpus = pickCpus(topology, target);

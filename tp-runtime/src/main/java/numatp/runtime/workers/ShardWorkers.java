@@ -4,6 +4,7 @@ import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ShardPlacement;
 import numatp.topology.binding.NumaBinder;
 import numatp.topology.linux.MemPolicy;
+import numatp.topology.pinning.PinningPolicy;
 import numatp.topology.workers.BindMode;
 import numatp.topology.workers.ShardBinding;
 import numatp.topology.workers.ShardGroup;
@@ -40,9 +41,9 @@ public final class ShardWorkers {
     /** How the threads of {@code plan} are started: bound here, or skipped for a captured topology. */
     public static WorkerOptions options(PlacementPlan plan, boolean simulated) {
         MemPolicy policy = plan.config().preferLocalMemory() ? MemPolicy.PREFERRED : MemPolicy.DEFAULT;
-        return WorkerOptions.bound()
-                .withMode(simulated ? BindMode.SIMULATED : BindMode.BIND)
-                .withMemoryPolicy(policy);
+        BindMode mode = simulated ? BindMode.SIMULATED
+                : plan.config().pinningPolicy() == PinningPolicy.NONE ? BindMode.NONE : BindMode.BIND;
+        return WorkerOptions.bound().withMode(mode).withMemoryPolicy(policy);
     }
 
     /**
