@@ -1,0 +1,68 @@
+package numatp.runtime.serve;
+
+import numatp.models.LlamaConfig;
+import numatp.models.tp.SequenceEngine;
+import numatp.weights.ModelTensors;
+import numatp.weights.SliceAllocator;
+import numatp.weights.Tensor;
+
+/**
+ * Builds the {@link SequenceEngine} {@code tp serve} runs, and says what it holds.
+ * Until the batched tensor-parallel engine lands, that is the {@link SlotPerForwardEngine}
+ * on one shard.
+ */
+public final class Engines {
+    /** Prompt tokens one step may carry besides the decode entries (bounds a step's latency). */
+    public static final int PREFILL_CHUNK = 256;
+
+    /** An engine and the weight bytes it copied. */
+    public record Loaded(SequenceEngine engine, long replicatedBytes, long shardedBytes) {
+    }
+
+    private Engines() {
+    }
+
+    /**
+     * @param nodeOfRank the planned node of each shard (its length is the shard count)
+     */
+    public static Loaded build(ModelTensors model, int slots, int slotPositions, SliceAllocator allocator,
+                               int[] nodeOfRank) {
+        int shards = nodeOfRank.length;
+        if (shards != 1) {
+            throw new ServeException("--shards " + shards + ": tp serve runs one shard until the batched"
+                    + " tensor-parallel engine is merged; use --shards 1");
+        }
+        SlotPerForwardEngine engine = new SlotPerForwardEngine(model, slots, slotPositions, slots + PREFILL_CHUNK,
+                allocator);
+        return new Loaded(engine, engine.replicatedBytes(), engine.shardedBytes());
+    }
+
+    /** Bytes of the tensors every node holds a copy of (embeddings, norms). */
+    public static long replicatedTensorBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            if (isReplicated(t.name())) {
+                bytes += t.data().byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    /** Bytes of every tensor. */
+    public static long tensorBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            bytes += t.data().byteSize();
+        }
+        return bytes;
+    }
+
+    /** KV-cache bytes of all slots, summed over shards (f32 keys and values). */
+    public static long kvCacheBytes(LlamaConfig c, int slots, int slotPositions) {
+        return 2L * 4 * c.layers() * c.kvDim() * slotPositions * slots;
+    }
+
+    private static boolean isReplicated(String name) {
+        return name.equals("token_embd.weight") || name.endsWith("_norm.weight");
+    }
+}
