@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
@@ -69,7 +70,7 @@ public final class MatVec {
                 FloatVector wv = FloatVector.fromMemorySegment(F, w, base + 4L * c, LE);
                 acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sum(acc);
             for (; c < cols; c++) {
                 sum += w.get(Dequant.F32, base + 4L * c) * x[xOff + c];
             }
@@ -88,12 +89,38 @@ public final class MatVec {
                 ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
                 acc = halfToFloat(h).fma(FloatVector.fromArray(F, x, xOff + c), acc);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = sum(acc);
             for (; c < cols; c++) {
                 sum += Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)) * x[xOff + c];
             }
             out[outOff + r] = sum;
         }
+    }
+
+    private static final VectorShuffle<Float> HALF = VectorShuffle.iota(F, L / 2, 1, true);
+    private static final VectorShuffle<Float> QUARTER = L >= 4 ? VectorShuffle.iota(F, L / 4, 1, true) : null;
+    private static final VectorShuffle<Float> EIGHTH = L >= 8 ? VectorShuffle.iota(F, L / 8, 1, true) : null;
+    private static final VectorShuffle<Float> SIXTEENTH = L >= 16 ? VectorShuffle.iota(F, L / 16, 1, true) : null;
+
+    /**
+     * Sum of the lanes in one fixed tree order (lane i with lane i + L/2, then with i + L/4, ...).
+     * Not {@code reduceLanes(ADD)}: its order is unspecified and differs between the
+     * interpreter and compiled code, so results would change as the JIT warms up.
+     */
+    static float sum(FloatVector v) {
+        if (L >= 2) {
+            v = v.add(v.rearrange(HALF));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(QUARTER));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(EIGHTH));
+        }
+        if (L >= 16) {
+            v = v.add(v.rearrange(SIXTEENTH));
+        }
+        return v.lane(0);
     }
 
     /**
@@ -126,7 +153,7 @@ public final class MatVec {
                 float d = Float.float16ToFloat(w.get(Dequant.I16, block));
                 acc = s.fma(FloatVector.broadcast(F, d), acc);
             }
-            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = sum(acc);
         }
     }
 
@@ -152,7 +179,7 @@ public final class MatVec {
                 float d = Float.float16ToFloat(w.get(Dequant.I16, block));
                 acc = s.fma(FloatVector.broadcast(F, d), acc);
             }
-            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = sum(acc);
         }
     }
 
