@@ -156,7 +156,7 @@ final class ServeCommand implements Callable<Integer> {
             long expected = sharded + replicated * plan.usedNodes().size();
             try (LoadProgress progress = new LoadProgress(new ArenaSliceAllocator(arena), expected, err,
                     LoadProgress.stderrIsTerminal())) {
-                loaded = Engines.build(tensors, maxBatch, positions, progress, plan.nodeOfRank());
+                loaded = Engines.build(tensors, maxBatch, positions, progress, plan.nodeOfRank(), tp);
                 progress.done();
                 List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);

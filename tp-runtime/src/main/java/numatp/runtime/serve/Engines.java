@@ -1,15 +1,20 @@
 package numatp.runtime.serve;
 
+import numatp.collectives.Algorithm;
+import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.TpEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 import numatp.weights.Tensor;
 
 /**
- * Builds the {@link SequenceEngine} {@code tp serve} runs, and says what it holds.
- * Until the batched tensor-parallel engine lands, that is the {@link SlotPerForwardEngine}
- * on one shard.
+ * Builds the {@link SequenceEngine} {@code tp serve} runs (the batched tensor-parallel
+ * {@link TpEngine}, its shards' communicators on the planned nodes) and says what it holds.
  */
 public final class Engines {
     /** Prompt tokens one step may carry besides the decode entries (bounds a step's latency). */
@@ -24,17 +29,31 @@ public final class Engines {
 
     /**
      * @param nodeOfRank the planned node of each shard (its length is the shard count)
+     * @param config     the collective settings (algorithm, timeout) of {@code --collective-*}
      */
     public static Loaded build(ModelTensors model, int slots, int slotPositions, SliceAllocator allocator,
-                               int[] nodeOfRank) {
+                               int[] nodeOfRank, NumaTensorParallelConfig config) {
         int shards = nodeOfRank.length;
-        if (shards != 1) {
-            throw new ServeException("--shards " + shards + ": tp serve runs one shard until the batched"
-                    + " tensor-parallel engine is merged; use --shards 1");
+        Communicator[] comms = ThreadTransport.create(nodeOfRank, communicatorConfig(config))
+                .toArray(new Communicator[0]);
+        TpEngine engine;
+        try {
+            engine = new TpEngine(model, shards, new TpEngine.Capacity(slots, slotPositions, slots + PREFILL_CHUNK),
+                    allocator, comms);
+        } catch (RuntimeException e) {
+            for (Communicator c : comms) {
+                c.close();
+            }
+            throw e;
         }
-        SlotPerForwardEngine engine = new SlotPerForwardEngine(model, slots, slotPositions, slots + PREFILL_CHUNK,
-                allocator);
         return new Loaded(engine, engine.replicatedBytes(), engine.shardedBytes());
+    }
+
+    /** The communicator settings the configuration asks for (the idle strategy is left to the collectives). */
+    static CommunicatorConfig communicatorConfig(NumaTensorParallelConfig config) {
+        return CommunicatorConfig.defaults()
+                .withAlgorithm(Algorithm.valueOf(config.collectiveAlgorithm().name()))
+                .withTimeoutNs(config.collectiveTimeout().toNanos());
     }
 
     /** Bytes of the tensors every node holds a copy of (embeddings, norms). */

@@ -2,10 +2,13 @@ package numatp.runtime.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import numatp.runtime.cli.TpMain;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,29 +27,37 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** stories260K through HTTP: the text of {@code tp generate} and of llama2.c, whole, streamed and 16 at once. */
+/**
+ * stories260K through HTTP on 1, 2 and 8 shards: the text of {@code tp generate} and of
+ * llama2.c, whole, streamed and 16 at once.
+ */
+@ParameterizedClass(name = "shards={0}")
+@ValueSource(ints = {1, 2, 8})
 @Timeout(120)
 class ServeEndToEndTest {
-    static ServeFixture serve;
+    static ServeFixture serve; // one server per shard count
 
-    @BeforeAll
-    static void start() {
-        serve = ServeFixture.stories(16, true);
+    @Parameter
+    int shards;
+
+    @BeforeParameterizedClassInvocation
+    static void start(int shards) {
+        serve = ServeFixture.stories(shards, 16, true, ServeConfig.defaults(ServeFixture.MODEL_ID, 0));
         serve.gate.open();
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop() {
         serve.close();
     }
 
-    /** What {@code tp generate} prints for a greedy run of {@code maxTokens} after {@code prompt}, prompt removed. */
-    static String generateText(String prompt, int maxTokens) {
+    /** What {@code tp generate --shards} prints for a greedy run of {@code maxTokens} after {@code prompt}, prompt removed. */
+    String generateText(String prompt, int maxTokens) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = TpMain.execute(new String[] {"generate", "--model", ServeFixture.STORIES.toString(),
                 "--tokenizer", ServeFixture.TOK512.toString(), "--prompt", prompt, "--temperature", "0",
-                "--max-tokens", String.valueOf(maxTokens)}, new PrintWriter(out), new PrintWriter(err));
+                "--max-tokens", String.valueOf(maxTokens), "--shards", String.valueOf(shards)}, new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, code, err.toString());
         String text = out.toString();
         assertTrue(text.startsWith(prompt) && text.endsWith("\n"), text);

@@ -6,6 +6,7 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.SequenceEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 
@@ -23,8 +24,8 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * A server on port 0 over stories260K (the real model in ../shared/models) with the
- * twin engine, optionally behind a {@link GatedEngine}, and a real {@link HttpClient}.
+ * A server on port 0 over stories260K (the real model in ../shared/models) on the
+ * tensor-parallel engine, optionally behind a {@link GatedEngine}, and a real {@link HttpClient}.
  */
 final class ServeFixture implements AutoCloseable {
     static final Path MODELS = Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models");
@@ -53,14 +54,18 @@ final class ServeFixture implements AutoCloseable {
     }
 
     static ServeFixture stories(int slots, boolean gated, ServeConfig config) {
+        return stories(1, slots, gated, config);
+    }
+
+    static ServeFixture stories(int shards, int slots, boolean gated, ServeConfig config) {
         Arena arena = Arena.ofShared();
         Tokenizer tokenizer;
         SequenceEngine engine;
         try (ModelTensors model = ModelFiles.open(STORIES)) {
             LlamaConfig c = LlamaConfig.of(model.hp());
             tokenizer = ModelFiles.tokenizer(STORIES, TOK512, c.vocabSize());
-            engine = new SlotPerForwardEngine(model, slots, c.contextLength(), slots + Engines.PREFILL_CHUNK,
-                    new ArenaSliceAllocator(arena));
+            engine = Engines.build(model, slots, c.contextLength(), new ArenaSliceAllocator(arena), new int[shards],
+                    NumaTensorParallelConfig.ofShards(shards)).engine();
         }
         GatedEngine gate = gated ? new GatedEngine(engine) : null;
         InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, config,
