@@ -13,15 +13,16 @@ import java.util.List;
  * The text of one completion as its tokens arrive: each token's bytes are decoded as
  * {@code tp generate} prints them ({@link Tokenizer#decode}), except that a byte-fallback
  * token of a multi-byte UTF-8 character keeps its byte, and a character split across
- * tokens is held until it is complete. Text that might be the start of a stop string is
+ * tokens is held until it is complete. Bytes that do not form UTF-8 are dropped, as run.c
+ * drops the lone bytes it cannot print. Text that might be the start of a stop string is
  * held back too, so a client never sees any part of the stop string.
  */
 final class CompletionText {
     private final Tokenizer tokenizer;
     private final List<String> stops;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPLACE)
-            .onUnmappableCharacter(CodingErrorAction.REPLACE);
+            .onMalformedInput(CodingErrorAction.IGNORE)
+            .onUnmappableCharacter(CodingErrorAction.IGNORE);
     private final ByteBuffer bytes = ByteBuffer.allocate(256);
     private final CharBuffer chars = CharBuffer.allocate(512);
     private final StringBuilder held = new StringBuilder(); // decoded, not yet released
@@ -59,7 +60,7 @@ final class CompletionText {
         return release(false);
     }
 
-    /** At the end of generation: whatever is still held (an incomplete character becomes U+FFFD). */
+    /** At the end of generation: whatever is still held (an incomplete character is dropped). */
     String finish() {
         if (stopped) {
             return "";

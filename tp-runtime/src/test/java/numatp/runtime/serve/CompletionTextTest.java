@@ -104,6 +104,19 @@ class CompletionTextTest {
     }
 
     @Test
+    void bytesThatAreNotUtf8AreDropped() {
+        CompletionText t = new CompletionText(TOKENIZER, List.of());
+        int space = TOKENIZER.lookup(new byte[] {' '});
+        int a = TOKENIZER.lookup(new byte[] {'a'});
+        int lone = 3 + 0xA9; // a continuation byte without its lead
+        int lead = 3 + 0xC3; // a lead byte whose character never completes
+        StringBuilder out = new StringBuilder();
+        out.append(t.append(space, a)).append(t.append(a, lone)).append(t.append(lone, a)).append(t.append(a, lead));
+        out.append(t.finish());
+        assertEquals("aa", out.toString());
+    }
+
+    @Test
     void highByteFallbackOnlyForUtf8Bytes() {
         assertEquals(0xC3, CompletionText.highByteFallback("<0xC3>".getBytes()));
         assertEquals(-1, CompletionText.highByteFallback("<0x41>".getBytes()));
