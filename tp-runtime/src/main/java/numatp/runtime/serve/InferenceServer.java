@@ -103,17 +103,24 @@ public final class InferenceServer implements AutoCloseable {
         // Closes the listener now; waits for the handlers, which end when their sequences do.
         int httpWaitSeconds = (int) Math.min(Integer.MAX_VALUE, grace.toSeconds() + 5);
         Thread http = Thread.ofPlatform().name("tp-http-stop").start(() -> api.stop(httpWaitSeconds));
+        boolean schedulerEnded = false;
         try {
-            if (!scheduler.awaitTermination(grace.toMillis() + 10_000, TimeUnit.MILLISECONDS)) {
+            schedulerEnded = scheduler.awaitTermination(grace.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            if (!schedulerEnded) {
                 LOG.log(System.Logger.Level.WARNING, "the scheduler did not stop in time; aborting what is left");
                 scheduler.shutdownNow();
-                scheduler.awaitTermination(10, TimeUnit.SECONDS);
+                schedulerEnded = scheduler.awaitTermination(10, TimeUnit.SECONDS);
             }
             http.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            engine.close();
+            if (schedulerEnded) {
+                engine.close();
+            } else {
+                // A step that never returns still uses the engine: leave it to the process exit.
+                LOG.log(System.Logger.Level.WARNING, "an engine step is stuck; the engine is left open");
+            }
             stopped.countDown();
         }
     }

@@ -41,6 +41,7 @@ public final class RequestParser {
     private final int vocabSize;
     private final int contextPositions;
     private final String modelId;
+    private final int maxPieceBytes; // longest vocabulary piece: bounds the tokens of a text from below
 
     /**
      * @param contextPositions positions of a KV-cache slot: prompt plus output must fit
@@ -51,6 +52,11 @@ public final class RequestParser {
         this.vocabSize = vocabSize;
         this.contextPositions = contextPositions;
         this.modelId = modelId;
+        int longest = 1;
+        for (int i = 0; i < tokenizer.vocabSize(); i++) {
+            longest = Math.max(longest, tokenizer.piece(i).length);
+        }
+        this.maxPieceBytes = longest;
     }
 
     /** @throws ApiException 400 (or 404 for an unknown model) naming what is wrong */
@@ -75,7 +81,7 @@ public final class RequestParser {
         String promptParam;
         if (kind == ApiRequest.Kind.CHAT) {
             promptParam = "messages";
-            prompt = tokenizer.encode(ChatTemplate.render(messages(root)), true, false);
+            prompt = encode(ChatTemplate.render(messages(root)), promptParam);
             stops.add(ChatTemplate.STOP);
         } else {
             promptParam = "prompt";
@@ -165,7 +171,7 @@ public final class RequestParser {
             if (p.textValue().isEmpty()) {
                 throw ApiError.invalid("prompt", "prompt must not be empty").exception();
             }
-            return tokenizer.encode(p.textValue(), true, false);
+            return encode(p.textValue(), "prompt");
         }
         if (p.isArray()) {
             if (p.isEmpty()) {
@@ -192,6 +198,19 @@ public final class RequestParser {
             return tokens;
         }
         throw wrongType("prompt", "a string or an array of token ids", p);
+    }
+
+    /**
+     * BOS and the tokens of {@code text}. A text too long to fit the context whatever its
+     * tokens is refused before encoding (which is quadratic in the text's length).
+     */
+    private int[] encode(String text, String param) {
+        long minTokens = (long) text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / maxPieceBytes;
+        if (minTokens >= contextPositions) {
+            throw ApiError.invalid(param, "context_length_exceeded", "the prompt is at least " + minTokens
+                    + " tokens; the context holds " + contextPositions + " positions").exception();
+        }
+        return tokenizer.encode(text, true, false);
     }
 
     private static List<ChatTemplate.Message> messages(JsonNode root) {
