@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
@@ -26,7 +27,7 @@ public final class MatVec {
     static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     static final VectorSpecies<Short> S = L >= 4 ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final boolean QUANT_VECTOR = L == 8 || L == 16;
+    static final boolean QUANT_VECTOR = L == 8 || L == 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private MatVec() {
@@ -60,40 +61,74 @@ public final class MatVec {
 
     static void f32(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final long rowBytes = 4L * cols;
-        final int bound = F.loopBound(cols);
         for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            int c = 0;
-            for (; c < bound; c += L) {
-                FloatVector wv = FloatVector.fromMemorySegment(F, w, base + 4L * c, LE);
-                acc = wv.fma(FloatVector.fromArray(F, x, xOff + c), acc);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) {
-                sum += w.get(Dequant.F32, base + 4L * c) * x[xOff + c];
-            }
-            out[outOff + r] = sum;
+            out[outOff + r] = f32Row(w, r * rowBytes, cols, x, xOff);
         }
+    }
+
+    /** One F32 row at byte {@code base} times x[xo, xo + cols): lanes by FMA, the fixed-tree sum, then the tail. */
+    static float f32Row(MemorySegment w, long base, int cols, float[] x, int xo) {
+        final int bound = F.loopBound(cols);
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (; c < bound; c += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(F, w, base + 4L * c, LE);
+            acc = wv.fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        float sum = sum(acc);
+        for (; c < cols; c++) {
+            sum += w.get(Dequant.F32, base + 4L * c) * x[xo + c];
+        }
+        return sum;
     }
 
     static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final long rowBytes = 2L * cols;
-        final int bound = F.loopBound(cols);
         for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            int c = 0;
-            for (; c < bound; c += L) {
-                ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
-                acc = halfToFloat(h).fma(FloatVector.fromArray(F, x, xOff + c), acc);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) {
-                sum += Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)) * x[xOff + c];
-            }
-            out[outOff + r] = sum;
+            out[outOff + r] = f16Row(w, r * rowBytes, cols, x, xOff);
         }
+    }
+
+    /** One F16 row, in the order of {@link #f32Row}. */
+    static float f16Row(MemorySegment w, long base, int cols, float[] x, int xo) {
+        final int bound = F.loopBound(cols);
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (; c < bound; c += L) {
+            ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
+            acc = halfToFloat(h).fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        float sum = sum(acc);
+        for (; c < cols; c++) {
+            sum += Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)) * x[xo + c];
+        }
+        return sum;
+    }
+
+    private static final VectorShuffle<Float> HALF = VectorShuffle.iota(F, L / 2, 1, true);
+    private static final VectorShuffle<Float> QUARTER = L >= 4 ? VectorShuffle.iota(F, L / 4, 1, true) : null;
+    private static final VectorShuffle<Float> EIGHTH = L >= 8 ? VectorShuffle.iota(F, L / 8, 1, true) : null;
+    private static final VectorShuffle<Float> SIXTEENTH = L >= 16 ? VectorShuffle.iota(F, L / 16, 1, true) : null;
+
+    /**
+     * Sum of the lanes in one fixed tree order (lane i with lane i + L/2, then with i + L/4, ...).
+     * Not {@code reduceLanes(ADD)}: its order is unspecified and differs between the
+     * interpreter and compiled code, so results would change as the JIT warms up.
+     */
+    static float sum(FloatVector v) {
+        if (L >= 2) {
+            v = v.add(v.rearrange(HALF));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(QUARTER));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(EIGHTH));
+        }
+        if (L >= 16) {
+            v = v.add(v.rearrange(SIXTEENTH));
+        }
+        return v.lane(0);
     }
 
     /**
@@ -112,48 +147,61 @@ public final class MatVec {
         final int blocks = cols / 32;
         final long rowBytes = 34L * blocks;
         for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                final long block = base + 34L * b;
-                final int xb = xOff + 32 * b;
-                FloatVector s = FloatVector.zero(F);
-                for (int j = 0; j < 32; j += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
-                    FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-                    s = qf.fma(FloatVector.fromArray(F, x, xb + j), s);
-                }
-                float d = Float.float16ToFloat(w.get(Dequant.I16, block));
-                acc = s.fma(FloatVector.broadcast(F, d), acc);
-            }
-            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = q8Row(w, r * rowBytes, blocks, x, xOff);
         }
+    }
+
+    /**
+     * One Q8_0 row: per 32-block, s = sum of q * x by FMA over L-lane pieces in order, then
+     * acc = s * d + acc; the fixed-tree sum of acc at the end.
+     */
+    static float q8Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            final long block = base + 34L * b;
+            final int xb = xo + 32 * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+                s = qf.fma(FloatVector.fromArray(F, x, xb + j), s);
+            }
+            float d = Float.float16ToFloat(w.get(Dequant.I16, block));
+            acc = s.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return sum(acc);
     }
 
     static void q4(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / 32;
         final long rowBytes = 18L * blocks;
         for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                final long block = base + 18L * b;
-                final int xb = xOff + 32 * b;
-                FloatVector s = FloatVector.zero(F);
-                for (int j = 0; j < 16; j += L) {
-                    ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
-                    ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
-                    ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0))
-                            .fma(FloatVector.fromArray(F, x, xb + j), s);
-                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0))
-                            .fma(FloatVector.fromArray(F, x, xb + 16 + j), s);
-                }
-                float d = Float.float16ToFloat(w.get(Dequant.I16, block));
-                acc = s.fma(FloatVector.broadcast(F, d), acc);
-            }
-            out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+            out[outOff + r] = q4Row(w, r * rowBytes, blocks, x, xOff);
         }
     }
 
+    /**
+     * One Q4_0 row: per 32-block and L-lane piece j of the 16 packed bytes, s += lo(j) * x[j]
+     * then s += hi(j) * x[16 + j] by FMA; acc = s * d + acc; the fixed-tree sum at the end.
+     */
+    static float q4Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            final long block = base + 18L * b;
+            final int xb = xo + 32 * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.fromArray(F, x, xb + j), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0))
+                        .fma(FloatVector.fromArray(F, x, xb + 16 + j), s);
+            }
+            float d = Float.float16ToFloat(w.get(Dequant.I16, block));
+            acc = s.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return sum(acc);
+    }
 }

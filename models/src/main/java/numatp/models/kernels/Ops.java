@@ -2,29 +2,41 @@ package numatp.models.kernels;
 
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
+import numatp.weights.TensorType;
 
-/** Small vector operations of the forward pass, in llama2.c's float order (they are cheap next to the matmuls). */
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Small vector operations of the forward pass, in llama2.c's float order (they are cheap
+ * next to the matmuls). Arrays carry an offset so one buffer can hold a batch of rows.
+ */
 public final class Ops {
     private Ops() {
     }
 
     /** out = weight * x / sqrt(mean(x^2) + eps), as run.c's rmsnorm; {@code weight} is a [1, n] tensor. */
     public static void rmsNorm(float[] out, float[] x, Tensor weight, int n, float eps) {
+        rmsNorm(out, 0, x, 0, weight, n, eps);
+    }
+
+    /** {@link #rmsNorm(float[], float[], Tensor, int, float)} on out[outOff, +n) and x[xOff, +n). */
+    public static void rmsNorm(float[] out, int outOff, float[] x, int xOff, Tensor weight, int n, float eps) {
         float ss = 0f;
         for (int j = 0; j < n; j++) {
-            ss += x[j] * x[j];
+            float v = x[xOff + j];
+            ss += v * v;
         }
         ss /= n;
         ss += eps;
         ss = 1.0f / (float) Math.sqrt(ss);
-        var seg = weight.data();
-        if (weight.type() == numatp.weights.TensorType.F32) {
+        MemorySegment seg = weight.data();
+        if (weight.type() == TensorType.F32) {
             for (int j = 0; j < n; j++) {
-                out[j] = seg.get(Dequant.F32, 4L * j) * (ss * x[j]);
+                out[outOff + j] = seg.get(Dequant.F32, 4L * j) * (ss * x[xOff + j]);
             }
         } else {
             for (int j = 0; j < n; j++) {
-                out[j] = weight.get(0, j) * (ss * x[j]);
+                out[outOff + j] = weight.get(0, j) * (ss * x[xOff + j]);
             }
         }
     }
@@ -55,7 +67,7 @@ public final class Ops {
         }
     }
 
-    /** x[i] += y[i]. */
+    /** x[i] += y[i] for i in [0, n). */
     public static void add(float[] x, float[] y, int n) {
         for (int i = 0; i < n; i++) {
             x[i] += y[i];
@@ -64,12 +76,17 @@ public final class Ops {
 
     /** Row {@code row} of {@code t} as f32 into out[0, cols). */
     public static void row(Tensor t, int row, float[] out) {
+        row(t, row, out, 0);
+    }
+
+    /** Row {@code row} of {@code t} as f32 into out[outOff, outOff + cols). */
+    public static void row(Tensor t, int row, float[] out, int outOff) {
         int cols = t.cols();
-        if (t.type() == numatp.weights.TensorType.F32) {
-            java.lang.foreign.MemorySegment.copy(t.data(), Dequant.F32, row * t.rowBytes(), out, 0, cols);
+        if (t.type() == TensorType.F32) {
+            MemorySegment.copy(t.data(), Dequant.F32, row * t.rowBytes(), out, outOff, cols);
         } else {
             for (int c = 0; c < cols; c++) {
-                out[c] = t.get(row, c);
+                out[outOff + c] = t.get(row, c);
             }
         }
     }

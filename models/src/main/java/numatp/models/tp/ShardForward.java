@@ -3,7 +3,7 @@ package numatp.models.tp;
 import numatp.collectives.Communicator;
 import numatp.collectives.ElementType;
 import numatp.models.LlamaConfig;
-import numatp.models.kernels.MatVec;
+import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
 
 import java.lang.foreign.Arena;
@@ -11,54 +11,67 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The Llama forward pass of one tensor-parallel shard, one token at a time, in
- * llama2.c's order: RMSNorm, this shard's Q/K/V heads, adjacent-pair RoPE, attention
- * over its KV cache, its slice of the attention output projection then allreduce;
- * RMSNorm, its gate/up rows, SwiGLU, its down columns then allreduce; final norm, its
- * vocabulary rows of the output head, allgather. With one shard the collectives are
- * skipped and the arithmetic is run.c's. Buffers are preallocated: no allocation per token.
+ * The Llama forward pass of one tensor-parallel shard over a batch of entries (token,
+ * slot, position), in llama2.c's order per entry: RMSNorm, this shard's Q/K/V heads,
+ * adjacent-pair RoPE, attention over the entry's slot of the KV cache, its slice of the
+ * attention output projection then one allreduce for the batch; RMSNorm, its gate/up
+ * rows, SwiGLU, its down columns then one allreduce; final norm and its vocabulary rows
+ * of the output head for the entries that want logits, one allgather. With one shard the
+ * collectives are skipped. Each entry's arithmetic is independent of the batch it is in
+ * (kernels and collectives keep a fixed per-element order), so its logits are bitwise
+ * those of running it alone. Buffers are sized for {@code maxBatch} entries up front:
+ * no allocation per step. Driven by {@link TpEngine}, one thread per shard.
  */
-public final class ShardForward {
+final class ShardForward {
     private final LlamaConfig c;
     private final ShardWeights w;
     private final Communicator comm;
     private final int qHeads; // query heads of this shard
     private final int firstHead; // global index of the first
     private final int kvFirst; // global index of the first KV head held
+    private final int qDim; // qHeads * headSize
     private final int kvDim; // kvCount * headSize, row length of the local KV cache
     private final int hiddenPart;
     private final int vocabPart;
-    private final int vocabStride; // largest vocabulary part: the allgather block per rank
+    private final int vocabStride; // largest vocabulary part: the allgather block per rank and entry
     private final int[] vocabStarts; // [shards + 1]
-    private final int seqLen;
+    private final int slotPositions;
+    private final int maxBatch;
 
-    private final float[] x; // [dim] residual stream
-    private final float[] xb; // [dim] normed input / attention output (local heads, [qHeads * headSize])
-    private final float[] xb2; // [dim] partial projection before allreduce
-    private final float[] q; // [qHeads * headSize]
-    private final float[] hb; // [hiddenPart]
-    private final float[] hb2; // [hiddenPart]
-    private final float[] att; // [seqLen] scores of one head
-    private final float[] ropeCos; // [headSize / 2] for the current position
-    private final float[] ropeSin; // [headSize / 2]
+    private final float[] x; // [maxBatch, dim] residual stream
+    private final float[] xb; // [maxBatch, dim] normed input
+    private final float[] xb2; // [maxBatch, dim] partial projection before allreduce
+    private final float[] q; // [maxBatch, qDim]; then the attention output of the local heads
+    private final float[] k; // [maxBatch, kvDim] new keys before they go to the cache
+    private final float[] v; // [maxBatch, kvDim]
+    private final float[] att; // [qDim] attention output of the local heads for one entry
+    private final float[] hb; // [maxBatch, hiddenPart]
+    private final float[] hb2; // [maxBatch, hiddenPart]
+    private final float[] scores; // [slotPositions] scores of one head
+    private final float[] ropeCos; // [maxBatch, headSize / 2] for each entry's position
+    private final float[] ropeSin; // [maxBatch, headSize / 2]
     private final float[] ropeFreq; // [headSize / 2]
-    private final float[][] keyCache; // [layers][seqLen * kvDim]
-    private final float[][] valueCache; // [layers][seqLen * kvDim]
-    private final float[] localLogits; // [vocabStride]
-    private final float[] logits; // [vocab]
-    private final MemorySegment reduceBuf; // [dim] f32, handed to allReduce
-    private final MemorySegment gatherSend; // [vocabStride] f32
-    private final MemorySegment gatherRecv; // [shards * vocabStride] f32
+    private final float[][] keyCache; // [layers][slots * slotPositions * kvDim]
+    private final float[][] valueCache; // [layers][slots * slotPositions * kvDim]
+    private final float[] xOut; // [maxBatch, dim] final-normed rows of the entries that want logits
+    private final int[] outEntries; // [maxBatch] entry index of each xOut row
+    private final float[] localLogits; // [maxBatch, vocabStride]
+    private final MemorySegment reduceBuf; // [maxBatch, dim] f32, handed to allReduce
+    private final MemorySegment gatherSend; // [maxBatch, vocabStride] f32
+    private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
     private long collectiveNs;
 
-    public ShardForward(ShardPlan plan, int shard, ShardWeights weights, Communicator comm, int seqLen, Arena arena) {
+    ShardForward(ShardPlan plan, int shard, ShardWeights weights, Communicator comm, int slots, int slotPositions,
+                 int maxBatch, Arena arena) {
         this.c = plan.config();
         this.w = weights;
         this.comm = comm;
         int hs = c.headSize();
+        int dim = c.dim();
         this.qHeads = plan.queryHeads().size(shard);
         this.firstHead = plan.queryHeads().start(shard);
         this.kvFirst = plan.kvStart(shard);
+        this.qDim = qHeads * hs;
         this.kvDim = plan.kvCount(shard) * hs;
         this.hiddenPart = plan.hidden().size(shard);
         this.vocabPart = plan.vocab().size(shard);
@@ -67,125 +80,180 @@ public final class ShardForward {
         for (int s = 0; s < plan.shards(); s++) {
             vocabStarts[s + 1] = plan.vocab().start(s) + plan.vocab().size(s);
         }
-        this.seqLen = seqLen;
-        x = new float[c.dim()];
-        xb = new float[c.dim()];
-        xb2 = new float[c.dim()];
-        q = new float[qHeads * hs];
-        hb = new float[hiddenPart];
-        hb2 = new float[hiddenPart];
-        att = new float[seqLen];
-        ropeCos = new float[hs / 2];
-        ropeSin = new float[hs / 2];
+        this.slotPositions = slotPositions;
+        this.maxBatch = maxBatch;
+        x = new float[maxBatch * dim];
+        xb = new float[maxBatch * dim];
+        xb2 = new float[maxBatch * dim];
+        q = new float[maxBatch * qDim];
+        k = new float[maxBatch * kvDim];
+        v = new float[maxBatch * kvDim];
+        att = new float[qDim];
+        hb = new float[maxBatch * hiddenPart];
+        hb2 = new float[maxBatch * hiddenPart];
+        scores = new float[slotPositions];
+        ropeCos = new float[maxBatch * hs / 2];
+        ropeSin = new float[maxBatch * hs / 2];
         ropeFreq = new float[hs / 2];
         for (int i = 0; i < hs; i += 2) {
             // run.c: freq = 1.0f / powf(10000.0f, head_dim / (float)head_size)
             ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs);
         }
-        keyCache = new float[c.layers()][seqLen * kvDim];
-        valueCache = new float[c.layers()][seqLen * kvDim];
-        localLogits = new float[vocabStride];
-        logits = new float[c.vocabSize()];
-        reduceBuf = arena.allocate(4L * c.dim(), 64);
-        gatherSend = arena.allocate(4L * vocabStride, 64);
-        gatherRecv = arena.allocate(4L * vocabStride * plan.shards(), 64);
+        keyCache = new float[c.layers()][slots * slotPositions * kvDim];
+        valueCache = new float[c.layers()][slots * slotPositions * kvDim];
+        xOut = new float[maxBatch * dim];
+        outEntries = new int[maxBatch];
+        localLogits = new float[maxBatch * vocabStride];
+        reduceBuf = arena.allocate(4L * maxBatch * dim, 64);
+        gatherSend = arena.allocate(4L * maxBatch * vocabStride, 64);
+        gatherRecv = arena.allocate(4L * maxBatch * vocabStride * plan.shards(), 64);
     }
 
     /** Nanoseconds spent in collectives so far. */
-    public long collectiveNs() {
+    long collectiveNs() {
         return collectiveNs;
     }
 
-    public int seqLen() {
-        return seqLen;
-    }
-
-    /** Logits of the token after {@code token} at position {@code pos}; the array is reused by the next call. */
-    public float[] forward(int token, int pos) {
+    /**
+     * Runs entries [0, n) (already validated by the engine). When {@code writeLogits}, the
+     * logits of every entry with {@code logits[i] != null} are written there; every shard
+     * computes them, one shard writes them.
+     */
+    void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits, boolean writeLogits) {
         final LlamaConfig c = this.c;
         final int dim = c.dim();
         final int hs = c.headSize();
+        final int half = hs / 2;
         final int kvMul = c.kvMul();
         final float eps = c.normEps();
-        Ops.row(w.tokenEmbedding, token, x);
-        for (int i = 0; i < hs / 2; i++) {
-            float val = pos * ropeFreq[i];
-            ropeCos[i] = (float) Math.cos(val);
-            ropeSin[i] = (float) Math.sin(val);
-        }
-        final long kvOff = (long) pos * kvDim;
+        final int kvDim = this.kvDim;
+        final int qDim = this.qDim;
         final float scale = (float) Math.sqrt(hs);
+        for (int e = 0; e < n; e++) {
+            Ops.row(w.tokenEmbedding, tokens[e], x, e * dim);
+            int pos = positions[e];
+            for (int i = 0; i < half; i++) {
+                float val = pos * ropeFreq[i];
+                ropeCos[e * half + i] = (float) Math.cos(val);
+                ropeSin[e * half + i] = (float) Math.sin(val);
+            }
+        }
         for (int l = 0; l < c.layers(); l++) {
-            Ops.rmsNorm(xb, x, w.attnNorm[l], dim, eps);
+            for (int e = 0; e < n; e++) {
+                Ops.rmsNorm(xb, e * dim, x, e * dim, w.attnNorm[l], dim, eps);
+            }
+            MatMul.matMul(w.wq[l], 0, qDim, n, xb, 0, dim, q, 0, qDim);
+            MatMul.matMul(w.wk[l], 0, kvDim, n, xb, 0, dim, k, 0, kvDim);
+            MatMul.matMul(w.wv[l], 0, kvDim, n, xb, 0, dim, v, 0, kvDim);
             final float[] kc = keyCache[l];
             final float[] vc = valueCache[l];
-            MatVec.matVec(w.wq[l], xb, 0, q, 0);
-            MatVec.matVec(w.wk[l], xb, 0, kc, (int) kvOff);
-            MatVec.matVec(w.wv[l], xb, 0, vc, (int) kvOff);
-            rope(q, 0, qHeads * hs, hs);
-            rope(kc, (int) kvOff, kvDim, hs);
-            for (int h = 0; h < qHeads; h++) {
-                attend(h * hs, ((firstHead + h) / kvMul - kvFirst) * hs, kc, vc, pos, hs, scale);
+            for (int e = 0; e < n; e++) {
+                rope(q, e * qDim, qDim, hs, e * half);
+                rope(k, e * kvDim, kvDim, hs, e * half);
+                int row = (slots[e] * slotPositions + positions[e]) * kvDim;
+                System.arraycopy(k, e * kvDim, kc, row, kvDim);
+                System.arraycopy(v, e * kvDim, vc, row, kvDim);
             }
-            MatVec.matVec(w.wo[l], xb, 0, xb2, 0);
-            allReduce(xb2, dim);
-            Ops.add(x, xb2, dim);
-            Ops.rmsNorm(xb, x, w.ffnNorm[l], dim, eps);
-            MatVec.matVec(w.w1[l], xb, 0, hb, 0);
-            MatVec.matVec(w.w3[l], xb, 0, hb2, 0);
-            Ops.swiGlu(hb, hb2, hiddenPart);
-            MatVec.matVec(w.w2[l], hb, 0, xb2, 0);
-            allReduce(xb2, dim);
-            Ops.add(x, xb2, dim);
+            for (int e = 0; e < n; e++) {
+                int slotBase = slots[e] * slotPositions * kvDim;
+                for (int h = 0; h < qHeads; h++) {
+                    attend(e * qDim + h * hs, slotBase + ((firstHead + h) / kvMul - kvFirst) * hs, kc, vc,
+                            positions[e], hs, scale);
+                }
+                System.arraycopy(att, 0, q, e * qDim, qDim);
+            }
+            MatMul.matMul(w.wo[l], 0, dim, n, q, 0, qDim, xb2, 0, dim);
+            allReduce(xb2, n * dim);
+            Ops.add(x, xb2, n * dim);
+            for (int e = 0; e < n; e++) {
+                Ops.rmsNorm(xb, e * dim, x, e * dim, w.ffnNorm[l], dim, eps);
+            }
+            final int hp = hiddenPart;
+            MatMul.matMul(w.w1[l], 0, hp, n, xb, 0, dim, hb, 0, hp);
+            MatMul.matMul(w.w3[l], 0, hp, n, xb, 0, dim, hb2, 0, hp);
+            Ops.swiGlu(hb, hb2, n * hp);
+            MatMul.matMul(w.w2[l], 0, dim, n, hb, 0, hp, xb2, 0, dim);
+            allReduce(xb2, n * dim);
+            Ops.add(x, xb2, n * dim);
         }
-        Ops.rmsNorm(x, x, w.outputNorm, dim, eps);
-        if (comm.size() == 1) {
-            MatVec.matVec(w.output, x, 0, logits, 0);
-            return logits;
-        }
-        MatVec.matVec(w.output, x, 0, localLogits, 0);
-        MemorySegment.copy(localLogits, 0, gatherSend, ValueLayout.JAVA_FLOAT, 0, vocabPart);
-        long t0 = System.nanoTime();
-        comm.allGather(gatherSend, gatherRecv, vocabStride, ElementType.F32);
-        collectiveNs += System.nanoTime() - t0;
-        for (int s = 0; s < vocabStarts.length - 1; s++) {
-            MemorySegment.copy(gatherRecv, ValueLayout.JAVA_FLOAT, 4L * s * vocabStride, logits, vocabStarts[s],
-                    vocabStarts[s + 1] - vocabStarts[s]);
-        }
-        return logits;
+        output(n, logits, writeLogits);
     }
 
-    /** One head: scores against cached keys [0, pos], softmax, weighted sum of values into xb[qo, qo + hs). */
+    /** Final norm and output head for the entries that want logits; allgather; copy out. */
+    private void output(int n, float[][] logits, boolean writeLogits) {
+        final int dim = c.dim();
+        int m = 0;
+        for (int e = 0; e < n; e++) {
+            if (logits[e] != null) {
+                Ops.rmsNorm(xOut, m * dim, x, e * dim, w.outputNorm, dim, c.normEps());
+                outEntries[m++] = e;
+            }
+        }
+        if (m == 0) {
+            return;
+        }
+        final int vs = vocabStride;
+        MatMul.matMul(w.output, 0, vocabPart, m, xOut, 0, dim, localLogits, 0, vs);
+        if (comm.size() == 1) {
+            if (writeLogits) {
+                for (int j = 0; j < m; j++) {
+                    System.arraycopy(localLogits, j * vs, logits[outEntries[j]], 0, vocabPart);
+                }
+            }
+            return;
+        }
+        MemorySegment.copy(localLogits, 0, gatherSend, ValueLayout.JAVA_FLOAT, 0, m * vs);
+        long t0 = System.nanoTime();
+        comm.allGather(gatherSend, gatherRecv, (long) m * vs, ElementType.F32);
+        collectiveNs += System.nanoTime() - t0;
+        if (!writeLogits) {
+            return;
+        }
+        for (int j = 0; j < m; j++) {
+            float[] dst = logits[outEntries[j]];
+            for (int s = 0; s < vocabStarts.length - 1; s++) {
+                MemorySegment.copy(gatherRecv, ValueLayout.JAVA_FLOAT, 4L * ((long) s * m + j) * vs, dst,
+                        vocabStarts[s], vocabStarts[s + 1] - vocabStarts[s]);
+            }
+        }
+    }
+
+    /**
+     * One head of one entry: scores of q[qo, qo + hs) against the slot's cached keys at
+     * [0, pos] (key of position t at ko + t * kvDim), softmax, weighted sum of values into
+     * att[qo % qDim, + hs).
+     */
     private void attend(int qo, int ko, float[] kc, float[] vc, int pos, int hs, float scale) {
         final float[] q = this.q;
-        final float[] att = this.att;
-        final float[] xb = this.xb;
+        final float[] sc = this.scores;
+        final float[] out = this.att;
         final int kvDim = this.kvDim;
+        final int o = qo % qDim;
         for (int t = 0; t <= pos; t++) {
             final int kt = t * kvDim + ko;
             float score = 0f;
             for (int i = 0; i < hs; i++) {
                 score += q[qo + i] * kc[kt + i];
             }
-            att[t] = score / scale;
+            sc[t] = score / scale;
         }
-        Ops.softmax(att, 0, pos + 1);
+        Ops.softmax(sc, 0, pos + 1);
         for (int i = 0; i < hs; i++) {
-            xb[qo + i] = 0f;
+            out[o + i] = 0f;
         }
         for (int t = 0; t <= pos; t++) {
             final int vt = t * kvDim + ko;
-            final float a = att[t];
+            final float a = sc[t];
             for (int i = 0; i < hs; i++) {
-                xb[qo + i] += a * vc[vt + i];
+                out[o + i] += a * vc[vt + i];
             }
         }
     }
 
-    /** run.c's RoPE on v[off, off + n): pairs (i, i + 1) rotated by pos * freq(i % headSize). */
-    private void rope(float[] v, int off, int n, int hs) {
+    /** run.c's RoPE on v[off, off + n): pairs (i, i + 1) rotated by the entry's angles at ropeCos[angles + pair]. */
+    private void rope(float[] v, int off, int n, int hs, int angles) {
         for (int i = 0; i < n; i += 2) {
-            int pair = (i % hs) / 2;
+            int pair = angles + (i % hs) / 2;
             float fcr = ropeCos[pair];
             float fci = ropeSin[pair];
             float v0 = v[off + i];

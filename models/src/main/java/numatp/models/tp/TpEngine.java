@@ -6,32 +6,56 @@ import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
 import numatp.models.sampling.Sampler;
+import numatp.models.tokenizer.Tokenizer;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 import numatp.weights.TensorSlicer;
-import numatp.topology.NumatpException;
 
 import java.lang.foreign.Arena;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Arrays;
 
 /**
- * Runs a Llama model split over {@code shards} tensor-parallel shards, each on its own
- * thread with its own weights slice, KV cache and communicator rank. Every shard runs
- * the whole generation loop and samples from identical (allgathered) logits with the
- * same seed, so they agree on every token without a broadcast; shard 0 reports tokens.
+ * Runs a Llama model split over {@code shards} tensor-parallel shards, each with its own
+ * weights slice, KV caches and communicator rank, driven through {@link #step} on
+ * persistent shard threads (shard 0 on the caller's thread). {@link #generate} is one
+ * sequence in slot 0 on top of {@link #step}: the prompt as one batched step, then one
+ * entry per step, sampling on the caller's thread from the allgathered logits.
  */
-public final class TpEngine implements AutoCloseable {
-    /** Receives each generated token (called on shard 0's thread). */
+public final class TpEngine implements SequenceEngine {
+    /** Receives each generated token (called on the thread that calls {@link #generate}). */
     @FunctionalInterface
     public interface TokenListener {
         void onToken(int previous, int token);
     }
 
-    /** Sampling settings shared by all shards. */
+    /** Sampling settings of {@link #generate}. */
     public record Sampling(float temperature, float topP, int topK, long seed) {
     }
 
-    /** What a generation did; times in nanoseconds, measured on shard 0. */
+    /**
+     * How much the engine holds at once: {@code slots} KV-cache slots of
+     * {@code slotPositions} positions, and at most {@code maxBatchEntries} entries per step.
+     */
+    public record Capacity(int slots, int slotPositions, int maxBatchEntries) {
+        public Capacity {
+            if (slots < 1) {
+                throw new ModelException("slots must be >= 1: " + slots);
+            }
+            if (slotPositions < 1) {
+                throw new ModelException("slot positions must be >= 1: " + slotPositions);
+            }
+            if (maxBatchEntries < 1) {
+                throw new ModelException("max batch entries must be >= 1: " + maxBatchEntries);
+            }
+        }
+
+        /** One slot of {@code positions}, prompts fed in steps of up to 64 entries. */
+        public static Capacity singleSequence(int positions) {
+            return new Capacity(1, positions, Math.max(1, Math.min(positions, 64)));
+        }
+    }
+
+    /** What a generation did; times in nanoseconds, measured on the calling thread. */
     public record Stats(int promptTokens, int decodeTokens, long promptNs, long decodeNs, long collectiveNs) {
         public double promptTokensPerSecond() {
             return promptNs == 0 ? 0 : promptTokens * 1e9 / promptNs;
@@ -50,25 +74,51 @@ public final class TpEngine implements AutoCloseable {
 
     private final LlamaConfig config;
     private final ShardPlan plan;
+    private final Capacity capacity;
     private final Communicator[] comms;
     private final ShardForward[] forwards;
     private final Arena arena;
     private final TensorSlicer slicer;
+    private final ShardThreads threads;
+    private final StepArgs args;
+    private final int[] nextPosition; // [slots] the position each slot continues at
+    private long steps;
+    private long entries;
+    private long stepNs;
+    private boolean failed;
+    private boolean closed;
+
+    /**
+     * One slot of {@code maxSeq} positions: {@link #TpEngine(ModelTensors, int, Capacity, SliceAllocator,
+     * Communicator[])} with {@link Capacity#singleSequence}.
+     */
+    public TpEngine(ModelTensors model, int shards, int maxSeq, SliceAllocator allocator, Communicator[] comms) {
+        this(model, shards, Capacity.singleSequence(maxSeq), allocator, comms);
+    }
 
     /**
      * Slices {@code model} for {@code shards} shards (all on node 0 unless {@code comms}
-     * say otherwise) with KV caches of {@code maxSeq} positions. {@code comms} may be
-     * null: a thread-transport group with every rank on node 0 is made.
+     * say otherwise) with KV caches and activation buffers for {@code capacity}.
+     * {@code comms} may be null: a thread-transport group with every rank on node 0 is made.
      */
-    public TpEngine(ModelTensors model, int shards, int maxSeq, SliceAllocator allocator, Communicator[] comms) {
+    public TpEngine(ModelTensors model, int shards, Capacity capacity, SliceAllocator allocator,
+                    Communicator[] comms) {
         this.config = LlamaConfig.of(model.hp());
         int granule = model.tensor("blk.0.ffn_down.weight").type().blockElements();
         this.plan = new ShardPlan(config, shards, granule);
-        if (maxSeq < 1 || maxSeq > config.contextLength()) {
-            throw new ModelException("sequence length must be in [1, " + config.contextLength() + "]: " + maxSeq);
+        this.capacity = capacity;
+        int positions = capacity.slotPositions();
+        if (positions > config.contextLength()) {
+            throw new ModelException("sequence length must be in [1, " + config.contextLength() + "]: " + positions);
         }
-        if ((long) maxSeq * config.kvDim() > Integer.MAX_VALUE) {
-            throw new ModelException("KV cache of " + maxSeq + " positions x " + config.kvDim() + " is too large");
+        if ((long) capacity.slots() * positions * config.kvDim() > Integer.MAX_VALUE) {
+            throw new ModelException("KV cache of " + capacity.slots() + " slots x " + positions + " positions x "
+                    + config.kvDim() + " is too large");
+        }
+        if ((long) capacity.maxBatchEntries() * Math.max(config.vocabSize(), config.hiddenDim())
+                > Integer.MAX_VALUE / 4) {
+            throw new ModelException("max batch entries " + capacity.maxBatchEntries() + " is too large for vocabulary "
+                    + config.vocabSize());
         }
         this.comms = comms != null ? comms
                 : ThreadTransport.create(new int[shards], CommunicatorConfig.defaults()).toArray(new Communicator[0]);
@@ -82,16 +132,45 @@ public final class TpEngine implements AutoCloseable {
         for (int s = 0; s < shards; s++) {
             int node = this.comms[s].nodeOfRank(s);
             ShardWeights sw = ShardWeights.slice(model, plan, s, node, slicer, replicas);
-            forwards[s] = new ShardForward(plan, s, sw, this.comms[s], maxSeq, arena);
+            forwards[s] = new ShardForward(plan, s, sw, this.comms[s], capacity.slots(), positions,
+                    capacity.maxBatchEntries(), arena);
         }
+        this.nextPosition = new int[capacity.slots()];
+        this.args = new StepArgs(forwards);
+        this.threads = new ShardThreads(shards, "tp-shard");
+        threads.onAbort(reason -> {
+            for (Communicator c : this.comms) {
+                c.abort(reason);
+            }
+        });
     }
 
+    @Override
     public LlamaConfig config() {
         return config;
     }
 
     public ShardPlan plan() {
         return plan;
+    }
+
+    public Capacity capacity() {
+        return capacity;
+    }
+
+    @Override
+    public int slots() {
+        return capacity.slots();
+    }
+
+    @Override
+    public int slotPositions() {
+        return capacity.slotPositions();
+    }
+
+    @Override
+    public int maxBatchEntries() {
+        return capacity.maxBatchEntries();
     }
 
     public long replicatedBytes() {
@@ -102,92 +181,148 @@ public final class TpEngine implements AutoCloseable {
         return slicer.shardedBytes();
     }
 
-    /** Shard {@code s}'s forward (tests drive single positions through it). */
-    public ShardForward shard(int s) {
-        return forwards[s];
+    @Override
+    public void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+        if (closed) {
+            throw new ModelException("the engine is closed");
+        }
+        if (failed) {
+            throw new ModelException("the engine failed in an earlier step and cannot continue");
+        }
+        validate(n, tokens, slots, positions, logits);
+        if (n == 0) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        args.set(n, tokens, slots, positions, logits);
+        try {
+            threads.run(args);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        } finally {
+            args.clear();
+        }
+        for (int i = 0; i < n; i++) {
+            nextPosition[slots[i]] = positions[i] + 1;
+        }
+        steps++;
+        entries += n;
+        stepNs += System.nanoTime() - t0;
+    }
+
+    /** Checks the rules of {@link SequenceEngine#step}; one clear message per broken rule. */
+    private void validate(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+        int max = capacity.maxBatchEntries();
+        if (n < 0 || n > max) {
+            throw new ModelException("step: n must be in [0, " + max + "] (max batch entries): " + n);
+        }
+        if (tokens == null || slots == null || positions == null || logits == null) {
+            throw new ModelException("step: tokens, slots, positions and logits arrays must not be null");
+        }
+        if (tokens.length < n || slots.length < n || positions.length < n || logits.length < n) {
+            throw new ModelException("step: arrays shorter than n=" + n + ": tokens " + tokens.length + ", slots "
+                    + slots.length + ", positions " + positions.length + ", logits " + logits.length);
+        }
+        int vocab = config.vocabSize();
+        int slotCount = capacity.slots();
+        int slotPositions = capacity.slotPositions();
+        for (int i = 0; i < n; i++) {
+            int s = slots[i];
+            if (s < 0 || s >= slotCount) {
+                throw new ModelException("step: entry " + i + ": slot must be in [0, " + slotCount + "): " + s);
+            }
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new ModelException("step: entry " + i + ": token must be in [0, " + vocab + "): " + tokens[i]);
+            }
+            int p = positions[i];
+            if (p < 0 || p >= slotPositions) {
+                throw new ModelException("step: entry " + i + ": position must be in [0, " + slotPositions
+                        + ") (slot positions): " + p);
+            }
+            if (logits[i] != null && logits[i].length < vocab) {
+                throw new ModelException("step: entry " + i + ": logits array has " + logits[i].length
+                        + " floats, the vocabulary needs " + vocab);
+            }
+            if (i > 0 && slots[i - 1] == s) {
+                if (p != positions[i - 1] + 1) {
+                    throw new ModelException("step: entry " + i + " (slot " + s + "): positions of a slot must be"
+                            + " consecutive: " + positions[i - 1] + " then " + p);
+                }
+            } else {
+                for (int j = 0; j < i; j++) {
+                    if (slots[j] == s) {
+                        throw new ModelException("step: entries of slot " + s + " must be adjacent: entries " + j
+                                + " and " + i + " are separated");
+                    }
+                }
+                if (p != 0 && p != nextPosition[s]) {
+                    throw new ModelException("step: entry " + i + " (slot " + s + "): position " + p
+                            + " does not continue the slot (expected 0 or " + nextPosition[s] + ")");
+                }
+            }
+        }
+    }
+
+    @Override
+    public Counters counters() {
+        return new Counters(steps, entries, stepNs, forwards[0].collectiveNs());
     }
 
     /**
-     * Generates as run.c's generate(): feeds {@code prompt} (starting with BOS), then
-     * samples until position {@code steps} or a BOS token. Reuse needs a fresh engine
-     * only in that the KV cache is overwritten from position 0.
+     * Generates as run.c's generate() in slot 0: feeds {@code prompt} (starting with BOS),
+     * then samples until position {@code steps} or a BOS token. The prompt runs as batched
+     * steps of up to {@link #maxBatchEntries()} entries, decoding as one entry per step.
      */
     public Stats generate(int[] prompt, int steps, Sampling sampling, TokenListener listener) {
         if (prompt.length < 1) {
             throw new ModelException("the prompt needs at least one token (BOS)");
         }
-        if (steps < 1 || steps > forwards[0].seqLen()) {
-            throw new ModelException("--steps must be in [1, " + forwards[0].seqLen() + "]: " + steps);
+        if (steps < 1 || steps > capacity.slotPositions()) {
+            throw new ModelException("--steps must be in [1, " + capacity.slotPositions() + "]: " + steps);
         }
-        long seed = sampling.seed();
-        int shards = forwards.length;
-        long[][] times = new long[shards][];
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread[] threads = new Thread[shards];
-        for (int s = 0; s < shards; s++) {
-            final int shard = s;
-            threads[s] = Thread.ofPlatform().name("tp-shard-" + s).unstarted(() -> {
-                try {
-                    Sampler sampler = new Sampler(config.vocabSize(), sampling.temperature(), sampling.topP(),
-                            sampling.topK(), seed);
-                    times[shard] = loop(forwards[shard], sampler, prompt, steps, shard == 0 ? listener : null);
-                } catch (Throwable t) {
-                    if (failure.compareAndSet(null, t)) {
-                        for (Communicator c : comms) {
-                            c.abort("shard " + shard + " failed: " + t);
-                        }
-                    }
-                }
-            });
-        }
-        if (shards == 1) {
-            threads[0].run();
-        } else {
-            for (Thread t : threads) {
-                t.start();
-            }
-            for (Thread t : threads) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ModelException("interrupted while generating", e);
-                }
-            }
-        }
-        Throwable t = failure.get();
-        if (t instanceof NumatpException ne) {
-            throw ne;
-        }
-        if (t != null) {
-            throw new ModelException("generation failed: " + t, t);
-        }
-        long[] r = times[0];
-        return new Stats((int) r[0], (int) r[1], r[2], r[3], r[4]);
-    }
-
-    /** The generation loop of one shard; returns {promptTokens, decodeTokens, promptNs, decodeNs, collectiveNs}. */
-    private static long[] loop(ShardForward f, Sampler sampler, int[] prompt, int steps, TokenListener listener) {
-        long collective0 = f.collectiveNs();
+        Sampler sampler = new Sampler(config.vocabSize(), sampling.temperature(), sampling.topP(), sampling.topK(),
+                sampling.seed());
+        int vocab = config.vocabSize();
+        int max = capacity.maxBatchEntries();
+        int[] tokens = new int[max];
+        int[] slots = new int[max];
+        int[] positions = new int[max];
+        float[][] logits = new float[max][];
+        float[] out = new float[vocab];
+        long collective0 = forwards[0].collectiveNs();
         long start = System.nanoTime();
+        // Prefill: prompt positions whose successor is known need no logits.
+        int fed = Math.min(prompt.length, steps);
+        for (int from = 0; from < fed; from += max) {
+            int n = Math.min(max, fed - from);
+            for (int i = 0; i < n; i++) {
+                int pos = from + i;
+                tokens[i] = prompt[pos];
+                positions[i] = pos;
+                logits[i] = pos == prompt.length - 1 ? out : null;
+            }
+            step(n, tokens, slots, positions, logits);
+        }
+        Arrays.fill(logits, null);
+        int pos = 0;
+        int token = prompt[0];
         long promptEnd = start;
         int promptTokens = 0;
-        int token = prompt[0];
-        int pos = 0;
         while (pos < steps) {
-            float[] logits = f.forward(token, pos);
-            int next;
-            if (pos < prompt.length - 1) {
-                next = prompt[pos + 1];
-            } else {
-                next = sampler.sample(logits);
+            if (pos >= fed) {
+                tokens[0] = token;
+                positions[0] = pos;
+                logits[0] = out;
+                step(1, tokens, slots, positions, logits);
             }
+            int next = pos < prompt.length - 1 ? prompt[pos + 1] : sampler.sample(out);
             pos++;
             if (pos == prompt.length) {
                 promptEnd = System.nanoTime();
                 promptTokens = pos;
             }
-            if (next == numatp.models.tokenizer.Tokenizer.BOS) {
+            if (next == Tokenizer.BOS) {
                 break;
             }
             if (listener != null) {
@@ -200,15 +335,51 @@ public final class TpEngine implements AutoCloseable {
             promptTokens = pos;
             promptEnd = end;
         }
-        return new long[] {promptTokens, pos - promptTokens, promptEnd - start, end - promptEnd,
-                f.collectiveNs() - collective0};
+        return new Stats(promptTokens, pos - promptTokens, promptEnd - start, end - promptEnd,
+                forwards[0].collectiveNs() - collective0);
     }
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        threads.close();
         for (Communicator c : comms) {
             c.close();
         }
         arena.close();
+    }
+
+    /** The arguments of the step in flight, read by every shard's thread; the one task object reused per step. */
+    private static final class StepArgs implements ShardThreads.Task {
+        private final ShardForward[] forwards;
+        private int n;
+        private int[] tokens;
+        private int[] slots;
+        private int[] positions;
+        private float[][] logits;
+
+        StepArgs(ShardForward[] forwards) {
+            this.forwards = forwards;
+        }
+
+        void set(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+            this.n = n;
+            this.tokens = tokens;
+            this.slots = slots;
+            this.positions = positions;
+            this.logits = logits;
+        }
+
+        void clear() {
+            set(0, null, null, null, null);
+        }
+
+        @Override
+        public void run(int shard) {
+            forwards[shard].step(n, tokens, slots, positions, logits, shard == 0);
+        }
     }
 }

@@ -25,6 +25,7 @@ import java.io.PrintWriter;
                 NumaCheckCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
+                ServeCommand.class,
                 ConvertCommand.class,
         })
 public final class TpMain implements Runnable {

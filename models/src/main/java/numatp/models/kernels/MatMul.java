@@ -1,0 +1,275 @@
+package numatp.models.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import numatp.weights.Dequant;
+import numatp.weights.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static numatp.models.kernels.MatVec.B;
+import static numatp.models.kernels.MatVec.F;
+import static numatp.models.kernels.MatVec.L;
+import static numatp.models.kernels.MatVec.S;
+import static numatp.models.kernels.MatVec.halfToFloat;
+import static numatp.models.kernels.MatVec.sum;
+
+/**
+ * Matrix times a batch of vectors on the Vector API: for entries e in [0, n) and rows r in
+ * [rowFrom, rowTo), out[outOff + e * outStride + r] = sum_c w[r, c] * x[xOff + e * xStride + c].
+ *
+ * <p>Rows outside, entries inside: each row is read from memory once per call and each
+ * weight piece is decoded once (bytes to floats, halves to floats) for a group of
+ * {@value #GROUP} entries, which then share it from registers; leftover entries use the
+ * {@link MatVec} row kernels. Every entry's accumulation is exactly {@link MatVec}'s
+ * (same lane split, same FMA order, same fixed-tree lane sum, same tail), so every output
+ * is bitwise what {@link MatVec} gives for that entry alone: batching never changes an
+ * answer. {@link ScalarMatMul} is the plain-loop twin. Allocation-free.
+ */
+public final class MatMul {
+    /** Entries sharing one decoded weight piece: 4 x (accumulator + block sum) fit AVX2's 16 registers. */
+    static final int GROUP = 4;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private MatMul() {
+    }
+
+    public static void matMul(Tensor w, int n, float[] x, int xOff, int xStride, float[] out, int outOff,
+                              int outStride) {
+        matMul(w, 0, w.rows(), n, x, xOff, xStride, out, outOff, outStride);
+    }
+
+    public static void matMul(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                              float[] out, int outOff, int outStride) {
+        if (n == 1) {
+            MatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+            return;
+        }
+        final MemorySegment seg = w.data();
+        final int cols = w.cols();
+        switch (w.type()) {
+            case F32 -> f32(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case F16 -> f16(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case Q8_0 -> {
+                if (MatVec.QUANT_VECTOR) {
+                    q8(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                } else {
+                    perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                }
+            }
+            case Q4_0 -> {
+                if (MatVec.QUANT_VECTOR) {
+                    q4(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                } else {
+                    perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                }
+            }
+            case BF16 -> perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+        }
+    }
+
+    private static void perEntry(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                                 float[] out, int outOff, int outStride) {
+        for (int e = 0; e < n; e++) {
+            MatVec.matVec(w, rowFrom, rowTo, x, xOff + e * xStride, out, outOff + e * outStride);
+        }
+    }
+
+    static void f32(MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                    float[] out, int outOff, int outStride) {
+        final long rowBytes = 4L * cols;
+        final int bound = F.loopBound(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                int c = 0;
+                for (; c < bound; c += L) {
+                    FloatVector wv = FloatVector.fromMemorySegment(F, w, base + 4L * c, LE);
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                }
+                float s0 = sum(a0);
+                float s1 = sum(a1);
+                float s2 = sum(a2);
+                float s3 = sum(a3);
+                for (; c < cols; c++) {
+                    float wc = w.get(Dequant.F32, base + 4L * c);
+                    s0 += wc * x[x0 + c];
+                    s1 += wc * x[x1 + c];
+                    s2 += wc * x[x2 + c];
+                    s3 += wc * x[x3 + c];
+                }
+                final int o = outOff + e * outStride + r;
+                out[o] = s0;
+                out[o + outStride] = s1;
+                out[o + 2 * outStride] = s2;
+                out[o + 3 * outStride] = s3;
+            }
+            for (; e < n; e++) {
+                out[outOff + e * outStride + r] = MatVec.f32Row(w, base, cols, x, xOff + e * xStride);
+            }
+        }
+    }
+
+    static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                    float[] out, int outOff, int outStride) {
+        final long rowBytes = 2L * cols;
+        final int bound = F.loopBound(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                int c = 0;
+                for (; c < bound; c += L) {
+                    FloatVector wv = halfToFloat(ShortVector.fromMemorySegment(S, w, base + 2L * c, LE));
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                }
+                float s0 = sum(a0);
+                float s1 = sum(a1);
+                float s2 = sum(a2);
+                float s3 = sum(a3);
+                for (; c < cols; c++) {
+                    float wc = Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c));
+                    s0 += wc * x[x0 + c];
+                    s1 += wc * x[x1 + c];
+                    s2 += wc * x[x2 + c];
+                    s3 += wc * x[x3 + c];
+                }
+                final int o = outOff + e * outStride + r;
+                out[o] = s0;
+                out[o + outStride] = s1;
+                out[o + 2 * outStride] = s2;
+                out[o + 3 * outStride] = s3;
+            }
+            for (; e < n; e++) {
+                out[outOff + e * outStride + r] = MatVec.f16Row(w, base, cols, x, xOff + e * xStride);
+            }
+        }
+    }
+
+    static void q8(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                   float[] out, int outOff, int outStride) {
+        final long rowBytes = 34L * blocks;
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    final long block = base + 34L * b;
+                    final int xb = 32 * b;
+                    FloatVector s0 = FloatVector.zero(F);
+                    FloatVector s1 = FloatVector.zero(F);
+                    FloatVector s2 = FloatVector.zero(F);
+                    FloatVector s3 = FloatVector.zero(F);
+                    for (int j = 0; j < 32; j += L) {
+                        FloatVector qf = (FloatVector) ByteVector.fromMemorySegment(B, w, block + 2 + j, LE)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        s0 = qf.fma(FloatVector.fromArray(F, x, x0 + xb + j), s0);
+                        s1 = qf.fma(FloatVector.fromArray(F, x, x1 + xb + j), s1);
+                        s2 = qf.fma(FloatVector.fromArray(F, x, x2 + xb + j), s2);
+                        s3 = qf.fma(FloatVector.fromArray(F, x, x3 + xb + j), s3);
+                    }
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
+                    a0 = s0.fma(d, a0);
+                    a1 = s1.fma(d, a1);
+                    a2 = s2.fma(d, a2);
+                    a3 = s3.fma(d, a3);
+                }
+                final int o = outOff + e * outStride + r;
+                out[o] = sum(a0);
+                out[o + outStride] = sum(a1);
+                out[o + 2 * outStride] = sum(a2);
+                out[o + 3 * outStride] = sum(a3);
+            }
+            for (; e < n; e++) {
+                out[outOff + e * outStride + r] = MatVec.q8Row(w, base, blocks, x, xOff + e * xStride);
+            }
+        }
+    }
+
+    static void q4(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                   float[] out, int outOff, int outStride) {
+        final long rowBytes = 18L * blocks;
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                for (int b = 0; b < blocks; b++) {
+                    final long block = base + 18L * b;
+                    final int xb = 32 * b;
+                    FloatVector s0 = FloatVector.zero(F);
+                    FloatVector s1 = FloatVector.zero(F);
+                    FloatVector s2 = FloatVector.zero(F);
+                    FloatVector s3 = FloatVector.zero(F);
+                    for (int j = 0; j < 16; j += L) {
+                        ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                        FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                                .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                        final int lj = xb + j;
+                        final int hj = xb + 16 + j;
+                        s0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), s0));
+                        s1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), s1));
+                        s2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), s2));
+                        s3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), s3));
+                    }
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
+                    a0 = s0.fma(d, a0);
+                    a1 = s1.fma(d, a1);
+                    a2 = s2.fma(d, a2);
+                    a3 = s3.fma(d, a3);
+                }
+                final int o = outOff + e * outStride + r;
+                out[o] = sum(a0);
+                out[o + outStride] = sum(a1);
+                out[o + 2 * outStride] = sum(a2);
+                out[o + 3 * outStride] = sum(a3);
+            }
+            for (; e < n; e++) {
+                out[outOff + e * outStride + r] = MatVec.q4Row(w, base, blocks, x, xOff + e * xStride);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package numatp.models.tp;
+
+import numatp.models.LlamaConfig;
+import numatp.models.ModelException;
+import numatp.models.RandomModels;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+import numatp.weights.TensorType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link TpEngine} as a {@link SequenceEngine}: random interleavings of several sequences
+ * (prefill chunks and single entries, slots reused for new sequences) give, per sequence
+ * and position, bitwise the logits of that sequence run alone one entry per step; and
+ * broken step arguments are clear {@link ModelException}s.
+ */
+class SequenceEngineTest {
+    private static final LlamaConfig SHAPE = new LlamaConfig(64, 96, 2, 8, 4, 67, 24, 10000f, 1e-5f);
+
+    @ParameterizedTest
+    @EnumSource(value = TensorType.class, names = {"F32", "Q8_0", "Q4_0", "F16"})
+    @Timeout(60)
+    void interleavedBatchesGiveEachSequenceItsAloneLogitsBitwise(TensorType type) {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("SequenceEngineTest " + type + " seed=" + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        ModelTensors m = RandomModels.create(SHAPE, type, rnd.nextLong());
+        for (int shards : new int[] {1, 2, 3}) {
+            String what = type + " shards=" + shards + " seed=" + seed;
+            int slots = 3;
+            int maxBatch = 7;
+            List<int[]> sequences = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int[] tokens = new int[1 + rnd.nextInt(SHAPE.contextLength())];
+                for (int j = 0; j < tokens.length; j++) {
+                    tokens[j] = rnd.nextInt(SHAPE.vocabSize());
+                }
+                sequences.add(tokens);
+            }
+            float[][][] alone = new float[sequences.size()][][];
+            try (Arena arena = Arena.ofShared();
+                 TpEngine one = new TpEngine(m, shards, new TpEngine.Capacity(1, SHAPE.contextLength(), 1),
+                         new ArenaSliceAllocator(arena), null)) {
+                for (int s = 0; s < sequences.size(); s++) {
+                    alone[s] = runAlone(one, sequences.get(s));
+                }
+            }
+            try (Arena arena = Arena.ofShared();
+                 TpEngine engine = new TpEngine(m, shards,
+                         new TpEngine.Capacity(slots, SHAPE.contextLength(), maxBatch),
+                         new ArenaSliceAllocator(arena), null)) {
+                interleave(engine, sequences, alone, rnd, what);
+                assertTrue(engine.counters().entries() >= sequences.stream().mapToInt(t -> t.length).sum(), what);
+            }
+        }
+        m.close();
+    }
+
+    private static float[][] runAlone(TpEngine engine, int[] tokens) {
+        float[][] out = new float[tokens.length][];
+        for (int p = 0; p < tokens.length; p++) {
+            float[][] logits = {new float[SHAPE.vocabSize()]};
+            engine.step(1, new int[] {tokens[p]}, new int[] {0}, new int[] {p}, logits);
+            out[p] = logits[0];
+        }
+        return out;
+    }
+
+    /** Runs every sequence to its end through random batches; each slot takes the next waiting sequence. */
+    private static void interleave(TpEngine engine, List<int[]> sequences, float[][][] alone, SplittableRandom rnd,
+                                   String what) {
+        int slots = engine.slots();
+        int max = engine.maxBatchEntries();
+        int[] seqOfSlot = new int[slots];
+        int[] posOfSlot = new int[slots];
+        Arrays.fill(seqOfSlot, -1);
+        int nextSeq = 0;
+        int finished = 0;
+        int[] tokens = new int[max];
+        int[] slotArg = new int[max];
+        int[] positions = new int[max];
+        float[][] logits = new float[max][];
+        int[] seqOfEntry = new int[max];
+        while (finished < sequences.size()) {
+            for (int s = 0; s < slots; s++) {
+                if (seqOfSlot[s] < 0 && nextSeq < sequences.size()) {
+                    seqOfSlot[s] = nextSeq++;
+                    posOfSlot[s] = 0;
+                }
+            }
+            int n = 0;
+            int first = rnd.nextInt(slots);
+            for (int k = 0; k < slots && n < max; k++) {
+                int s = (first + k) % slots;
+                if (seqOfSlot[s] < 0 || rnd.nextInt(4) == 0) {
+                    continue;
+                }
+                int[] seq = sequences.get(seqOfSlot[s]);
+                int take = Math.min(Math.min(seq.length - posOfSlot[s], max - n), 1 + rnd.nextInt(5));
+                for (int j = 0; j < take; j++) {
+                    int p = posOfSlot[s]++;
+                    tokens[n] = seq[p];
+                    slotArg[n] = s;
+                    positions[n] = p;
+                    seqOfEntry[n] = seqOfSlot[s];
+                    logits[n] = rnd.nextInt(3) == 0 && j < take - 1 ? null : new float[SHAPE.vocabSize()];
+                    n++;
+                }
+            }
+            engine.step(n, tokens, slotArg, positions, logits);
+            for (int i = 0; i < n; i++) {
+                if (logits[i] != null) {
+                    assertArrayEquals(alone[seqOfEntry[i]][positions[i]], logits[i],
+                            what + ": sequence " + seqOfEntry[i] + " position " + positions[i] + " in a batch of " + n);
+                }
+            }
+            for (int s = 0; s < slots; s++) {
+                if (seqOfSlot[s] >= 0 && posOfSlot[s] == sequences.get(seqOfSlot[s]).length) {
+                    seqOfSlot[s] = -1;
+                    finished++;
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void rejectsBrokenStepArguments() {
+        ModelTensors m = RandomModels.create(SHAPE, TensorType.F32, 1);
+        try (Arena arena = Arena.ofShared();
+             TpEngine e = new TpEngine(m, 2, new TpEngine.Capacity(2, 8, 4), new ArenaSliceAllocator(arena), null)) {
+            float[] l = new float[SHAPE.vocabSize()];
+            assertMessage("slot must be in [0, 2): 2",
+                    () -> e.step(1, new int[] {5}, new int[] {2}, new int[] {0}, new float[][] {l}));
+            assertMessage("n must be in [0, 4] (max batch entries): 5",
+                    () -> e.step(5, new int[5], new int[5], new int[] {0, 1, 2, 3, 4}, new float[5][]));
+            assertMessage("positions of a slot must be consecutive: 0 then 2",
+                    () -> e.step(2, new int[2], new int[] {0, 0}, new int[] {0, 2}, new float[2][]));
+            assertMessage("does not continue the slot (expected 0 or 0)",
+                    () -> e.step(1, new int[1], new int[] {1}, new int[] {3}, new float[1][]));
+            assertMessage("entries of slot 0 must be adjacent",
+                    () -> e.step(3, new int[3], new int[] {0, 1, 0}, new int[] {0, 0, 1}, new float[3][]));
+            assertMessage("token must be in [0, 67): 67",
+                    () -> e.step(1, new int[] {67}, new int[1], new int[1], new float[1][]));
+            assertMessage("position must be in [0, 8) (slot positions): 8",
+                    () -> e.step(1, new int[1], new int[1], new int[] {8}, new float[1][]));
+            assertMessage("logits array has 3 floats",
+                    () -> e.step(1, new int[1], new int[1], new int[1], new float[][] {new float[3]}));
+            // The engine is still usable after rejected arguments, and continues slots as they are.
+            e.step(2, new int[] {1, 2}, new int[] {1, 1}, new int[] {0, 1}, new float[][] {null, l});
+            assertMessage("expected 0 or 2",
+                    () -> e.step(1, new int[1], new int[] {1}, new int[] {1}, new float[1][]));
+            e.step(1, new int[] {3}, new int[] {1}, new int[] {2}, new float[][] {l});
+            assertEquals(2, e.counters().steps());
+            assertEquals(3, e.counters().entries());
+        }
+        assertMessage("max batch entries must be >= 1: 0", () -> new TpEngine.Capacity(1, 8, 0));
+        m.close();
+    }
+
+    private static void assertMessage(String part, org.junit.jupiter.api.function.Executable call) {
+        ModelException e = assertThrows(ModelException.class, call);
+        assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
+    }
+}

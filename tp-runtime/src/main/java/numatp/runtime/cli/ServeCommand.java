@@ -1,0 +1,251 @@
+package numatp.runtime.cli;
+
+import numatp.models.LlamaConfig;
+import numatp.models.ModelFiles;
+import numatp.models.tokenizer.Tokenizer;
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.NodeBudget;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.serve.BuiltinModel;
+import numatp.runtime.serve.Engines;
+import numatp.runtime.serve.InferenceServer;
+import numatp.runtime.serve.ServeConfig;
+import numatp.runtime.serve.ServeMetrics;
+import numatp.topology.NumaNode;
+import numatp.topology.Topology;
+import numatp.topology.TopologyView;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tp serve}: an OpenAI-compatible HTTP server over the tensor-parallel engine.
+ * Prints the machine, the placement plan, the weights per node and the URL, then serves
+ * until SIGTERM or Ctrl-C, which drain in-flight requests (a second signal aborts them)
+ * and exit 0.
+ */
+@Command(name = "serve", description = "Serve a model over an OpenAI-compatible HTTP API (continuous batching).")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "Model file: llama2.c .bin or GGUF (default: a built-in random model, for trying the API).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "llama2.c tokenizer.bin (default: the GGUF vocabulary, or tokenizer.bin next to the model).")
+    Path tokenizer;
+
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine (binding is then skipped).")
+    Path topologyRoot;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServeConfig.DEFAULT_HOST,
+            description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+            description = "TCP port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "16",
+            description = "KV-cache slots: sequences generated together (default ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64",
+            description = "Requests that may wait for a slot; more are refused with 429 (default ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--context", paramLabel = "N",
+            description = "Positions per sequence, prompt plus output (default: the model's, at most 2048).")
+    Integer context;
+
+    @Option(names = "--max-request-bytes", paramLabel = "SIZE", defaultValue = "1MiB",
+            description = "Largest request body; more is refused with 413 (default ${DEFAULT-VALUE}).")
+    String maxRequestBytes;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "On SIGTERM, how long in-flight requests may finish before they are aborted"
+                    + " (default ${DEFAULT-VALUE}).")
+    int shutdownTimeoutSeconds;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
+    static final int DEFAULT_CONTEXT_CAP = 2048;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (maxBatch < 1) {
+            throw new UsageException("--max-batch must be >= 1: " + maxBatch);
+        }
+        if (tokenizer != null && model == null) {
+            throw new UsageException("--tokenizer needs --model");
+        }
+        long requestBytes = ConfigOptions.size(maxRequestBytes, "--max-request-bytes");
+        if (requestBytes > Integer.MAX_VALUE - 1) {
+            throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
+        }
+        NumaTensorParallelConfig tp = options.toConfig();
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        printTopology(topology, out);
+
+        Arena arena = Arena.ofShared();
+        ModelTensors tensors;
+        Tokenizer tok;
+        String modelId;
+        if (model == null) {
+            tensors = BuiltinModel.create(arena);
+            tok = BuiltinModel.tokenizer();
+            modelId = BuiltinModel.ID;
+        } else {
+            tensors = ModelFiles.open(model);
+            tok = ModelFiles.tokenizer(model, tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
+            modelId = modelId(model);
+        }
+        try {
+            LlamaConfig c = LlamaConfig.of(tensors.hp());
+            int positions = context != null ? context : Math.min(c.contextLength(), DEFAULT_CONTEXT_CAP);
+            if (positions < 2 || positions > c.contextLength()) {
+                throw new UsageException("--context must be in [2, " + c.contextLength() + "] (the model's context): "
+                        + positions);
+            }
+            if (tp.shards() > c.heads()) {
+                throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
+                        + tp.shards());
+            }
+            ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) requestBytes,
+                    Duration.ofSeconds(shutdownTimeoutSeconds), modelId);
+            out.println(String.format(Locale.ROOT, "model: %s (%s; dim %d, %d layers, %d heads / %d kv, vocab %d,"
+                            + " context %d)", modelId, model == null ? "built-in random weights, text is noise"
+                            : model.toString(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(),
+                    c.contextLength()));
+
+            long kvBytes = Engines.kvCacheBytes(c, maxBatch, positions);
+            long replicated = Engines.replicatedTensorBytes(tensors);
+            long sharded = Engines.tensorBytes(tensors) - replicated;
+            ModelMemory memory = new ModelMemory(Math.ceilDiv(sharded + kvBytes, tp.shards()), replicated);
+            PlacementPlan plan = PlacementPlanner.plan(topology, tp, memory);
+            out.println();
+            out.println("placement plan:");
+            out.print(PlanOutput.text(plan));
+            out.println();
+            out.flush();
+
+            Engines.Loaded loaded;
+            long expected = sharded + replicated * plan.usedNodes().size();
+            try (LoadProgress progress = new LoadProgress(new ArenaSliceAllocator(arena), expected, err,
+                    LoadProgress.stderrIsTerminal())) {
+                loaded = Engines.build(tensors, maxBatch, positions, progress, plan.nodeOfRank(), tp);
+                progress.done();
+                List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
+                printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
+                printBinding(plan, out);
+                InferenceServer server = InferenceServer.start(loaded.engine(), tok, serveConfig, weights);
+                installShutdown(server, err);
+                out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
+                        + " GET /metrics; Ctrl-C or SIGTERM to stop)");
+                out.flush();
+                server.awaitTermination();
+            }
+            out.println("stopped");
+            out.flush();
+            return 0;
+        } finally {
+            tensors.close();
+            arena.close();
+        }
+    }
+
+    /** The model id clients use: the file name without its extension. */
+    static String modelId(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    private static void printTopology(Topology topology, PrintWriter out) {
+        TopologyView view = topology.allowed();
+        out.println(String.format(Locale.ROOT, "machine: %d NUMA node(s), %d package(s), %d cores, %d threads%s",
+                view.nodes().size(), view.packageCount(), view.coreCount(), view.puCount(),
+                topology.numaAvailable() ? "" : " (no NUMA information: one node holds everything)"));
+        for (NumaNode n : view.nodes()) {
+            out.println(String.format(Locale.ROOT, "  node %d: cpus %s, memory %s (%s free)", n.id(),
+                    n.cpus().isEmpty() ? "none" : n.cpus().toListString(), ByteSize.format(n.memTotalBytes()),
+                    ByteSize.format(n.memFreeBytes())));
+        }
+    }
+
+    /**
+     * Weights per node: the replicated tensors once on every node used, the rest as
+     * allocated there (exact per node; the split between the two is from the engine's totals).
+     */
+    private static List<ServeMetrics.NodeWeights> nodeWeights(PlacementPlan plan, Engines.Loaded loaded,
+                                                               Map<Integer, Long> allocatedByNode) {
+        List<NodeBudget> used = plan.usedNodes();
+        long replicatedPerNode = loaded.replicatedBytes() / Math.max(1, used.size());
+        List<ServeMetrics.NodeWeights> out = new ArrayList<>();
+        for (NodeBudget n : used) {
+            long allocated = allocatedByNode.getOrDefault(n.id(), 0L);
+            out.add(new ServeMetrics.NodeWeights(n.id(), replicatedPerNode, Math.max(0, allocated - replicatedPerNode)));
+        }
+        return out;
+    }
+
+    private static void printWeights(List<ServeMetrics.NodeWeights> weights, Engines.Loaded loaded, long kvBytes,
+                                     int slots, int positions, PrintWriter out) {
+        out.println(String.format(Locale.ROOT, "weights: %s (replicated %s per node, sharded %s in all)",
+                ByteSize.format(loaded.replicatedBytes() + loaded.shardedBytes()),
+                ByteSize.format(weights.isEmpty() ? 0 : weights.getFirst().replicatedBytes()),
+                ByteSize.format(loaded.shardedBytes())));
+        for (ServeMetrics.NodeWeights w : weights) {
+            out.println(String.format(Locale.ROOT, "  node %d: replicated %s, sharded %s", w.node(),
+                    ByteSize.format(w.replicatedBytes()), ByteSize.format(w.shardedBytes())));
+        }
+        out.println(String.format(Locale.ROOT, "kv cache: %d slots x %d positions = %s", slots, positions,
+                ByteSize.format(kvBytes)));
+    }
+
+    /**
+     * Where the binding and residency check of each shard goes (threads on their CPUs,
+     * weights and KV cache on their node: match/mismatch). tp serve does not bind yet.
+     */
+    private static void printBinding(PlacementPlan plan, PrintWriter out) {
+        out.println("binding: not applied yet (shard threads and memory are not pinned by tp serve; the plan above is"
+                + " what they will follow; tp numa-check tests binding on this machine)");
+    }
+
+    /**
+     * SIGTERM and SIGINT drain the server and let {@link #call} return 0 (a JVM shutdown
+     * hook alone would exit 143); a second signal aborts what is still running. The hook
+     * stays as the fallback for other ways the JVM may end.
+     */
+    private static void installShutdown(InferenceServer server, PrintWriter err) {
+        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tp-serve-shutdown-hook"));
+        ShutdownSignals.install(() -> {
+            err.println("shutting down: finishing in-flight requests (signal again to abort them)");
+            err.flush();
+            Thread.ofPlatform().name("tp-serve-shutdown").start(server::shutdown);
+        }, () -> server.scheduler().shutdownNow());
+    }
+}

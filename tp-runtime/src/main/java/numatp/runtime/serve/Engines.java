@@ -1,0 +1,87 @@
+package numatp.runtime.serve;
+
+import numatp.collectives.Algorithm;
+import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.shm.ThreadTransport;
+import numatp.models.LlamaConfig;
+import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.TpEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.weights.ModelTensors;
+import numatp.weights.SliceAllocator;
+import numatp.weights.Tensor;
+
+/**
+ * Builds the {@link SequenceEngine} {@code tp serve} runs (the batched tensor-parallel
+ * {@link TpEngine}, its shards' communicators on the planned nodes) and says what it holds.
+ */
+public final class Engines {
+    /** Prompt tokens one step may carry besides the decode entries (bounds a step's latency). */
+    public static final int PREFILL_CHUNK = 256;
+
+    /** An engine and the weight bytes it copied. */
+    public record Loaded(SequenceEngine engine, long replicatedBytes, long shardedBytes) {
+    }
+
+    private Engines() {
+    }
+
+    /**
+     * @param nodeOfRank the planned node of each shard (its length is the shard count)
+     * @param config     the collective settings (algorithm, timeout) of {@code --collective-*}
+     */
+    public static Loaded build(ModelTensors model, int slots, int slotPositions, SliceAllocator allocator,
+                               int[] nodeOfRank, NumaTensorParallelConfig config) {
+        int shards = nodeOfRank.length;
+        Communicator[] comms = ThreadTransport.create(nodeOfRank, communicatorConfig(config))
+                .toArray(new Communicator[0]);
+        TpEngine engine;
+        try {
+            engine = new TpEngine(model, shards, new TpEngine.Capacity(slots, slotPositions, slots + PREFILL_CHUNK),
+                    allocator, comms);
+        } catch (RuntimeException e) {
+            for (Communicator c : comms) {
+                c.close();
+            }
+            throw e;
+        }
+        return new Loaded(engine, engine.replicatedBytes(), engine.shardedBytes());
+    }
+
+    /** The communicator settings the configuration asks for (the idle strategy is left to the collectives). */
+    static CommunicatorConfig communicatorConfig(NumaTensorParallelConfig config) {
+        return CommunicatorConfig.defaults()
+                .withAlgorithm(Algorithm.valueOf(config.collectiveAlgorithm().name()))
+                .withTimeoutNs(config.collectiveTimeout().toNanos());
+    }
+
+    /** Bytes of the tensors every node holds a copy of (embeddings, norms). */
+    public static long replicatedTensorBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            if (isReplicated(t.name())) {
+                bytes += t.data().byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    /** Bytes of every tensor. */
+    public static long tensorBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            bytes += t.data().byteSize();
+        }
+        return bytes;
+    }
+
+    /** KV-cache bytes of all slots, summed over shards (f32 keys and values). */
+    public static long kvCacheBytes(LlamaConfig c, int slots, int slotPositions) {
+        return 2L * 4 * c.layers() * c.kvDim() * slotPositions * slots;
+    }
+
+    private static boolean isReplicated(String name) {
+        return name.equals("token_embd.weight") || name.endsWith("_norm.weight");
+    }
+}

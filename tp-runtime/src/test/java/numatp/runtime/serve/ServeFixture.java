@@ -1,0 +1,169 @@
+package numatp.runtime.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import numatp.models.LlamaConfig;
+import numatp.models.ModelFiles;
+import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tp.SequenceEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A server on port 0 over stories260K (the real model in ../shared/models) on the
+ * tensor-parallel engine, optionally behind a {@link GatedEngine}, and a real {@link HttpClient}.
+ */
+final class ServeFixture implements AutoCloseable {
+    static final Path MODELS = Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models");
+    static final Path STORIES = MODELS.resolve("stories260K.bin");
+    static final Path TOK512 = MODELS.resolve("tok512.bin");
+    static final String MODEL_ID = "stories260K";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final InferenceServer server;
+    final GatedEngine gate; // null when not gated
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+    final URI base;
+    private final Arena arena;
+
+    private ServeFixture(InferenceServer server, GatedEngine gate, Arena arena) {
+        this.server = server;
+        this.gate = gate;
+        this.arena = arena;
+        this.base = server.url();
+    }
+
+    /** stories260K with {@code slots} slots of the model's whole context, default settings otherwise. */
+    static ServeFixture stories(int slots, boolean gated) {
+        return stories(slots, gated, ServeConfig.defaults(MODEL_ID, 0));
+    }
+
+    static ServeFixture stories(int slots, boolean gated, ServeConfig config) {
+        return stories(1, slots, gated, config);
+    }
+
+    static ServeFixture stories(int shards, int slots, boolean gated, ServeConfig config) {
+        Arena arena = Arena.ofShared();
+        Tokenizer tokenizer;
+        SequenceEngine engine;
+        try (ModelTensors model = ModelFiles.open(STORIES)) {
+            LlamaConfig c = LlamaConfig.of(model.hp());
+            tokenizer = ModelFiles.tokenizer(STORIES, TOK512, c.vocabSize());
+            engine = Engines.build(model, slots, c.contextLength(), new ArenaSliceAllocator(arena), new int[shards],
+                    NumaTensorParallelConfig.ofShards(shards)).engine();
+        }
+        GatedEngine gate = gated ? new GatedEngine(engine) : null;
+        InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, config,
+                List.of(new ServeMetrics.NodeWeights(0, 1, 2)));
+        return new ServeFixture(server, gate, arena);
+    }
+
+    HttpResponse<String> post(String path, String body) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET().build());
+    }
+
+    HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + text, e);
+        }
+    }
+
+    /** The {@code data:} payloads of a server-sent event stream, in order. */
+    static List<String> events(String body) {
+        List<String> out = new ArrayList<>();
+        for (String block : body.split("\n\n")) {
+            if (block.startsWith("data: ")) {
+                out.add(block.substring("data: ".length()));
+            } else if (!block.isBlank()) {
+                throw new AssertionError("not an SSE data event: " + block);
+            }
+        }
+        return out;
+    }
+
+    /** The text of a streamed completion or chat completion: its chunks' pieces joined. */
+    static String streamedText(List<String> events) {
+        StringBuilder text = new StringBuilder();
+        for (String e : events) {
+            if (e.equals("[DONE]")) {
+                continue;
+            }
+            JsonNode chunk = json(e);
+            for (JsonNode choice : chunk.path("choices")) {
+                JsonNode piece = choice.has("delta") ? choice.path("delta").path("content") : choice.path("text");
+                text.append(piece.asText(""));
+            }
+        }
+        return text.toString();
+    }
+
+    /** Value of an un-labelled metric sample (or the one with {@code labels}, as written in the exposition). */
+    double metric(String sample) {
+        String text = get("/metrics").body();
+        for (String line : text.split("\n")) {
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    /** Polls {@code condition} until it holds; fails after {@code timeout}. */
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (gate != null) {
+            gate.open();
+        }
+        server.close();
+        client.close();
+        arena.close();
+    }
+}
