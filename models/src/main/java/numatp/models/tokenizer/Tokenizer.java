@@ -3,14 +3,15 @@ package numatp.models.tokenizer;
 import numatp.models.ModelException;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 
 /**
  * SentencePiece-style BPE over a scored vocabulary, exactly as llama2.c's run.c
  * encodes and decodes: a dummy-prefix space, UTF-8 code points looked up whole, byte
  * fallback to {@code <0xXX>} tokens (id = byte + 3), then repeated merging of the
- * adjacent pair whose concatenation has the highest score. BOS = 1, EOS = 2.
+ * adjacent pair whose concatenation has the highest score (the leftmost of equal ones).
+ * BOS = 1, EOS = 2. Encoding is O(n log n) in the text's length; the tests check it id
+ * for id against a verbatim copy of run.c's quadratic loop.
  */
 public final class Tokenizer {
     public static final int BOS = 1;
@@ -18,7 +19,8 @@ public final class Tokenizer {
 
     private final byte[][] pieces; // [vocab], raw bytes of each token
     private final float[] scores; // [vocab]
-    private final Map<String, Integer> ids; // piece (bytes as ISO-8859-1) -> lowest id
+    private final PieceIndex index; // piece bytes -> lowest id
+    private final int space; // id of the ' ' piece (the dummy prefix), or -1
     private final byte[][] bytePieces; // [256], the byte a <0xXX> token stands for
     private final byte[][] afterBos; // [vocab], each piece without its leading space
     private final int[] byteTokens; // [256], id of the <0xXX> piece of each byte (byte + 3 when absent)
@@ -29,14 +31,12 @@ public final class Tokenizer {
         }
         this.pieces = pieces;
         this.scores = scores;
-        this.ids = new HashMap<>(pieces.length * 2);
-        for (int i = 0; i < pieces.length; i++) {
-            ids.putIfAbsent(key(pieces[i]), i);
-        }
+        this.index = new PieceIndex(pieces);
+        this.space = index.find(new byte[] {' '}, 0, 1);
         this.afterBos = new byte[pieces.length][];
         for (int i = 0; i < pieces.length; i++) {
             byte[] p = pieces[i];
-            afterBos[i] = p.length > 0 && p[0] == ' ' ? java.util.Arrays.copyOfRange(p, 1, p.length) : p;
+            afterBos[i] = p.length > 0 && p[0] == ' ' ? Arrays.copyOfRange(p, 1, p.length) : p;
         }
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) {
@@ -54,10 +54,6 @@ public final class Tokenizer {
         }
     }
 
-    private static String key(byte[] bytes) {
-        return new String(bytes, StandardCharsets.ISO_8859_1);
-    }
-
     public int vocabSize() {
         return pieces.length;
     }
@@ -72,11 +68,15 @@ public final class Tokenizer {
 
     /** The id of {@code piece}, or -1. */
     public int lookup(byte[] piece) {
-        Integer id = ids.get(key(piece));
-        return id == null ? -1 : id;
+        return index.find(piece, 0, piece.length);
     }
 
-    /** Tokens of {@code text} as run.c's encode(text, bos, eos). */
+    /**
+     * Tokens of {@code text} as run.c's encode(text, bos, eos), id for id: BOS, the
+     * dummy-prefix space, each UTF-8 code point as its piece or as byte tokens, then
+     * run.c's merges (best score first, leftmost on ties) done by {@link MergeQueue} in
+     * O(n log n) instead of run.c's rescan per merge. Thread-safe.
+     */
     public int[] encode(String text, boolean bos, boolean eos) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[utf8.length + 3];
@@ -85,7 +85,6 @@ public final class Tokenizer {
             tokens[n++] = BOS;
         }
         if (utf8.length > 0) {
-            int space = lookup(new byte[] {' '});
             if (space < 0) {
                 throw new ModelException("tokenizer has no ' ' piece for the dummy prefix");
             }
@@ -98,45 +97,26 @@ public final class Tokenizer {
             while (i + len < utf8.length && (utf8[i + len] & 0xC0) == 0x80 && len < 4) {
                 len++;
             }
-            byte[] cp = java.util.Arrays.copyOfRange(utf8, i, i + len);
-            int id = lookup(cp);
+            int id = index.find(utf8, i, len);
             if (id != -1) {
                 tokens[n++] = id;
             } else {
-                for (byte b : cp) {
-                    tokens[n++] = byteTokens[b & 0xFF];
+                for (int k = i; k < i + len; k++) {
+                    int b = utf8[k] & 0xFF;
+                    if (byteTokens[b] >= pieces.length) {
+                        throw new ModelException(String.format("tokenizer has no <0x%02X> piece and only %d tokens:"
+                                + " cannot encode byte 0x%02X of a code point it lacks", b, pieces.length, b));
+                    }
+                    tokens[n++] = byteTokens[b];
                 }
             }
             i += len;
         }
-        while (true) {
-            float bestScore = -1e10f;
-            int bestId = -1;
-            int bestIdx = -1;
-            for (int k = 0; k < n - 1; k++) {
-                byte[] a = pieces[tokens[k]];
-                byte[] b = pieces[tokens[k + 1]];
-                byte[] merged = new byte[a.length + b.length];
-                System.arraycopy(a, 0, merged, 0, a.length);
-                System.arraycopy(b, 0, merged, a.length, b.length);
-                int id = lookup(merged);
-                if (id != -1 && scores[id] > bestScore) {
-                    bestScore = scores[id];
-                    bestId = id;
-                    bestIdx = k;
-                }
-            }
-            if (bestIdx == -1) {
-                break;
-            }
-            tokens[bestIdx] = bestId;
-            System.arraycopy(tokens, bestIdx + 2, tokens, bestIdx + 1, n - bestIdx - 2);
-            n--;
-        }
+        n = MergeQueue.merge(index, scores, tokens, n);
         if (eos) {
             tokens[n++] = EOS;
         }
-        return java.util.Arrays.copyOf(tokens, n);
+        return Arrays.copyOf(tokens, n);
     }
 
     /**

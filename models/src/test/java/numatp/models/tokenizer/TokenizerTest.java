@@ -63,6 +63,19 @@ class TokenizerTest {
     }
 
     @Test
+    void byteFallbackBeyondASmallVocabularyIsAModelException() {
+        byte[][] pieces = {b("<unk>"), b("<s>"), b("</s>"), b(" "), b("a")};
+        Tokenizer tiny = new Tokenizer(pieces, new float[pieces.length]);
+        assertEquals(2, tiny.encode("a", false, false).length);
+        ModelException e = assertThrows(ModelException.class, () -> tiny.encode("ab", false, false));
+        assertTrue(e.getMessage().contains("<0x62>"), e.getMessage());
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void largeLlamaVocabularyRoundTripsUnicode() {
         Tokenizer llama = Llama2cTokenizerFile.read(SharedModels.dir().resolve("tokenizer.bin"), 32000);
         String text = "Hello world! Äpfel und 🦙";
