@@ -319,7 +319,7 @@ public final class Scheduler {
     /** Samples the next token of {@code s} from its slot's logits; returns why it ended, or null. */
     private FinishReason sample(Sequence s, long now) {
         int token = s.sampler.sample(slotLogits[s.slot]);
-        if (token == Tokenizer.EOS || token == Tokenizer.BOS) {
+        if (token == Tokenizer.EOS || token == Tokenizer.BOS || s.request.isStopToken(token)) {
             return FinishReason.STOP;
         }
         int previous = s.tokens[s.promptLength + s.generated - 1];
