@@ -93,6 +93,13 @@ public final class GgufModels {
         }
     }
 
+    /** The file's {@code tokenizer.chat_template} (a Jinja template), or null when it has none. */
+    public static String chatTemplate(GgufFile g) {
+        return g.metadata().containsKey(CHAT_TEMPLATE) ? g.get(CHAT_TEMPLATE, String.class) : null;
+    }
+
+    private static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+
     /** The SentencePiece vocabulary of {@code g}, spaces restored from U+2581. */
     public static Tokenizer tokenizer(GgufFile g) {
         String model = g.get("tokenizer.ggml.model", String.class);

@@ -4,6 +4,7 @@ import numatp.models.tokenizer.Llama2cTokenizerFile;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.weights.ModelTensors;
 import numatp.weights.WeightsException;
+import numatp.weights.gguf.GgufFile;
 import numatp.weights.llama2c.Llama2cCheckpoint;
 
 import java.io.IOException;
@@ -35,6 +36,19 @@ public final class ModelFiles {
             return GgufModels.open(model);
         }
         return Llama2cCheckpoint.load(model);
+    }
+
+    /**
+     * The model's Jinja chat template ({@code tokenizer.chat_template} of a GGUF file), or
+     * null: a llama2.c checkpoint, or a GGUF file without one.
+     */
+    public static String chatTemplate(Path model) {
+        if (!isGguf(model)) {
+            return null;
+        }
+        try (GgufFile g = GgufFile.open(model)) {
+            return GgufModels.chatTemplate(g);
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import numatp.weights.WeightsException;
 import numatp.weights.gguf.GgufFile;
+import numatp.weights.gguf.GgufWriter;
 import numatp.weights.llama2c.Llama2cCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,6 +24,8 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GgufModelsTest {
@@ -43,6 +46,22 @@ class GgufModelsTest {
             int[] got = tok.encode(texts.get(i), false, false);
             assertArrayEquals(expected, got, "test vector " + i + ": '" + texts.get(i) + "'");
         }
+    }
+
+    @Test
+    void chatTemplateIsReadFromGgufMetadata() throws Exception {
+        Path withTemplate = Files.createTempFile("chat", ".gguf");
+        String jinja = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'}}{% endfor %}";
+        new GgufWriter().putString("general.architecture", "llama").putString("tokenizer.chat_template", jinja)
+                .write(withTemplate);
+        assertEquals(jinja, ModelFiles.chatTemplate(withTemplate));
+        assertNull(ModelFiles.chatTemplate(VOCAB));
+        assertNull(ModelFiles.chatTemplate(SharedModels.stories()));
+        Path wrongType = Files.createTempFile("chat", ".gguf");
+        new GgufWriter().putU32("tokenizer.chat_template", 7).write(wrongType);
+        WeightsException e = assertThrows(WeightsException.class, () -> ModelFiles.chatTemplate(wrongType));
+        assertTrue(e.getMessage().contains(wrongType.toString()) && e.getMessage().contains("tokenizer.chat_template"),
+                e.getMessage());
     }
 
     @Test

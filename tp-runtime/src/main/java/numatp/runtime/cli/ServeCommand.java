@@ -10,6 +10,7 @@ import numatp.runtime.plan.NodeBudget;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
 import numatp.runtime.serve.BuiltinModel;
+import numatp.runtime.serve.ChatTemplate;
 import numatp.runtime.serve.Engines;
 import numatp.runtime.serve.InferenceServer;
 import numatp.runtime.serve.ServeConfig;
@@ -114,14 +115,17 @@ final class ServeCommand implements Callable<Integer> {
         ModelTensors tensors;
         Tokenizer tok;
         String modelId;
+        ChatTemplate chat;
         if (model == null) {
             tensors = BuiltinModel.create(arena);
             tok = BuiltinModel.tokenizer();
             modelId = BuiltinModel.ID;
+            chat = ChatTemplate.PLAIN;
         } else {
             tensors = ModelFiles.open(model);
             tok = ModelFiles.tokenizer(model, tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
             modelId = modelId(model);
+            chat = ChatTemplate.fromJinja(ModelFiles.chatTemplate(model));
         }
         try {
             LlamaConfig c = LlamaConfig.of(tensors.hp());
@@ -140,6 +144,7 @@ final class ServeCommand implements Callable<Integer> {
                             + " context %d)", modelId, model == null ? "built-in random weights, text is noise"
                             : model.toString(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(),
                     c.contextLength()));
+            out.println("chat template: " + chat.describe());
 
             long kvBytes = Engines.kvCacheBytes(c, maxBatch, positions);
             long replicated = Engines.replicatedTensorBytes(tensors);
@@ -161,7 +166,7 @@ final class ServeCommand implements Callable<Integer> {
                 List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
                 printBinding(plan, out);
-                InferenceServer server = InferenceServer.start(loaded.engine(), tok, serveConfig, weights);
+                InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
                         + " GET /metrics; Ctrl-C or SIGTERM to stop)");

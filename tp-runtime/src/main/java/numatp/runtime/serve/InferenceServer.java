@@ -40,17 +40,24 @@ public final class InferenceServer implements AutoCloseable {
         this.api = api;
     }
 
+    /** Starts serving with the {@link ChatTemplate#PLAIN} chat transcript. */
+    public static InferenceServer start(SequenceEngine engine, Tokenizer tokenizer, ServeConfig config,
+                                        List<ServeMetrics.NodeWeights> weights) {
+        return start(engine, tokenizer, ChatTemplate.PLAIN, config, weights);
+    }
+
     /**
      * Starts serving {@code engine} (which this server now owns) with {@code tokenizer}.
      *
-     * @param weights weight bytes per node, for the metrics
+     * @param chatTemplate how {@code /v1/chat/completions} messages become the prompt
+     * @param weights      weight bytes per node, for the metrics
      */
-    public static InferenceServer start(SequenceEngine engine, Tokenizer tokenizer, ServeConfig config,
-                                        List<ServeMetrics.NodeWeights> weights) {
+    public static InferenceServer start(SequenceEngine engine, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                                        ServeConfig config, List<ServeMetrics.NodeWeights> weights) {
         ServeMetrics metrics = new ServeMetrics(weights);
         Scheduler scheduler = new Scheduler(engine, tokenizer, config.maxQueue(), metrics);
         RequestParser parser = new RequestParser(tokenizer, engine.config().vocabSize(), engine.slotPositions(),
-                config.modelId());
+                config.modelId(), chatTemplate);
         ApiServer api;
         try {
             api = ApiServer.start(config, scheduler, parser, metrics, engine.slotPositions());

@@ -42,13 +42,24 @@ public final class RequestParser {
     private final int contextPositions;
     private final String modelId;
     private final int maxPieceBytes; // longest vocabulary piece: bounds the tokens of a text from below
+    private final ChatTemplate chatTemplate;
+    private final int[] chatStopTokens; // the template's end-of-turn tokens in this vocabulary
+
+    /** A parser with the {@link ChatTemplate#PLAIN} chat transcript. */
+    public RequestParser(Tokenizer tokenizer, int vocabSize, int contextPositions, String modelId) {
+        this(tokenizer, vocabSize, contextPositions, modelId, ChatTemplate.PLAIN);
+    }
 
     /**
      * @param contextPositions positions of a KV-cache slot: prompt plus output must fit
      * @param modelId          the served model's id; a request naming another gets 404
+     * @param chatTemplate     how chat messages become the prompt
      */
-    public RequestParser(Tokenizer tokenizer, int vocabSize, int contextPositions, String modelId) {
+    public RequestParser(Tokenizer tokenizer, int vocabSize, int contextPositions, String modelId,
+                         ChatTemplate chatTemplate) {
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.chatStopTokens = chatTemplate.stopTokens(tokenizer);
         this.vocabSize = vocabSize;
         this.contextPositions = contextPositions;
         this.modelId = modelId;
@@ -78,11 +89,15 @@ public final class RequestParser {
         refuseUnsupported(root, kind);
         List<String> stops = stops(root);
         int[] prompt;
+        int[] stopTokens = new int[0];
         String promptParam;
         if (kind == ApiRequest.Kind.CHAT) {
             promptParam = "messages";
-            prompt = encode(ChatTemplate.render(messages(root)), promptParam);
-            stops.add(ChatTemplate.STOP);
+            List<ChatTemplate.Message> messages = messages(root);
+            refuseLongText(chatTemplate.render(messages), promptParam);
+            prompt = chatTemplate.encode(messages, tokenizer);
+            stops.addAll(chatTemplate.stopStrings());
+            stopTokens = chatStopTokens;
         } else {
             promptParam = "prompt";
             prompt = prompt(root);
@@ -113,7 +128,8 @@ public final class RequestParser {
             }
             includeUsage = optBoolean(streamOptions, "include_usage", "stream_options.include_usage", false);
         }
-        return new ApiRequest(kind, new GenerationRequest(prompt, maxTokens, sampling, stops), stream, includeUsage);
+        return new ApiRequest(kind, new GenerationRequest(prompt, maxTokens, sampling, stops, stopTokens), stream,
+                includeUsage);
     }
 
     private static JsonNode readJson(byte[] body) {
@@ -200,17 +216,22 @@ public final class RequestParser {
         throw wrongType("prompt", "a string or an array of token ids", p);
     }
 
-    /**
-     * BOS and the tokens of {@code text}. A text too long to fit the context whatever its
-     * tokens is refused before encoding (which is quadratic in the text's length).
-     */
+    /** BOS and the tokens of {@code text}. */
     private int[] encode(String text, String param) {
+        refuseLongText(text, param);
+        return tokenizer.encode(text, true, false);
+    }
+
+    /**
+     * Refuses a text too long to fit the context whatever its tokens, before encoding it:
+     * encoding is O(n log n) but a 1 MiB body is still work the answer does not need.
+     */
+    private void refuseLongText(String text, String param) {
         long minTokens = (long) text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / maxPieceBytes;
         if (minTokens >= contextPositions) {
             throw ApiError.invalid(param, "context_length_exceeded", "the prompt is at least " + minTokens
                     + " tokens; the context holds " + contextPositions + " positions").exception();
         }
-        return tokenizer.encode(text, true, false);
     }
 
     private static List<ChatTemplate.Message> messages(JsonNode root) {

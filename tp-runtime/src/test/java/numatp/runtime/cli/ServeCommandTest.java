@@ -60,7 +60,8 @@ class ServeCommandTest {
             assertTrue(serving != null, "no URL line in:\n" + String.join("\n", lines));
             String all = String.join("\n", lines);
             assertTrue(all.contains("machine: ") && all.contains("placement plan:") && all.contains("weights: ")
-                    && all.contains("loading weights: ") && all.contains("binding: "), all);
+                    && all.contains("loading weights: ") && all.contains("binding: ")
+                    && all.contains("chat template: plain (numatp's own transcript)"), all);
             assertEquals("numatp-synthetic", serving.group(1));
             URI base = URI.create(serving.group(2));
             assertTrue(base.getHost().equals("127.0.0.1"), base.toString());
