@@ -48,4 +48,9 @@ public final class RankLayout {
     public static long regionBytes(long slotBytes) {
         return DATA + 2 * slotBytes;
     }
+
+    /** Distance between consecutive regions in a process group's file: whole pages, so each can be bound to its node. */
+    public static long regionStride(long slotBytes) {
+        return GroupLayout.align(regionBytes(slotBytes), 4096);
+    }
 }

@@ -239,6 +239,11 @@ public final class ShmCommunicator implements Communicator {
     }
 
     @Override
+    public java.util.List<numatp.collectives.RegionPlacement> regionPlacements() {
+        return sync.group.placements();
+    }
+
+    @Override
     public void abort(String reason) {
         sync.group.abort(rank, reason);
     }
