@@ -3,6 +3,8 @@ package numatp.models.tp;
 import numatp.collectives.Communicator;
 import numatp.collectives.ElementType;
 import numatp.models.LlamaConfig;
+import numatp.models.kernels.Activations;
+import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
 
@@ -51,8 +53,8 @@ final class ShardForward {
     private final float[] ropeCos; // [maxBatch, headSize / 2] for each entry's position
     private final float[] ropeSin; // [maxBatch, headSize / 2]
     private final float[] ropeFreq; // [headSize / 2]
-    private final float[][] keyCache; // [layers][slots * slotPositions * kvDim]
-    private final float[][] valueCache; // [layers][slots * slotPositions * kvDim]
+    private final float[][] keyCache; // [layers][slots, kvDim, slotPositions]: keys transposed (head-major)
+    private final float[][] valueCache; // [layers][slots, slotPositions, kvDim]
     private final float[] xOut; // [maxBatch, dim] final-normed rows of the entries that want logits
     private final int[] outEntries; // [maxBatch] entry index of each xOut row
     private final float[] localLogits; // [maxBatch, vocabStride]
@@ -150,15 +152,19 @@ final class ShardForward {
             for (int e = 0; e < n; e++) {
                 rope(q, e * qDim, qDim, hs, e * half);
                 rope(k, e * kvDim, kvDim, hs, e * half);
-                int row = (slots[e] * slotPositions + positions[e]) * kvDim;
-                System.arraycopy(k, e * kvDim, kc, row, kvDim);
-                System.arraycopy(v, e * kvDim, vc, row, kvDim);
+                int slotBase = slots[e] * slotPositions * kvDim;
+                int pos = positions[e];
+                System.arraycopy(v, e * kvDim, vc, slotBase + pos * kvDim, kvDim);
+                for (int j = 0; j < kvDim; j++) {
+                    kc[slotBase + j * slotPositions + pos] = k[e * kvDim + j];
+                }
             }
             for (int e = 0; e < n; e++) {
                 int slotBase = slots[e] * slotPositions * kvDim;
                 for (int h = 0; h < qHeads; h++) {
-                    attend(e * qDim + h * hs, slotBase + ((firstHead + h) / kvMul - kvFirst) * hs, kc, vc,
-                            positions[e], hs, scale);
+                    int kvHead = (firstHead + h) / kvMul - kvFirst;
+                    attend(e * qDim + h * hs, slotBase + kvHead * hs * slotPositions, slotBase + kvHead * hs, kc,
+                            vc, positions[e], hs, scale, h * hs);
                 }
                 System.arraycopy(att, 0, q, e * qDim, qDim);
             }
@@ -171,7 +177,7 @@ final class ShardForward {
             final int hp = hiddenPart;
             MatMul.matMul(w.w1[l], 0, hp, n, xb, 0, dim, hb, 0, hp);
             MatMul.matMul(w.w3[l], 0, hp, n, xb, 0, dim, hb2, 0, hp);
-            Ops.swiGlu(hb, hb2, n * hp);
+            Activations.swiGlu(hb, hb2, n * hp);
             MatMul.matMul(w.w2[l], 0, dim, n, hb, 0, hp, xb2, 0, dim);
             allReduce(xb2, n * dim);
             Ops.add(x, xb2, n * dim);
@@ -219,35 +225,14 @@ final class ShardForward {
     }
 
     /**
-     * One head of one entry: scores of q[qo, qo + hs) against the slot's cached keys at
-     * [0, pos] (key of position t at ko + t * kvDim), softmax, weighted sum of values into
-     * att[qo % qDim, + hs).
+     * One head of one entry: scores of q[qo, qo + hs) against the slot's keys at [0, pos]
+     * (transposed: element i of position t at ko + i * slotPositions + t), softmax, weighted
+     * sum of the values (position t at vo + t * kvDim) into att[ao, ao + hs).
      */
-    private void attend(int qo, int ko, float[] kc, float[] vc, int pos, int hs, float scale) {
-        final float[] q = this.q;
-        final float[] sc = this.scores;
-        final float[] out = this.att;
-        final int kvDim = this.kvDim;
-        final int o = qo % qDim;
-        for (int t = 0; t <= pos; t++) {
-            final int kt = t * kvDim + ko;
-            float score = 0f;
-            for (int i = 0; i < hs; i++) {
-                score += q[qo + i] * kc[kt + i];
-            }
-            sc[t] = score / scale;
-        }
-        Ops.softmax(sc, 0, pos + 1);
-        for (int i = 0; i < hs; i++) {
-            out[o + i] = 0f;
-        }
-        for (int t = 0; t <= pos; t++) {
-            final int vt = t * kvDim + ko;
-            final float a = sc[t];
-            for (int i = 0; i < hs; i++) {
-                out[o + i] += a * vc[vt + i];
-            }
-        }
+    private void attend(int qo, int ko, int vo, float[] kc, float[] vc, int pos, int hs, float scale, int ao) {
+        Attention.scores(q, qo, hs, kc, ko, slotPositions, pos + 1, scale, scores);
+        Attention.softmax(scores, pos + 1);
+        Attention.weightedSum(scores, pos + 1, vc, vo, kvDim, hs, att, ao);
     }
 
     /** run.c's RoPE on v[off, off + n): pairs (i, i + 1) rotated by the entry's angles at ropeCos[angles + pair]. */

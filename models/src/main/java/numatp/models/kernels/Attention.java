@@ -1,0 +1,97 @@
+package numatp.models.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static numatp.models.kernels.MatVec.F;
+import static numatp.models.kernels.MatVec.L;
+
+/**
+ * Attention of one query head on the Vector API, with run.c's per-element arithmetic:
+ * keys are stored transposed ({@code [headSize][positions]} per KV head) so that
+ * {@link #scores} computes L positions at once while each lane still sums
+ * {@code q[i] * k[i]} over i in order; {@link #weightedSum} accumulates values over
+ * positions in order, L head elements at once. Multiplies and adds are not fused, as in
+ * run.c, so both are bitwise run.c's. {@link #softmax} uses {@link Activations#exp}, the
+ * only departure from run.c (within 2 ulp of expf). {@link ScalarAttention} is the
+ * plain-loop twin, bitwise equal.
+ */
+public final class Attention {
+
+    private Attention() {
+    }
+
+    /**
+     * out[t] = (sum_i q[qo + i] * kt[ko + i * stride + t]) / scale for t in [0, count):
+     * the dot products of one query head with {@code count} cached keys laid out transposed.
+     */
+    public static void scores(float[] q, int qo, int hs, float[] kt, int ko, int stride, int count, float scale,
+                              float[] out) {
+        final int bound = F.loopBound(count);
+        int t = 0;
+        for (; t < bound; t += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < hs; i++) {
+                acc = acc.add(FloatVector.fromArray(F, kt, ko + i * stride + t).mul(q[qo + i]));
+            }
+            acc.div(scale).intoArray(out, t);
+        }
+        for (; t < count; t++) {
+            float s = 0f;
+            for (int i = 0; i < hs; i++) {
+                s += q[qo + i] * kt[ko + i * stride + t];
+            }
+            out[t] = s / scale;
+        }
+    }
+
+    /** out[oo + i] = sum_t a[t] * v[vo + t * vStride + i] over t in [0, count) in order, for i in [0, hs). */
+    public static void weightedSum(float[] a, int count, float[] v, int vo, int vStride, int hs, float[] out,
+                                   int oo) {
+        final int bound = F.loopBound(hs);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < count; t++) {
+                acc = acc.add(FloatVector.fromArray(F, v, vo + t * vStride + i).mul(a[t]));
+            }
+            acc.intoArray(out, oo + i);
+        }
+        for (; i < hs; i++) {
+            float s = 0f;
+            for (int t = 0; t < count; t++) {
+                s += a[t] * v[vo + t * vStride + i];
+            }
+            out[oo + i] = s;
+        }
+    }
+
+    /** In-place softmax of x[0, n): run.c's (max, exp, sum in order, divide) with {@link #exp}. */
+    public static void softmax(float[] x, int n) {
+        final int bound = F.loopBound(n);
+        float max = x[0];
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.fromArray(F, x, 0);
+            for (i = L; i < bound; i += L) {
+                m = m.max(FloatVector.fromArray(F, x, i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX); // max is exact in any order
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        Activations.expShifted(x, n, max);
+        float sum = 0f;
+        for (i = 0; i < n; i++) {
+            sum += x[i];
+        }
+        final int b = bound;
+        for (i = 0; i < b; i += L) {
+            FloatVector.fromArray(F, x, i).div(sum).intoArray(x, i);
+        }
+        for (; i < n; i++) {
+            x[i] /= sum;
+        }
+    }
+}
