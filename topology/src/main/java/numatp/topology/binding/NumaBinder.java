@@ -35,6 +35,16 @@ public final class NumaBinder {
         return new NumaBinder(LinuxNuma.system(), KernelFiles.system());
     }
 
+    /** True when binding calls reach the kernel; false for the no-op fallback (they would all fail). */
+    public boolean isNative() {
+        return numa.isNative();
+    }
+
+    /** Which system-call implementation is in use, and why the fallback if it is one. */
+    public String description() {
+        return numa.description();
+    }
+
     /** The CPUs this process may run on: the launcher thread's affinity within the cgroup cpuset. */
     public IdSet allowedCpus() {
         return allowedCpus.get();

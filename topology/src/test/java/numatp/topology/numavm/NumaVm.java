@@ -18,13 +18,13 @@ import java.util.concurrent.TimeUnit;
  * {@code ../shared/numa-vm/numa-vm.sh}, and the {@link NumaProbe} in it. Tests first ask
  * {@link #unavailableReason()} and skip when QEMU, the kernel image, the script or root are missing.
  */
-final class NumaVm {
+public final class NumaVm {
     private NumaVm() {
     }
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
         /** The {@code PROBE key=value} lines; repeated keys keep every value, joined by newlines. */
-        Map<String, String> probe() {
+        public Map<String, String> probe() {
             Map<String, String> values = new LinkedHashMap<>();
             for (String line : output.split("\n")) {
                 if (line.startsWith("PROBE ")) {
@@ -43,7 +43,7 @@ final class NumaVm {
     }
 
     /** Why the guest cannot run here, or empty when it can. */
-    static Optional<String> unavailableReason() {
+    public static Optional<String> unavailableReason() {
         if (!Files.isRegularFile(script())) {
             return Optional.of("no " + script());
         }
@@ -84,6 +84,31 @@ final class NumaVm {
         return run(argv, timeoutSeconds + 30);
     }
 
+    /**
+     * Runs {@code mainClass} in a guest started with {@code vmOptions}, on a class path of the code
+     * sources of {@code classpathOf} (each class's jar or classes directory), sharing {@code share}
+     * read-write (the build output, which may live under /tmp).
+     */
+    public static Result runJava(List<String> vmOptions, List<Class<?>> classpathOf, String mainClass,
+                                 List<String> args, Path share, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> entries = new ArrayList<>();
+        for (Class<?> c : classpathOf) {
+            String entry = codeSource(c);
+            if (!entries.contains(entry)) {
+                entries.add(entry);
+            }
+        }
+        String command = java + " -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
+                + " --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp -cp " + String.join(":", entries) + " "
+                + mainClass + " " + String.join(" ", args);
+        List<String> argv = new ArrayList<>(List.of("bash", script().toString()));
+        argv.addAll(vmOptions);
+        argv.addAll(List.of("-w", share.toString(), "-t", String.valueOf(timeoutSeconds), "--", command));
+        return run(argv, timeoutSeconds + 30);
+    }
+
     static Result run(List<String> argv, int timeoutSeconds) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
         byte[] out;
@@ -97,7 +122,7 @@ final class NumaVm {
         return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
-    private static String codeSource(Class<?> type) {
+    public static String codeSource(Class<?> type) {
         try {
             return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         } catch (java.net.URISyntaxException e) {

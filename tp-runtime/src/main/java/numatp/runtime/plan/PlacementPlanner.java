@@ -33,6 +33,13 @@ public final class PlacementPlanner {
         List<String> reasons = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         reasons.add(describeCandidates(problem, config, memory));
+        for (NumaNode node : candidates) {
+            if (!topology.allowedNodes().contains(node.id())) {
+                reasons.add("node " + node.id() + "'s memory is not allowed to this process (cgroup cpuset.mems: "
+                        + topology.allowedNodes().toListString() + "): counted as 0 B free, so its shards' weights"
+                        + " and KV cache come from the allowed nodes");
+            }
+        }
 
         int[] best = CountSearch.best(problem);
         int[] counts;

@@ -53,6 +53,16 @@ class PlacementPlannerTest {
     }
 
     @Test
+    void aNodeWhoseMemoryTheCgroupForbidsIsExplainedNotReportedAsEmpty() {
+        // CPUs 0-3 allowed (node 0) but cpuset.mems = 2-3 (CPU-less nodes)
+        Topology topology = TestTopologies.capture("16amd64-4n4c-cgroup-distance-merge");
+        PlacementPlan plan = PlacementPlanner.plan(topology,
+                NumaTensorParallelConfig.builder().shards(4).build(), ModelMemory.NONE);
+        assertTrue(plan.reasons().stream().anyMatch(r -> r.startsWith("node 0's memory is not allowed")
+                && r.contains("cpuset.mems: 2-3")), String.join("\n", plan.reasons()));
+    }
+
+    @Test
     void plansForGeneratedMachinesSatisfyTheInvariants() {
         long seed = 0x5EED_9A1L;
         SplittableRandom random = new SplittableRandom(seed);

@@ -1,0 +1,40 @@
+package numatp.topology.workers;
+
+import numatp.topology.IdSet;
+
+/**
+ * Where one shard's team runs: its NUMA node, the CPUs for its threads (thread i gets
+ * the i-th CPU, wrapping around when there are fewer CPUs than threads) and its thread count.
+ *
+ * @param shard the shard's rank, 0-based
+ * @param node the node whose memory the shard's threads prefer (or are bound to)
+ * @param cpus the shard's CPUs; empty means "do not pin"
+ * @param threads threads in the shard's team, at least 1
+ */
+public record ShardBinding(int shard, int node, IdSet cpus, int threads) {
+    public ShardBinding {
+        if (shard < 0) {
+            throw new IllegalArgumentException("shard must be >= 0: " + shard);
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("shard " + shard + " needs at least one thread: " + threads);
+        }
+        if (cpus == null) {
+            throw new IllegalArgumentException("shard " + shard + ": cpus must not be null (use IdSet.empty())");
+        }
+    }
+
+    /** An unpinned single-thread shard on node 0. */
+    public static ShardBinding unbound(int shard) {
+        return new ShardBinding(shard, 0, IdSet.empty(), 1);
+    }
+
+    /** The CPU of team thread {@code thread}, or -1 when the shard is not pinned. */
+    public int cpuOfThread(int thread) {
+        if (cpus.isEmpty()) {
+            return -1;
+        }
+        int[] ids = cpus.toArray();
+        return ids[thread % ids.length];
+    }
+}
