@@ -7,6 +7,9 @@ import numatp.models.kernels.Activations;
 import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
+import numatp.topology.workers.RangeBody;
+import numatp.topology.workers.ShardTeam;
+import numatp.weights.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,6 +64,8 @@ final class ShardForward {
     private final MemorySegment reduceBuf; // [maxBatch, dim] f32, handed to allReduce
     private final MemorySegment gatherSend; // [maxBatch, vocabStride] f32
     private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
+    private final Rows rows = new Rows(); // the matMul handed to the team, reused
+    private ShardTeam team; // of the step in flight
     private long collectiveNs;
 
     ShardForward(ShardPlan plan, int shard, ShardWeights weights, Communicator comm, int slots, int slotPositions,
@@ -121,7 +126,17 @@ final class ShardForward {
      * logits of every entry with {@code logits[i] != null} are written there; every shard
      * computes them, one shard writes them.
      */
-    void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits, boolean writeLogits) {
+    void step(ShardTeam team, int n, int[] tokens, int[] slots, int[] positions, float[][] logits,
+              boolean writeLogits) {
+        this.team = team;
+        try {
+            forward(n, tokens, slots, positions, logits, writeLogits);
+        } finally {
+            this.team = null;
+        }
+    }
+
+    private void forward(int n, int[] tokens, int[] slots, int[] positions, float[][] logits, boolean writeLogits) {
         final LlamaConfig c = this.c;
         final int dim = c.dim();
         final int hs = c.headSize();
@@ -144,9 +159,9 @@ final class ShardForward {
             for (int e = 0; e < n; e++) {
                 Ops.rmsNorm(xb, e * dim, x, e * dim, w.attnNorm[l], dim, eps);
             }
-            MatMul.matMul(w.wq[l], 0, qDim, n, xb, 0, dim, q, 0, qDim);
-            MatMul.matMul(w.wk[l], 0, kvDim, n, xb, 0, dim, k, 0, kvDim);
-            MatMul.matMul(w.wv[l], 0, kvDim, n, xb, 0, dim, v, 0, kvDim);
+            matMul(w.wq[l], n, xb, dim, q, qDim);
+            matMul(w.wk[l], n, xb, dim, k, kvDim);
+            matMul(w.wv[l], n, xb, dim, v, kvDim);
             final float[] kc = keyCache[l];
             final float[] vc = valueCache[l];
             for (int e = 0; e < n; e++) {
@@ -168,17 +183,17 @@ final class ShardForward {
                 }
                 System.arraycopy(att, 0, q, e * qDim, qDim);
             }
-            MatMul.matMul(w.wo[l], 0, dim, n, q, 0, qDim, xb2, 0, dim);
+            matMul(w.wo[l], n, q, qDim, xb2, dim);
             allReduce(xb2, n * dim);
             Ops.add(x, xb2, n * dim);
             for (int e = 0; e < n; e++) {
                 Ops.rmsNorm(xb, e * dim, x, e * dim, w.ffnNorm[l], dim, eps);
             }
             final int hp = hiddenPart;
-            MatMul.matMul(w.w1[l], 0, hp, n, xb, 0, dim, hb, 0, hp);
-            MatMul.matMul(w.w3[l], 0, hp, n, xb, 0, dim, hb2, 0, hp);
+            matMul(w.w1[l], n, xb, dim, hb, hp);
+            matMul(w.w3[l], n, xb, dim, hb2, hp);
             Activations.swiGlu(hb, hb2, n * hp);
-            MatMul.matMul(w.w2[l], 0, dim, n, hb, 0, hp, xb2, 0, dim);
+            matMul(w.w2[l], n, hb, hp, xb2, dim);
             allReduce(xb2, n * dim);
             Ops.add(x, xb2, n * dim);
         }
@@ -199,7 +214,7 @@ final class ShardForward {
             return;
         }
         final int vs = vocabStride;
-        MatMul.matMul(w.output, 0, vocabPart, m, xOut, 0, dim, localLogits, 0, vs);
+        matMul(w.output, m, xOut, dim, localLogits, vs);
         if (comm.size() == 1) {
             if (writeLogits) {
                 for (int j = 0; j < m; j++) {
@@ -221,6 +236,44 @@ final class ShardForward {
                 MemorySegment.copy(gatherRecv, ValueLayout.JAVA_FLOAT, 4L * ((long) s * m + j) * vs, dst,
                         vocabStarts[s], vocabStarts[s + 1] - vocabStarts[s]);
             }
+        }
+    }
+
+    /** out[e * outStride + r] = w[r] . x[e * xStride ..] for n entries, rows split over the team's threads. */
+    private void matMul(Tensor t, int n, float[] x, int xStride, float[] out, int outStride) {
+        Rows r = rows;
+        r.set(t, n, x, xStride, out, outStride);
+        team.parallelFor(t.rows(), r);
+        r.clear();
+    }
+
+    /** One matMul's arguments, run over a range of rows by each team thread. */
+    private static final class Rows implements RangeBody {
+        private Tensor w;
+        private int n;
+        private float[] x;
+        private int xStride;
+        private float[] out;
+        private int outStride;
+
+        void set(Tensor w, int n, float[] x, int xStride, float[] out, int outStride) {
+            this.w = w;
+            this.n = n;
+            this.x = x;
+            this.xStride = xStride;
+            this.out = out;
+            this.outStride = outStride;
+        }
+
+        void clear() {
+            w = null;
+            x = null;
+            out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            MatMul.matMul(w, from, to, n, x, 0, xStride, out, 0, outStride);
         }
     }
 
