@@ -3,6 +3,10 @@ package numatp.models.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 import static numatp.models.kernels.MatVec.F;
 import static numatp.models.kernels.MatVec.L;
 
@@ -17,50 +21,57 @@ import static numatp.models.kernels.MatVec.L;
  * plain-loop twin, bitwise equal.
  */
 public final class Attention {
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private Attention() {
     }
 
     /**
-     * out[t] = (sum_i q[qo + i] * kt[ko + i * stride + t]) / scale for t in [0, count):
-     * the dot products of one query head with {@code count} cached keys laid out transposed.
+     * out[t] = (sum_i q[qo + i] * kt[ko + i * stride + t]) / scale for t in [0, count): the
+     * dot products of one query head with {@code count} cached keys laid out transposed
+     * ({@code kt} is f32 in native order, indices in floats).
      */
-    public static void scores(float[] q, int qo, int hs, float[] kt, int ko, int stride, int count, float scale,
-                              float[] out) {
+    public static void scores(float[] q, int qo, int hs, MemorySegment kt, long ko, int stride, int count,
+                              float scale, float[] out) {
         final int bound = F.loopBound(count);
         int t = 0;
         for (; t < bound; t += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < hs; i++) {
-                acc = acc.add(FloatVector.fromArray(F, kt, ko + i * stride + t).mul(q[qo + i]));
+                FloatVector k = FloatVector.fromMemorySegment(F, kt, 4L * (ko + (long) i * stride + t), NATIVE);
+                acc = acc.add(k.mul(q[qo + i]));
             }
             acc.div(scale).intoArray(out, t);
         }
         for (; t < count; t++) {
             float s = 0f;
             for (int i = 0; i < hs; i++) {
-                s += q[qo + i] * kt[ko + i * stride + t];
+                s += q[qo + i] * kt.getAtIndex(ValueLayout.JAVA_FLOAT, ko + (long) i * stride + t);
             }
             out[t] = s / scale;
         }
     }
 
-    /** out[oo + i] = sum_t a[t] * v[vo + t * vStride + i] over t in [0, count) in order, for i in [0, hs). */
-    public static void weightedSum(float[] a, int count, float[] v, int vo, int vStride, int hs, float[] out,
-                                   int oo) {
+    /**
+     * out[oo + i] = sum_t a[t] * v[vo + t * vStride + i] over t in [0, count) in order, for i
+     * in [0, hs) ({@code v} is f32 in native order, indices in floats).
+     */
+    public static void weightedSum(float[] a, int count, MemorySegment v, long vo, int vStride, int hs,
+                                   float[] out, int oo) {
         final int bound = F.loopBound(hs);
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int t = 0; t < count; t++) {
-                acc = acc.add(FloatVector.fromArray(F, v, vo + t * vStride + i).mul(a[t]));
+                FloatVector vv = FloatVector.fromMemorySegment(F, v, 4L * (vo + (long) t * vStride + i), NATIVE);
+                acc = acc.add(vv.mul(a[t]));
             }
             acc.intoArray(out, oo + i);
         }
         for (; i < hs; i++) {
             float s = 0f;
             for (int t = 0; t < count; t++) {
-                s += a[t] * v[vo + t * vStride + i];
+                s += a[t] * v.getAtIndex(ValueLayout.JAVA_FLOAT, vo + (long) t * vStride + i);
             }
             out[oo + i] = s;
         }

@@ -9,6 +9,7 @@ import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
 import numatp.topology.workers.RangeBody;
 import numatp.topology.workers.ShardTeam;
+import numatp.weights.SliceAllocator;
 import numatp.weights.Tensor;
 
 import java.lang.foreign.Arena;
@@ -56,8 +57,8 @@ final class ShardForward {
     private final float[] ropeCos; // [maxBatch, headSize / 2] for each entry's position
     private final float[] ropeSin; // [maxBatch, headSize / 2]
     private final float[] ropeFreq; // [headSize / 2]
-    private final float[][] keyCache; // [layers][slots, kvDim, slotPositions]: keys transposed (head-major)
-    private final float[][] valueCache; // [layers][slots, slotPositions, kvDim]
+    private final MemorySegment[] keyCache; // [layers] of [slots, kvDim, slotPositions] f32: keys transposed (head-major)
+    private final MemorySegment[] valueCache; // [layers] of [slots, slotPositions, kvDim] f32
     private final float[] xOut; // [maxBatch, dim] final-normed rows of the entries that want logits
     private final int[] outEntries; // [maxBatch] entry index of each xOut row
     private final float[] localLogits; // [maxBatch, vocabStride]
@@ -66,10 +67,11 @@ final class ShardForward {
     private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
     private final Rows rows = new Rows(); // the matMul handed to the team, reused
     private ShardTeam team; // of the step in flight
+    private final long kvCacheBytes;
     private long collectiveNs;
 
     ShardForward(ShardPlan plan, int shard, ShardWeights weights, Communicator comm, int slots, int slotPositions,
-                 int maxBatch, Arena arena) {
+                 int maxBatch, Arena arena, SliceAllocator kvAllocator, int node) {
         this.c = plan.config();
         this.w = weights;
         this.comm = comm;
@@ -106,14 +108,25 @@ final class ShardForward {
             // run.c: freq = 1.0f / powf(10000.0f, head_dim / (float)head_size)
             ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs);
         }
-        keyCache = new float[c.layers()][slots * slotPositions * kvDim];
-        valueCache = new float[c.layers()][slots * slotPositions * kvDim];
+        keyCache = new MemorySegment[c.layers()];
+        valueCache = new MemorySegment[c.layers()];
+        long cacheBytes = 4L * slots * slotPositions * kvDim;
+        for (int l = 0; l < c.layers(); l++) {
+            keyCache[l] = kvAllocator.allocate(node, cacheBytes);
+            valueCache[l] = kvAllocator.allocate(node, cacheBytes);
+        }
+        this.kvCacheBytes = 2 * c.layers() * cacheBytes;
         xOut = new float[maxBatch * dim];
         outEntries = new int[maxBatch];
         localLogits = new float[maxBatch * vocabStride];
         reduceBuf = arena.allocate(4L * maxBatch * dim, 64);
         gatherSend = arena.allocate(4L * maxBatch * vocabStride, 64);
         gatherRecv = arena.allocate(4L * maxBatch * vocabStride * plan.shards(), 64);
+    }
+
+    /** Bytes of this shard's KV caches (keys and values, all layers and slots). */
+    long kvCacheBytes() {
+        return kvCacheBytes;
     }
 
     /** Nanoseconds spent in collectives so far. */
@@ -162,24 +175,24 @@ final class ShardForward {
             matMul(w.wq[l], n, xb, dim, q, qDim);
             matMul(w.wk[l], n, xb, dim, k, kvDim);
             matMul(w.wv[l], n, xb, dim, v, kvDim);
-            final float[] kc = keyCache[l];
-            final float[] vc = valueCache[l];
+            final MemorySegment kc = keyCache[l];
+            final MemorySegment vc = valueCache[l];
             for (int e = 0; e < n; e++) {
                 rope(q, e * qDim, qDim, hs, e * half);
                 rope(k, e * kvDim, kvDim, hs, e * half);
-                int slotBase = slots[e] * slotPositions * kvDim;
+                long slotBase = (long) slots[e] * slotPositions * kvDim;
                 int pos = positions[e];
-                System.arraycopy(v, e * kvDim, vc, slotBase + pos * kvDim, kvDim);
+                MemorySegment.copy(v, e * kvDim, vc, ValueLayout.JAVA_FLOAT, 4L * (slotBase + (long) pos * kvDim), kvDim);
                 for (int j = 0; j < kvDim; j++) {
-                    kc[slotBase + j * slotPositions + pos] = k[e * kvDim + j];
+                    kc.setAtIndex(ValueLayout.JAVA_FLOAT, slotBase + (long) j * slotPositions + pos, k[e * kvDim + j]);
                 }
             }
             for (int e = 0; e < n; e++) {
-                int slotBase = slots[e] * slotPositions * kvDim;
+                long slotBase = (long) slots[e] * slotPositions * kvDim;
                 for (int h = 0; h < qHeads; h++) {
                     int kvHead = (firstHead + h) / kvMul - kvFirst;
-                    attend(e * qDim + h * hs, slotBase + kvHead * hs * slotPositions, slotBase + kvHead * hs, kc,
-                            vc, positions[e], hs, scale, h * hs);
+                    attend(e * qDim + h * hs, slotBase + (long) kvHead * hs * slotPositions, slotBase + kvHead * hs,
+                            kc, vc, positions[e], hs, scale, h * hs);
                 }
                 System.arraycopy(att, 0, q, e * qDim, qDim);
             }
@@ -282,7 +295,8 @@ final class ShardForward {
      * (transposed: element i of position t at ko + i * slotPositions + t), softmax, weighted
      * sum of the values (position t at vo + t * kvDim) into att[ao, ao + hs).
      */
-    private void attend(int qo, int ko, int vo, float[] kc, float[] vc, int pos, int hs, float scale, int ao) {
+    private void attend(int qo, long ko, long vo, MemorySegment kc, MemorySegment vc, int pos, int hs, float scale,
+                        int ao) {
         Attention.scores(q, qo, hs, kc, ko, slotPositions, pos + 1, scale, scores);
         Attention.softmax(scores, pos + 1);
         Attention.weightedSum(scores, pos + 1, vc, vo, kvDim, hs, att, ao);

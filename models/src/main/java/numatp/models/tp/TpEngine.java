@@ -133,10 +133,6 @@ public final class TpEngine implements SequenceEngine {
         if (positions > config.contextLength()) {
             throw new ModelException("sequence length must be in [1, " + config.contextLength() + "]: " + positions);
         }
-        if ((long) capacity.slots() * positions * config.kvDim() > Integer.MAX_VALUE) {
-            throw new ModelException("KV cache of " + capacity.slots() + " slots x " + positions + " positions x "
-                    + config.kvDim() + " is too large");
-        }
         if ((long) capacity.maxBatchEntries() * Math.max(config.vocabSize(), config.hiddenDim())
                 > Integer.MAX_VALUE / 4) {
             throw new ModelException("max batch entries " + capacity.maxBatchEntries() + " is too large for vocabulary "
@@ -161,7 +157,7 @@ public final class TpEngine implements SequenceEngine {
             int node = this.comms[s].nodeOfRank(s);
             ShardWeights sw = ShardWeights.slice(model, plan, s, node, slicer, replicas);
             forwards[s] = new ShardForward(plan, s, sw, this.comms[s], capacity.slots(), positions,
-                    capacity.maxBatchEntries(), arena);
+                    capacity.maxBatchEntries(), arena, allocator, node);
         }
         this.nextPosition = new int[capacity.slots()];
         this.args = new StepArgs(forwards);

@@ -2,6 +2,9 @@ package numatp.models.kernels;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -23,7 +26,7 @@ class AttentionTest {
             int count = 1 + rnd.nextInt(70);
             int stride = count + rnd.nextInt(5);
             float[] q = random(rnd, hs + 3, 2);
-            float[] kt = random(rnd, 4 + hs * stride, 2);
+            MemorySegment kt = nativeCopy(random(rnd, 4 + hs * stride, 2));
             int qo = rnd.nextInt(3);
             int ko = rnd.nextInt(4);
             float scale = (float) Math.sqrt(hs);
@@ -41,7 +44,7 @@ class AttentionTest {
             assertArrayEquals(b, a, "softmax " + what);
 
             int vStride = hs + rnd.nextInt(5);
-            float[] v = random(rnd, 2 + count * vStride + hs, 2);
+            MemorySegment v = nativeCopy(random(rnd, 2 + count * vStride + hs, 2));
             int vo = rnd.nextInt(2);
             float[] out = new float[hs + 2];
             float[] ref = new float[hs + 2];
@@ -70,6 +73,13 @@ class AttentionTest {
         float[] big = {-1000f, -90f, 0f, 100f};
         Activations.expShifted(big, big.length, 0f);
         assertTrue(big[0] >= 0 && big[0] < 1e-37f && big[2] == 1f && Float.isFinite(big[3]), java.util.Arrays.toString(big));
+    }
+
+    /** Off-heap, as the KV caches are (the Vector API reads only byte[]-backed heap segments). */
+    private static MemorySegment nativeCopy(float[] v) {
+        MemorySegment s = Arena.ofAuto().allocate(4L * v.length, 64);
+        MemorySegment.copy(v, 0, s, ValueLayout.JAVA_FLOAT, 0, v.length);
+        return s;
     }
 
     private static float[] random(SplittableRandom rnd, int n, double range) {
