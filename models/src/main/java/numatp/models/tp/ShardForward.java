@@ -256,7 +256,7 @@ final class ShardForward {
     private void matMul(Tensor t, int n, float[] x, int xStride, float[] out, int outStride) {
         Rows r = rows;
         r.set(t, n, x, xStride, out, outStride);
-        team.parallelFor(t.rows(), r);
+        team.parallelFor(t.rows(), (long) t.cols() * n, r);
         r.clear();
     }
 

@@ -399,6 +399,11 @@ public final class TpEngine implements SequenceEngine {
         public void parallelFor(int count, RangeBody body) {
             body.run(0, count);
         }
+
+        @Override
+        public void parallelFor(int count, long workPerItem, RangeBody body) {
+            body.run(0, count);
+        }
     };
 
     /** The arguments of the step in flight, read by every shard's thread; the one task object reused per step. */

@@ -234,6 +234,11 @@ class SequenceEngineTest {
         }
 
         @Override
+        public java.util.List<numatp.collectives.RegionPlacement> regionPlacements() {
+            return c.regionPlacements();
+        }
+
+        @Override
         public void allGather(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type) {
             c.allGather(send, receive, countPerRank, type);
         }
