@@ -44,6 +44,12 @@ public interface Communicator extends AutoCloseable {
     /** A snapshot of this handle's counters. */
     CommunicatorStats stats();
 
+    /**
+     * Where every rank's shared region is, rank order: wanted node, policy, and the nodes its
+     * pages are on now (a {@code move_pages} query per region, so not for hot paths).
+     */
+    java.util.List<RegionPlacement> regionPlacements();
+
     /** Blocks until every rank has called it. */
     void barrier();
 

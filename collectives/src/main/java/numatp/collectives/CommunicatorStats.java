@@ -11,9 +11,11 @@ package numatp.collectives;
  * @param interNodeBytes bytes read from shared regions on other nodes
  * @param waitNs         time spent waiting for peers' flags
  * @param workNs         time spent inside calls, not waiting (copying, reducing)
+ * @param sameCpuWaits   waits that found the awaited peer last ran on this rank's CPU (the
+ *                       scheduler had put both on one core), so they yielded instead of spinning
  */
 public record CommunicatorStats(long calls, long bytesReduced, long localBytes, long interNodeBytes,
-                                long waitNs, long workNs) {
+                                long waitNs, long workNs, long sameCpuWaits) {
     /** Share of read bytes that crossed nodes, in percent (0 when nothing was read). */
     public double interNodePercent() {
         long total = localBytes + interNodeBytes;
@@ -22,7 +24,8 @@ public record CommunicatorStats(long calls, long bytesReduced, long localBytes, 
 
     @Override
     public String toString() {
-        return String.format("calls=%d reduced=%dB local=%dB inter-node=%dB (%.1f%%) wait=%.3fms work=%.3fms",
-                calls, bytesReduced, localBytes, interNodeBytes, interNodePercent(), waitNs / 1e6, workNs / 1e6);
+        return String.format("calls=%d reduced=%dB local=%dB inter-node=%dB (%.1f%%) wait=%.3fms work=%.3fms"
+                        + " same-cpu-waits=%d", calls, bytesReduced, localBytes, interNodeBytes, interNodePercent(),
+                waitNs / 1e6, workNs / 1e6, sameCpuWaits);
     }
 }

@@ -1,6 +1,7 @@
 package numatp.collectives.shm;
 
 import numatp.collectives.CollectiveException;
+import numatp.collectives.sync.CurrentCpu;
 import numatp.collectives.sync.IdleStrategy;
 import numatp.collectives.sync.SequenceFlags;
 
@@ -37,6 +38,10 @@ final class EpochSync {
     long seq;
     long callIndex;
     long waitNs;
+    /** Waits that started by yielding because the peer last ran on this rank's CPU. */
+    long sameCpuWaits;
+    /** What this rank last wrote to its {@link RankLayout#CPU} (CPU + 1, 0 unknown). */
+    private long cpuHint;
     private int op;
     private boolean checkPending;
 
@@ -102,6 +107,10 @@ final class EpochSync {
                 continue;
             }
             idle.reset();
+            if (peerSharesCpu(peer)) {
+                idle.yieldFirst();
+                sameCpuWaits++;
+            }
             long lastLivenessNs = start;
             int polls = 0;
             while (SequenceFlags.getAcquire(peer, RankLayout.SEQ) < target) {
@@ -126,6 +135,21 @@ final class EpochSync {
             checkPending = false;
             checkDescriptors(peers);
         }
+    }
+
+    /**
+     * Records this rank's CPU for its peers and tells whether {@code peer} last ran on it. When
+     * the scheduler has put both on one CPU (the other cores busy), a spinning waiter only
+     * delays the peer it waits for: on the 2-core dev machine a 2-rank 1 MiB allreduce took
+     * ~240 us with 1,000 spins per wait against ~140 us yielding at once.
+     */
+    private boolean peerSharesCpu(MemorySegment peer) {
+        long cpu = CurrentCpu.get() + 1;
+        if (cpu != cpuHint) {
+            cpuHint = cpu;
+            SequenceFlags.setOpaque(own, RankLayout.CPU, cpu); // a hint only: orders nothing
+        }
+        return cpu != 0 && SequenceFlags.getOpaque(peer, RankLayout.CPU) == cpu;
     }
 
     private void checkDescriptors(int[] peers) {

@@ -8,7 +8,7 @@ public final class GroupLayout {
     /** "NUMATPC1" as a little-endian long. Creator writes before {@link #STATE}; joiners check. */
     public static final long MAGIC_VALUE = 0x3143_5054_414D_554EL;
     /** Layout version; bumped on any change of this class or {@link RankLayout}. */
-    public static final int VERSION_VALUE = 1;
+    public static final int VERSION_VALUE = 2;
     /** Largest group a header can describe. */
     public static final int MAX_RANKS = 256;
     public static final int MAX_REASON_BYTES = 1024;
@@ -45,13 +45,18 @@ public final class GroupLayout {
     public static final long ABORT_REASON = 384;
     /** int[rankCount]: node of each rank. Creator writes; joiners check against theirs. */
     public static final long NODE_TABLE = ABORT_REASON + MAX_REASON_BYTES;
+    /**
+     * int[rankCount]: memory policy of each rank's region (processes), {@code 1 +
+     * PlacementPolicy.ordinal()}, 0 unknown. Creator writes after binding the regions; joiners read.
+     */
+    public static final long POLICY_TABLE = NODE_TABLE + 4L * MAX_RANKS;
 
     private GroupLayout() {
     }
 
     /** Header size for {@code ranks} ranks, a multiple of 4096 so rank regions start page-aligned. */
     public static long headerBytes(int ranks) {
-        return align(NODE_TABLE + 4L * ranks, 4096);
+        return align(POLICY_TABLE + 4L * ranks, 4096);
     }
 
     static long align(long value, long alignment) {

@@ -4,8 +4,14 @@ import numatp.collectives.CollectiveException;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.sync.SequenceFlags;
+import numatp.topology.linux.KernelFiles;
+import numatp.topology.memory.NodeMemory;
+import numatp.topology.memory.NodeMemoryException;
+import numatp.topology.memory.Placement;
+import numatp.topology.memory.PlacementPolicy;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,6 +34,11 @@ import java.util.concurrent.locks.LockSupport;
  * is unreadable) is replaced with the next generation; a file whose creator is alive is never
  * touched. Joiners check magic, version, rank count, sizes and the node table. Rank 0 deletes
  * the file when it closes. An aborted group stays aborted; join a new name to continue.
+ *
+ * <p>Before anything touches the new file, rank 0 binds each rank's region (and the header) to
+ * the rank's node with {@code mbind} ({@link NodeMemory#bindRange}: bind, falling back to
+ * preferred, interleave, plain). A tmpfs file keeps that policy for every process mapping it, so
+ * each page lands on its owner's node when the owner first writes it.
  */
 public final class ProcessTransport {
     public static final Path DEFAULT_DIR = Path.of("/dev/shm");
@@ -62,24 +73,35 @@ public final class ProcessTransport {
         Path path = path(dir, name);
         long headerBytes = GroupLayout.headerBytes(ranks);
         long regionBytes = RankLayout.regionBytes(config.slotBytes());
-        long fileBytes = headerBytes + ranks * regionBytes;
+        long stride = RankLayout.regionStride(config.slotBytes());
+        long fileBytes = headerBytes + ranks * stride;
         long deadline = System.nanoTime() + config.timeoutNs();
         Arena arena = Arena.ofShared();
+        String[] bindNotes = new String[ranks];
+        java.util.Arrays.fill(bindNotes, "");
         try {
-            MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes)
+            MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes, bindNotes)
                     : open(path, arena, nodeOfRank, config.slotBytes(), fileBytes, deadline);
             MemorySegment header = file.asSlice(0, headerBytes);
             MemorySegment[] regions = new MemorySegment[ranks];
             for (int r = 0; r < ranks; r++) {
-                regions[r] = file.asSlice(headerBytes + r * regionBytes, regionBytes);
+                regions[r] = file.asSlice(headerBytes + r * stride, regionBytes);
             }
             long generation = header.get(ValueLayout.JAVA_LONG, GroupLayout.GENERATION);
             regions[rank].set(ValueLayout.JAVA_LONG, RankLayout.PID, ProcessHandle.current().pid());
             // Publishes this rank's pid; peers wait for every rank's JOINED before the first call.
             SequenceFlags.setRelease(regions[rank], RankLayout.JOINED, generation);
             awaitJoined(path, regions, generation, deadline, config.timeoutNs());
+            String[] policies = new String[ranks];
+            String[] notes = new String[ranks];
+            for (int r = 0; r < ranks; r++) {
+                int code = header.get(ValueLayout.JAVA_INT, GroupLayout.POLICY_TABLE + 4L * r);
+                policies[r] = code > 0 && code <= PlacementPolicy.values().length
+                        ? PlacementPolicy.values()[code - 1].label() : "unknown";
+                notes[r] = bindNotes[r]; // known to rank 0, which bound the regions
+            }
             SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "processes " + path, false,
-                    () -> {
+                    policies, notes, () -> {
                         arena.close();
                         if (rank == 0) {
                             try {
@@ -96,7 +118,8 @@ public final class ProcessTransport {
         }
     }
 
-    private static MemorySegment create(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes) {
+    private static MemorySegment create(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes,
+                                        String[] bindNotes) {
         long generation = 1;
         try (FileChannel existing = FileChannel.open(path, StandardOpenOption.READ)) {
             if (existing.size() >= GroupLayout.NODE_TABLE) {
@@ -117,11 +140,15 @@ public final class ProcessTransport {
             throw new CollectiveException("cannot read existing shared memory file " + path + ": " + e.getMessage(), e);
         }
         Path temp = path.resolveSibling(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            channel.truncate(0);
-            channel.position(fileBytes - 1).write(java.nio.ByteBuffer.wrap(new byte[1]));
+        try (RandomAccessFile raw = new RandomAccessFile(temp.toFile(), "rw"); FileChannel channel = raw.getChannel()) {
+            // Sized with ftruncate: a sparse file, so no page exists before the regions are bound.
+            raw.setLength(0);
+            raw.setLength(fileBytes);
             MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes, arena);
+            int[] policyCodes = bindRegions(file, nodeOfRank, slotBytes, bindNotes);
+            for (int r = 0; r < nodeOfRank.length; r++) {
+                file.set(ValueLayout.JAVA_INT, GroupLayout.POLICY_TABLE + 4L * r, policyCodes[r]);
+            }
             ThreadTransport.writeHeader(file, nodeOfRank, slotBytes, generation, ProcessHandle.current().pid());
             Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return file;
@@ -134,6 +161,41 @@ public final class ProcessTransport {
             throw new CollectiveException("cannot create shared memory file " + path + " (" + fileBytes + " bytes): "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Binds the header to rank 0's node and each region to its rank's node, before first touch.
+     * Returns each region's policy code for {@link GroupLayout#POLICY_TABLE}; {@code notes} gets
+     * why a region is not bound strictly (node missing here, fallback steps).
+     */
+    private static int[] bindRegions(MemorySegment file, int[] nodeOfRank, long slotBytes, String[] notes) {
+        int ranks = nodeOfRank.length;
+        long headerBytes = GroupLayout.headerBytes(ranks);
+        long stride = RankLayout.regionStride(slotBytes);
+        var withMemory = KernelFiles.system().nodesWithMemory();
+        int[] codes = new int[ranks];
+        for (int r = -1; r < ranks; r++) {
+            int node = nodeOfRank[Math.max(r, 0)];
+            MemorySegment range = r < 0 ? file.asSlice(0, headerBytes) : file.asSlice(headerBytes + r * stride, stride);
+            PlacementPolicy used = PlacementPolicy.PLAIN;
+            String note;
+            if (!withMemory.contains(node)) {
+                note = "node " + node + " is not a node with memory here (" + withMemory + "): not bound";
+            } else {
+                try {
+                    Placement placement = NodeMemory.system().bindRange(range, node, NodeBoundRegionAllocator.OPTIONS);
+                    used = placement.policyUsed();
+                    note = NodeBoundRegionAllocator.fallbackNote(placement);
+                } catch (NodeMemoryException e) {
+                    note = "not bound: " + e.getMessage();
+                }
+            }
+            if (r >= 0) {
+                codes[r] = 1 + used.ordinal();
+                notes[r] = note;
+            }
+        }
+        return codes;
     }
 
     private static MemorySegment open(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes,

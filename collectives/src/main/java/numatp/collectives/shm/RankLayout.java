@@ -24,6 +24,12 @@ public final class RankLayout {
     public static final long DESCRIPTOR = 384;
     public static final long DESCRIPTOR_STRIDE = 128;
     public static final int DESCRIPTOR_LONGS = 6;
+    /**
+     * long: the CPU the owner ran on when it last had to wait, plus one (0: unknown). Owner
+     * writes (opaque) when it changes; a waiter reads it (opaque) to decide whether to spin, a
+     * scheduling hint that never affects correctness.
+     */
+    public static final long CPU = 640;
     /** Start of slot 0; slot 1 follows it. Page-aligned. */
     public static final long DATA = 4096;
 
@@ -41,5 +47,10 @@ public final class RankLayout {
 
     public static long regionBytes(long slotBytes) {
         return DATA + 2 * slotBytes;
+    }
+
+    /** Distance between consecutive regions in a process group's file: whole pages, so each can be bound to its node. */
+    public static long regionStride(long slotBytes) {
+        return GroupLayout.align(regionBytes(slotBytes), 4096);
     }
 }

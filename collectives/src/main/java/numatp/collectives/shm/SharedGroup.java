@@ -1,11 +1,18 @@
 package numatp.collectives.shm;
 
+import numatp.collectives.RegionPlacement;
 import numatp.collectives.sync.SequenceFlags;
+import numatp.topology.linux.LinuxNuma;
+import numatp.topology.linux.NativeCallException;
+import numatp.topology.memory.PageResidency;
+import numatp.topology.memory.Residency;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The shared memory of one group as seen from one process: the header segment and every
@@ -25,11 +32,16 @@ final class SharedGroup {
      * of SEQ publishes it) and read by peers after acquiring that epoch.
      */
     final MemorySegment[] directInputs;
+    /** Per rank: the memory policy its region got ("bind", ..., "plain") and why it is not bind (or ""). */
+    private final String[] policies;
+    private final String[] policyNotes;
     private final Runnable release;
 
     SharedGroup(MemorySegment header, MemorySegment[] regions, int[] nodeOfRank, long slotBytes,
-                String description, boolean threads, Runnable release) {
+                String description, boolean threads, String[] policies, String[] policyNotes, Runnable release) {
         this.header = header;
+        this.policies = policies.clone();
+        this.policyNotes = policyNotes.clone();
         this.directInputs = threads ? new MemorySegment[regions.length] : null;
         this.regions = regions;
         this.nodeOfRank = nodeOfRank.clone();
@@ -84,6 +96,24 @@ final class SharedGroup {
 
     long pid(int rank) {
         return SequenceFlags.getAcquire(regions[rank], RankLayout.PID);
+    }
+
+    /** Every region's placement, residency sampled now (null where move_pages is unavailable). */
+    List<RegionPlacement> placements() {
+        LinuxNuma numa = LinuxNuma.system();
+        List<RegionPlacement> out = new ArrayList<>(regions.length);
+        for (int r = 0; r < regions.length; r++) {
+            Residency residency = null;
+            if (numa.isNative()) {
+                try {
+                    residency = PageResidency.sample(numa, regions[r], PageResidency.DEFAULT_MAX_SAMPLES);
+                } catch (NativeCallException e) {
+                    // Refused (seccomp) or not supported: residency unknown.
+                }
+            }
+            out.add(new RegionPlacement(r, nodeOfRank[r], policies[r], policyNotes[r], residency));
+        }
+        return out;
     }
 
     void release() {

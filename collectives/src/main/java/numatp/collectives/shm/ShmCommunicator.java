@@ -234,7 +234,13 @@ public final class ShmCommunicator implements Communicator {
 
     @Override
     public CommunicatorStats stats() {
-        return new CommunicatorStats(calls, bytesReduced, localBytes, interNodeBytes, sync.waitNs, busyNs);
+        return new CommunicatorStats(calls, bytesReduced, localBytes, interNodeBytes, sync.waitNs, busyNs,
+                sync.sameCpuWaits);
+    }
+
+    @Override
+    public java.util.List<numatp.collectives.RegionPlacement> regionPlacements() {
+        return sync.group.placements();
     }
 
     @Override

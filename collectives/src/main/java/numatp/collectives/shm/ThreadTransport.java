@@ -19,9 +19,12 @@ public final class ThreadTransport {
     private ThreadTransport() {
     }
 
-    /** One handle per rank ({@code nodeOfRank.length} ranks), regions from {@link RegionAllocator#shared()}. */
+    /**
+     * One handle per rank ({@code nodeOfRank.length} ranks), each region bound to its rank's node
+     * ({@link RegionAllocator#nodeBound()}; plain memory where binding is unavailable).
+     */
     public static List<Communicator> create(int[] nodeOfRank, CommunicatorConfig config) {
-        return create(nodeOfRank, config, RegionAllocator.shared());
+        return create(nodeOfRank, config, RegionAllocator.nodeBound());
     }
 
     /** As {@link #create(int[], CommunicatorConfig)}; the group owns {@code allocator} and closes it with the last handle. */
@@ -35,14 +38,26 @@ public final class ThreadTransport {
                 throw new CollectiveException("node of rank " + r + " must be >= 0: " + nodeOfRank[r]);
             }
         }
-        MemorySegment header = allocator.allocate(nodeOfRank[0], GroupLayout.headerBytes(ranks));
-        writeHeader(header, nodeOfRank, config.slotBytes(), 1, 0);
         MemorySegment[] regions = new MemorySegment[ranks];
-        for (int r = 0; r < ranks; r++) {
-            regions[r] = allocator.allocate(nodeOfRank[r], RankLayout.regionBytes(config.slotBytes()));
+        String[] policies = new String[ranks];
+        String[] notes = new String[ranks];
+        MemorySegment header;
+        try {
+            header = allocator.allocate(nodeOfRank[0], GroupLayout.headerBytes(ranks)).segment();
+            for (int r = 0; r < ranks; r++) {
+                RegionAllocator.AllocatedRegion region = allocator.allocate(nodeOfRank[r],
+                        RankLayout.regionBytes(config.slotBytes()));
+                regions[r] = region.segment();
+                policies[r] = region.policy();
+                notes[r] = region.note();
+            }
+        } catch (RuntimeException e) {
+            allocator.close();
+            throw e;
         }
+        writeHeader(header, nodeOfRank, config.slotBytes(), 1, 0);
         SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "threads", true,
-                allocator::close);
+                policies, notes, allocator::close);
         AtomicInteger open = new AtomicInteger(ranks);
         List<Communicator> handles = new ArrayList<>(ranks);
         for (int r = 0; r < ranks; r++) {

@@ -6,7 +6,8 @@ import java.util.concurrent.locks.LockSupport;
  * Spin ({@link Thread#onSpinWait()}) for {@code maxSpins} polls, then {@link Thread#yield()}
  * for {@code maxYields} polls, then park with a period doubling from {@code minParkNs} to
  * {@code maxParkNs}. Stays correct and reasonably fast with more ranks than cores: the yield
- * phase hands the core to the peer being waited for.
+ * phase hands the core to the peer being waited for. A wait for a peer sharing the caller's CPU
+ * ({@link #yieldFirst()}) skips the spins.
  */
 public final class BackoffIdleStrategy implements IdleStrategy {
     private final int maxSpins;
@@ -49,6 +50,11 @@ public final class BackoffIdleStrategy implements IdleStrategy {
         spins = 0;
         yields = 0;
         parkNs = minParkNs;
+    }
+
+    @Override
+    public void yieldFirst() {
+        spins = maxSpins;
     }
 
     @Override

@@ -1,14 +1,30 @@
 package numatp.collectives.sync;
 
-/** Spins with {@link Thread#onSpinWait()}; only for ranks that each own a core. */
+/**
+ * Spins with {@link Thread#onSpinWait()}; only for ranks that each own a core. When the
+ * scheduler has put the awaited peer on the waiter's CPU anyway ({@link #yieldFirst()}), that
+ * wait yields instead: spinning there would hold the peer off until the time slice ends.
+ */
 public final class BusySpinIdleStrategy implements IdleStrategy {
+    private boolean yielding;
+
     @Override
     public void idle() {
-        Thread.onSpinWait();
+        if (yielding) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
+        }
     }
 
     @Override
     public void reset() {
+        yielding = false;
+    }
+
+    @Override
+    public void yieldFirst() {
+        yielding = true;
     }
 
     @Override

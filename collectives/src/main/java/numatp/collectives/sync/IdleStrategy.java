@@ -12,6 +12,12 @@ public interface IdleStrategy {
     /** A new wait begins. */
     void reset();
 
+    /**
+     * The peer this wait is for last ran on the caller's CPU: spinning would only keep it off
+     * that CPU, so this wait starts at the yield phase. Called right after {@link #reset()}.
+     */
+    void yieldFirst();
+
     /** True once this wait has reached the parking phase (used to throttle slow checks). */
     boolean parking();
 

@@ -24,6 +24,15 @@ public final class SequenceFlags {
         LONG.setRelease(segment, offset, value);
     }
 
+    /** For hints that order nothing else (e.g. a rank's last CPU). */
+    public static long getOpaque(MemorySegment segment, long offset) {
+        return (long) LONG.getOpaque(segment, offset);
+    }
+
+    public static void setOpaque(MemorySegment segment, long offset, long value) {
+        LONG.setOpaque(segment, offset, value);
+    }
+
     public static long getVolatile(MemorySegment segment, long offset) {
         return (long) LONG.getVolatile(segment, offset);
     }

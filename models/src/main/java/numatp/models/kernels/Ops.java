@@ -58,11 +58,14 @@ public final class Ops {
         }
     }
 
-    /** hb[i] = silu(hb[i]) * hb2[i] for i in [0, n). */
+    /**
+     * hb[i] = silu(hb[i]) * hb2[i] for i in [0, n), as run.c with {@link Activations#exp(float)}:
+     * the scalar twin of {@link Activations#swiGlu}.
+     */
     public static void swiGlu(float[] hb, float[] hb2, int n) {
         for (int i = 0; i < n; i++) {
             float v = hb[i];
-            v *= 1.0f / (1.0f + (float) Math.exp(-v));
+            v *= 1.0f / (1.0f + Activations.exp(-v));
             hb[i] = v * hb2[i];
         }
     }

@@ -3,8 +3,14 @@ package numatp.models.tp;
 import numatp.collectives.Communicator;
 import numatp.collectives.ElementType;
 import numatp.models.LlamaConfig;
+import numatp.models.kernels.Activations;
+import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
+import numatp.topology.workers.RangeBody;
+import numatp.topology.workers.ShardTeam;
+import numatp.weights.SliceAllocator;
+import numatp.weights.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -51,18 +57,21 @@ final class ShardForward {
     private final float[] ropeCos; // [maxBatch, headSize / 2] for each entry's position
     private final float[] ropeSin; // [maxBatch, headSize / 2]
     private final float[] ropeFreq; // [headSize / 2]
-    private final float[][] keyCache; // [layers][slots * slotPositions * kvDim]
-    private final float[][] valueCache; // [layers][slots * slotPositions * kvDim]
+    private final MemorySegment[] keyCache; // [layers] of [slots, kvDim, slotPositions] f32: keys transposed (head-major)
+    private final MemorySegment[] valueCache; // [layers] of [slots, slotPositions, kvDim] f32
     private final float[] xOut; // [maxBatch, dim] final-normed rows of the entries that want logits
     private final int[] outEntries; // [maxBatch] entry index of each xOut row
     private final float[] localLogits; // [maxBatch, vocabStride]
     private final MemorySegment reduceBuf; // [maxBatch, dim] f32, handed to allReduce
     private final MemorySegment gatherSend; // [maxBatch, vocabStride] f32
     private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
+    private final Rows rows = new Rows(); // the matMul handed to the team, reused
+    private ShardTeam team; // of the step in flight
+    private final long kvCacheBytes;
     private long collectiveNs;
 
     ShardForward(ShardPlan plan, int shard, ShardWeights weights, Communicator comm, int slots, int slotPositions,
-                 int maxBatch, Arena arena) {
+                 int maxBatch, Arena arena, SliceAllocator kvAllocator, int node) {
         this.c = plan.config();
         this.w = weights;
         this.comm = comm;
@@ -99,14 +108,25 @@ final class ShardForward {
             // run.c: freq = 1.0f / powf(10000.0f, head_dim / (float)head_size)
             ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs);
         }
-        keyCache = new float[c.layers()][slots * slotPositions * kvDim];
-        valueCache = new float[c.layers()][slots * slotPositions * kvDim];
+        keyCache = new MemorySegment[c.layers()];
+        valueCache = new MemorySegment[c.layers()];
+        long cacheBytes = 4L * slots * slotPositions * kvDim;
+        for (int l = 0; l < c.layers(); l++) {
+            keyCache[l] = kvAllocator.allocate(node, cacheBytes);
+            valueCache[l] = kvAllocator.allocate(node, cacheBytes);
+        }
+        this.kvCacheBytes = 2 * c.layers() * cacheBytes;
         xOut = new float[maxBatch * dim];
         outEntries = new int[maxBatch];
         localLogits = new float[maxBatch * vocabStride];
         reduceBuf = arena.allocate(4L * maxBatch * dim, 64);
         gatherSend = arena.allocate(4L * maxBatch * vocabStride, 64);
         gatherRecv = arena.allocate(4L * maxBatch * vocabStride * plan.shards(), 64);
+    }
+
+    /** Bytes of this shard's KV caches (keys and values, all layers and slots). */
+    long kvCacheBytes() {
+        return kvCacheBytes;
     }
 
     /** Nanoseconds spent in collectives so far. */
@@ -119,7 +139,17 @@ final class ShardForward {
      * logits of every entry with {@code logits[i] != null} are written there; every shard
      * computes them, one shard writes them.
      */
-    void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits, boolean writeLogits) {
+    void step(ShardTeam team, int n, int[] tokens, int[] slots, int[] positions, float[][] logits,
+              boolean writeLogits) {
+        this.team = team;
+        try {
+            forward(n, tokens, slots, positions, logits, writeLogits);
+        } finally {
+            this.team = null;
+        }
+    }
+
+    private void forward(int n, int[] tokens, int[] slots, int[] positions, float[][] logits, boolean writeLogits) {
         final LlamaConfig c = this.c;
         final int dim = c.dim();
         final int hs = c.headSize();
@@ -142,37 +172,41 @@ final class ShardForward {
             for (int e = 0; e < n; e++) {
                 Ops.rmsNorm(xb, e * dim, x, e * dim, w.attnNorm[l], dim, eps);
             }
-            MatMul.matMul(w.wq[l], 0, qDim, n, xb, 0, dim, q, 0, qDim);
-            MatMul.matMul(w.wk[l], 0, kvDim, n, xb, 0, dim, k, 0, kvDim);
-            MatMul.matMul(w.wv[l], 0, kvDim, n, xb, 0, dim, v, 0, kvDim);
-            final float[] kc = keyCache[l];
-            final float[] vc = valueCache[l];
+            matMul(w.wq[l], n, xb, dim, q, qDim);
+            matMul(w.wk[l], n, xb, dim, k, kvDim);
+            matMul(w.wv[l], n, xb, dim, v, kvDim);
+            final MemorySegment kc = keyCache[l];
+            final MemorySegment vc = valueCache[l];
             for (int e = 0; e < n; e++) {
                 rope(q, e * qDim, qDim, hs, e * half);
                 rope(k, e * kvDim, kvDim, hs, e * half);
-                int row = (slots[e] * slotPositions + positions[e]) * kvDim;
-                System.arraycopy(k, e * kvDim, kc, row, kvDim);
-                System.arraycopy(v, e * kvDim, vc, row, kvDim);
+                long slotBase = (long) slots[e] * slotPositions * kvDim;
+                int pos = positions[e];
+                MemorySegment.copy(v, e * kvDim, vc, ValueLayout.JAVA_FLOAT, 4L * (slotBase + (long) pos * kvDim), kvDim);
+                for (int j = 0; j < kvDim; j++) {
+                    kc.setAtIndex(ValueLayout.JAVA_FLOAT, slotBase + (long) j * slotPositions + pos, k[e * kvDim + j]);
+                }
             }
             for (int e = 0; e < n; e++) {
-                int slotBase = slots[e] * slotPositions * kvDim;
+                long slotBase = (long) slots[e] * slotPositions * kvDim;
                 for (int h = 0; h < qHeads; h++) {
-                    attend(e * qDim + h * hs, slotBase + ((firstHead + h) / kvMul - kvFirst) * hs, kc, vc,
-                            positions[e], hs, scale);
+                    int kvHead = (firstHead + h) / kvMul - kvFirst;
+                    attend(e * qDim + h * hs, slotBase + (long) kvHead * hs * slotPositions, slotBase + kvHead * hs,
+                            kc, vc, positions[e], hs, scale, h * hs);
                 }
                 System.arraycopy(att, 0, q, e * qDim, qDim);
             }
-            MatMul.matMul(w.wo[l], 0, dim, n, q, 0, qDim, xb2, 0, dim);
+            matMul(w.wo[l], n, q, qDim, xb2, dim);
             allReduce(xb2, n * dim);
             Ops.add(x, xb2, n * dim);
             for (int e = 0; e < n; e++) {
                 Ops.rmsNorm(xb, e * dim, x, e * dim, w.ffnNorm[l], dim, eps);
             }
             final int hp = hiddenPart;
-            MatMul.matMul(w.w1[l], 0, hp, n, xb, 0, dim, hb, 0, hp);
-            MatMul.matMul(w.w3[l], 0, hp, n, xb, 0, dim, hb2, 0, hp);
-            Ops.swiGlu(hb, hb2, n * hp);
-            MatMul.matMul(w.w2[l], 0, dim, n, hb, 0, hp, xb2, 0, dim);
+            matMul(w.w1[l], n, xb, dim, hb, hp);
+            matMul(w.w3[l], n, xb, dim, hb2, hp);
+            Activations.swiGlu(hb, hb2, n * hp);
+            matMul(w.w2[l], n, hb, hp, xb2, dim);
             allReduce(xb2, n * dim);
             Ops.add(x, xb2, n * dim);
         }
@@ -193,7 +227,7 @@ final class ShardForward {
             return;
         }
         final int vs = vocabStride;
-        MatMul.matMul(w.output, 0, vocabPart, m, xOut, 0, dim, localLogits, 0, vs);
+        matMul(w.output, m, xOut, dim, localLogits, vs);
         if (comm.size() == 1) {
             if (writeLogits) {
                 for (int j = 0; j < m; j++) {
@@ -218,36 +252,54 @@ final class ShardForward {
         }
     }
 
+    /** out[e * outStride + r] = w[r] . x[e * xStride ..] for n entries, rows split over the team's threads. */
+    private void matMul(Tensor t, int n, float[] x, int xStride, float[] out, int outStride) {
+        Rows r = rows;
+        r.set(t, n, x, xStride, out, outStride);
+        team.parallelFor(t.rows(), (long) t.cols() * n, r);
+        r.clear();
+    }
+
+    /** One matMul's arguments, run over a range of rows by each team thread. */
+    private static final class Rows implements RangeBody {
+        private Tensor w;
+        private int n;
+        private float[] x;
+        private int xStride;
+        private float[] out;
+        private int outStride;
+
+        void set(Tensor w, int n, float[] x, int xStride, float[] out, int outStride) {
+            this.w = w;
+            this.n = n;
+            this.x = x;
+            this.xStride = xStride;
+            this.out = out;
+            this.outStride = outStride;
+        }
+
+        void clear() {
+            w = null;
+            x = null;
+            out = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            MatMul.matMul(w, from, to, n, x, 0, xStride, out, 0, outStride);
+        }
+    }
+
     /**
-     * One head of one entry: scores of q[qo, qo + hs) against the slot's cached keys at
-     * [0, pos] (key of position t at ko + t * kvDim), softmax, weighted sum of values into
-     * att[qo % qDim, + hs).
+     * One head of one entry: scores of q[qo, qo + hs) against the slot's keys at [0, pos]
+     * (transposed: element i of position t at ko + i * slotPositions + t), softmax, weighted
+     * sum of the values (position t at vo + t * kvDim) into att[ao, ao + hs).
      */
-    private void attend(int qo, int ko, float[] kc, float[] vc, int pos, int hs, float scale) {
-        final float[] q = this.q;
-        final float[] sc = this.scores;
-        final float[] out = this.att;
-        final int kvDim = this.kvDim;
-        final int o = qo % qDim;
-        for (int t = 0; t <= pos; t++) {
-            final int kt = t * kvDim + ko;
-            float score = 0f;
-            for (int i = 0; i < hs; i++) {
-                score += q[qo + i] * kc[kt + i];
-            }
-            sc[t] = score / scale;
-        }
-        Ops.softmax(sc, 0, pos + 1);
-        for (int i = 0; i < hs; i++) {
-            out[o + i] = 0f;
-        }
-        for (int t = 0; t <= pos; t++) {
-            final int vt = t * kvDim + ko;
-            final float a = sc[t];
-            for (int i = 0; i < hs; i++) {
-                out[o + i] += a * vc[vt + i];
-            }
-        }
+    private void attend(int qo, long ko, long vo, MemorySegment kc, MemorySegment vc, int pos, int hs, float scale,
+                        int ao) {
+        Attention.scores(q, qo, hs, kc, ko, slotPositions, pos + 1, scale, scores);
+        Attention.softmax(scores, pos + 1);
+        Attention.weightedSum(scores, pos + 1, vc, vo, kvDim, hs, att, ao);
     }
 
     /** run.c's RoPE on v[off, off + n): pairs (i, i + 1) rotated by the entry's angles at ropeCos[angles + pair]. */

@@ -1,8 +1,19 @@
 package numatp.models.tp;
 
+import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.CommunicatorStats;
+import numatp.collectives.ElementType;
+import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
 import numatp.models.RandomModels;
+import numatp.topology.IdSet;
+import numatp.topology.binding.NumaBinder;
+import numatp.topology.workers.ShardBinding;
+import numatp.topology.workers.ShardFailedException;
+import numatp.topology.workers.ShardGroup;
+import numatp.topology.workers.WorkerOptions;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
@@ -12,6 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -134,6 +146,131 @@ class SequenceEngineTest {
                     finished++;
                 }
             }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void teamsOfSeveralThreadsSplitRowsWithoutChangingLogits() {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("SequenceEngineTest teams seed=" + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        ModelTensors m = RandomModels.create(SHAPE, TensorType.Q8_0, rnd.nextLong());
+        TpEngine.Capacity cap = new TpEngine.Capacity(2, SHAPE.contextLength(), 6);
+        try (Arena arena = Arena.ofShared();
+             ShardGroup group = ShardGroup.start(List.of(new ShardBinding(0, 0, IdSet.empty(), 3),
+                     new ShardBinding(1, 0, IdSet.empty(), 2)), WorkerOptions.unbound(), NumaBinder.system());
+             TpEngine teams = new TpEngine(m, group, cap, new ArenaSliceAllocator(arena), null);
+             TpEngine single = new TpEngine(m, 2, cap, new ArenaSliceAllocator(arena), null)) {
+            int[] next = new int[2];
+            for (int step = 0; step < 10; step++) {
+                int n = 0;
+                int[] tokens = new int[6];
+                int[] slots = new int[6];
+                int[] positions = new int[6];
+                for (int s = 0; s < 2; s++) {
+                    int take = 1 + rnd.nextInt(3);
+                    for (int j = 0; j < take && next[s] < SHAPE.contextLength(); j++) {
+                        tokens[n] = rnd.nextInt(SHAPE.vocabSize());
+                        slots[n] = s;
+                        positions[n++] = next[s]++;
+                    }
+                }
+                float[][] a = new float[6][];
+                float[][] b = new float[6][];
+                for (int i = 0; i < n; i++) {
+                    a[i] = new float[SHAPE.vocabSize()];
+                    b[i] = new float[SHAPE.vocabSize()];
+                }
+                teams.step(n, tokens, slots, positions, a);
+                single.step(n, tokens, slots, positions, b);
+                for (int i = 0; i < n; i++) {
+                    assertArrayEquals(b[i], a[i], "step " + step + " entry " + i + " seed=" + seed);
+                }
+            }
+        }
+        m.close();
+    }
+
+    @Test
+    @Timeout(30)
+    void aFailingShardFailsTheStepAndTheEngineRefusesMore() {
+        ModelTensors m = RandomModels.create(SHAPE, TensorType.F32, 3);
+        List<Communicator> comms = ThreadTransport.create(new int[2], CommunicatorConfig.defaults());
+        Communicator[] wrapped = {comms.get(0), new FailingAllReduce(comms.get(1))};
+        try (Arena arena = Arena.ofShared();
+             TpEngine e = new TpEngine(m, 2, new TpEngine.Capacity(1, 8, 2), new ArenaSliceAllocator(arena),
+                     wrapped)) {
+            float[][] l = {new float[SHAPE.vocabSize()]};
+            ShardFailedException f = assertThrows(ShardFailedException.class,
+                    () -> e.step(1, new int[] {1}, new int[1], new int[1], l));
+            assertEquals(1, f.shard());
+            assertTrue(f.getMessage().contains("injected"), f.getMessage());
+            assertMessage("failed in an earlier step", () -> e.step(1, new int[] {1}, new int[1], new int[1], l));
+        }
+        m.close();
+    }
+
+    /** Rank 1's communicator whose allReduce throws (the other rank is released by the engine's abort hook). */
+    private record FailingAllReduce(Communicator c) implements Communicator {
+        @Override
+        public int rank() {
+            return c.rank();
+        }
+
+        @Override
+        public int size() {
+            return c.size();
+        }
+
+        @Override
+        public int nodeOfRank(int rank) {
+            return c.nodeOfRank(rank);
+        }
+
+        @Override
+        public void allReduce(MemorySegment buffer, long count, ElementType type) {
+            throw new IllegalStateException("injected failure");
+        }
+
+        @Override
+        public java.util.List<numatp.collectives.RegionPlacement> regionPlacements() {
+            return c.regionPlacements();
+        }
+
+        @Override
+        public void allGather(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type) {
+            c.allGather(send, receive, countPerRank, type);
+        }
+
+        @Override
+        public void reduceScatter(MemorySegment send, MemorySegment receive, long countPerRank, ElementType type) {
+            c.reduceScatter(send, receive, countPerRank, type);
+        }
+
+        @Override
+        public void broadcast(MemorySegment buffer, long count, ElementType type, int root) {
+            c.broadcast(buffer, count, type, root);
+        }
+
+        @Override
+        public CommunicatorStats stats() {
+            return c.stats();
+        }
+
+        @Override
+        public void barrier() {
+            c.barrier();
+        }
+
+        @Override
+        public void abort(String reason) {
+            c.abort(reason);
+        }
+
+        @Override
+        public void close() {
+            c.close();
         }
     }
 

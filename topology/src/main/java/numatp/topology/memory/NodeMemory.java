@@ -109,6 +109,59 @@ public final class NodeMemory {
         }
     }
 
+    /**
+     * Applies a placement policy to memory that is already mapped (a shared file mapping, say),
+     * before its pages are first touched, stepping down the same chain as {@link #allocate}:
+     * {@code bind} when the node has room for the range, else {@code preferred}, then
+     * {@code interleave}, then {@code plain}; refused policy calls go straight to {@code plain}.
+     * It neither maps, touches nor unmaps; pages already present stay where they are. For
+     * {@code tmpfs}/{@code /dev/shm} mappings the policy belongs to the file, so it holds for
+     * every process that maps that range.
+     *
+     * @param range page-aligned start; its length is rounded up to whole pages
+     * @return the placement (never touched, so without residency); the huge page fields echo the options
+     * @throws NodeMemoryException when the node does not exist or has no memory, or when fallback is
+     *         off and the requested policy cannot be applied
+     */
+    public Placement bindRange(MemorySegment range, int node, NodeMemoryOptions options) {
+        long bytes = range.byteSize();
+        checkRequest(bytes, node);
+        if (range.address() % numa.pageSizeBytes() != 0) {
+            throw new NodeMemoryException("cannot bind a range that is not page-aligned: address 0x"
+                    + Long.toHexString(range.address()) + " for node " + node);
+        }
+        List<FallbackStep> steps = new ArrayList<>();
+        long length = Sizes.roundUp(bytes, numa.pageSizeBytes());
+        PlacementPolicy policy = options.policy();
+        NodeMemoryOptions untouched = options.withFirstTouch(false);
+        if (!numa.isNative()) {
+            step(steps, new FallbackStep(policy.label(), "plain", numa.description()));
+            policy = PlacementPolicy.PLAIN;
+        } else if (policy != PlacementPolicy.PLAIN && !PolicySupport.of(numa).permitted()) {
+            PolicySupport support = PolicySupport.of(numa);
+            step(steps, new FallbackStep(policy.label(), PlacementPolicy.PLAIN.label(), "memory-policy calls are refused ("
+                    + support.detail() + "; " + support.recommendation() + ")"));
+            policy = PlacementPolicy.PLAIN;
+        }
+        while (policy != PlacementPolicy.PLAIN) {
+            String refusal = precheck(policy, bytes, node, untouched, steps);
+            if (refusal == null) {
+                IdSet nodes = policyNodes(policy, node, options);
+                try {
+                    applyPolicy(new Mapping(range.address(), length, HugePages.OFF), policy, nodes);
+                    return new Placement(node, bytes, length, options.policy(), policy, nodes, options.hugePages(),
+                            options.hugePages(), false, "not touched (bound before first use)", steps, null);
+                } catch (NativeCallException e) {
+                    policy = stepDown(steps, policy, e.getMessage(), e.refused(), bytes, node, options);
+                }
+            } else {
+                policy = stepDown(steps, policy, refusal, false, bytes, node, options);
+            }
+        }
+        return new Placement(node, bytes, length, options.policy(), PlacementPolicy.PLAIN, IdSet.empty(),
+                options.hugePages(), options.hugePages(), false, "not touched (pages follow the first writer)", steps, null);
+    }
+
     private void checkRequest(long bytes, int node) {
         if (bytes <= 0) {
             throw new NodeMemoryException("allocation size must be positive: " + bytes + " bytes for node " + node);

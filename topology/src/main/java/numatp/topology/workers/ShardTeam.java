@@ -15,4 +15,14 @@ public interface ShardTeam {
      * (no allocation per call).
      */
     void parallelFor(int count, RangeBody body);
+
+    /**
+     * As {@link #parallelFor(int, RangeBody)}, but uses only as many threads as the work
+     * pays for: each part gets at least {@link #MIN_WORK_PER_THREAD} units (e.g. multiply-adds),
+     * so small matrices stay on the leader instead of paying a hand-off per call.
+     */
+    void parallelFor(int count, long workPerItem, RangeBody body);
+
+    /** Work units below which a part is not worth another thread (about 10-20 µs of multiply-adds). */
+    long MIN_WORK_PER_THREAD = 64 * 1024;
 }

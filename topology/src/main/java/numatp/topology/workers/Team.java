@@ -25,6 +25,8 @@ final class Team implements ShardTeam {
     private final LongSupplier forkGenerationSource;
     private volatile RangeBody body;
     private volatile int count;
+    private volatile int parts;
+    private static final int SPINS_BEFORE_YIELD = 2_000;
 
     /** A volatile flag per helper (an array of volatiles). */
     private static final class Parked {
@@ -62,29 +64,50 @@ final class Team implements ShardTeam {
 
     @Override
     public void parallelFor(int count, RangeBody body) {
-        int n = threads.length;
-        if (n == 1 || count < n) {
+        split(count, threads.length, body);
+    }
+
+    @Override
+    public void parallelFor(int count, long workPerItem, RangeBody body) {
+        long total = (long) count * Math.max(1, workPerItem);
+        int parts = (int) Math.min(threads.length, Math.max(1, total / MIN_WORK_PER_THREAD));
+        split(count, parts, body);
+    }
+
+    /** Runs body over [0, count) in {@code parts} parts on the leader and helpers 1..parts-1. */
+    private void split(int count, int parts, RangeBody body) {
+        if (parts > count) {
+            parts = Math.max(1, count);
+        }
+        if (parts == 1) {
             body.run(0, count);
             return;
         }
         this.body = body;
         this.count = count;
+        this.parts = parts;
         helperFailure.set(null);
-        pending.set(n - 1);
+        pending.set(parts - 1);
         forkGeneration.incrementAndGet();
-        for (int i = 1; i < n; i++) {
+        for (int i = 1; i < parts; i++) {
             if (helperParked[i].value) {
                 LockSupport.unpark(threads[i]);
             }
         }
         Throwable own = null;
         try {
-            body.run(0, count / n);
+            body.run(0, (int) ((long) count / parts));
         } catch (Throwable t) {
             own = t;
         }
+        // spin briefly, then yield: a helper descheduled on a busy machine must get the CPU back
+        int spins = 0;
         while (pending.get() != 0) {
-            Thread.onSpinWait();
+            if (++spins < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
         this.body = null;
         Throwable failed = own != null ? own : helperFailure.get();
@@ -122,16 +145,19 @@ final class Team implements ShardTeam {
 
     private void helperLoop(int index) {
         long seen = 0;
-        int n = threads.length;
         while (true) {
             long g = awaitChange(forkGenerationSource, seen, false, index);
             if (g < 0) {
                 return;
             }
             seen = g;
+            int p = parts;
+            if (index >= p) {
+                continue; // this fork uses fewer threads
+            }
             int c = count;
             try {
-                body.run((int) ((long) c * index / n), (int) ((long) c * (index + 1) / n));
+                body.run((int) ((long) c * index / p), (int) ((long) c * (index + 1) / p));
             } catch (Throwable e) {
                 helperFailure.compareAndSet(null, e);
             }

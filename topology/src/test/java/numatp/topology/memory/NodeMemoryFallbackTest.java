@@ -187,4 +187,47 @@ class NodeMemoryFallbackTest {
         }
         assertEquals(0, memory.stats().requestedBytes());
     }
+
+    private java.lang.foreign.MemorySegment mapped(long bytes) {
+        return java.lang.foreign.MemorySegment.ofAddress(kernel.mmapAnonymous(bytes, 0)).reinterpret(bytes);
+    }
+
+    @Test
+    void bindRangeBindsAnExistingMappingWithoutTouchingItAndPagesFollowThePolicy() {
+        var range = mapped(8 * MIB);
+        Placement p = memory().bindRange(range, 1, NodeMemoryOptions.defaults());
+        assertEquals(PlacementPolicy.BIND, p.policyUsed());
+        assertEquals(IdSet.of(1), p.policyNodes());
+        assertEquals(List.of(), p.fallbackSteps());
+        assertEquals(false, p.touched());
+        assertEquals(null, p.residency());
+        assertEquals(0, PageResidency.sample(kernel, range, 64).residentPages(), "nothing touched yet");
+        kernel.madvise(range.address(), range.byteSize(), numatp.topology.linux.Mmap.MADV_POPULATE_WRITE);
+        assertEquals(100.0, PageResidency.sample(kernel, range, 64).percentOn(1), "first touch lands on the bound node");
+    }
+
+    @Test
+    void bindRangeStepsDownLikeAllocate() {
+        sysfs.node(1, "2-3", 4096, 180);
+        Placement full = memory().bindRange(mapped(256 * MIB), 1, NodeMemoryOptions.defaults());
+        assertEquals(PlacementPolicy.PREFERRED, full.policyUsed());
+        assertEquals("node 1 has 180 MiB free, 256 MiB requested: falling back to preferred",
+                full.fallbackSteps().getFirst().message());
+
+        kernel.failMbind(null, Errno.EPERM);
+        Placement refused = memory().bindRange(mapped(8 * MIB), 1, NodeMemoryOptions.defaults());
+        assertEquals(PlacementPolicy.PLAIN, refused.policyUsed());
+        assertEquals("bind->plain", refused.fallbackSteps().getFirst().from() + "->" + refused.fallbackSteps().getFirst().to());
+        assertTrue(refused.touchNote().contains("first writer"), refused.touchNote());
+    }
+
+    @Test
+    void bindRangeRefusesUnalignedRangesAndUnknownNodes() {
+        var range = mapped(8 * MIB);
+        NodeMemoryException unaligned = assertThrows(NodeMemoryException.class,
+                () -> memory().bindRange(range.asSlice(64), 1, NodeMemoryOptions.defaults()));
+        assertTrue(unaligned.getMessage().startsWith("cannot bind a range that is not page-aligned: address 0x"),
+                unaligned.getMessage());
+        assertThrows(NodeMemoryException.class, () -> memory().bindRange(range, 5, NodeMemoryOptions.defaults()));
+    }
 }

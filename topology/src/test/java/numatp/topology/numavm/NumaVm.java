@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a command in a QEMU guest with a multi-node NUMA kernel through
- * {@code ../shared/numa-vm/numa-vm.sh}, and the {@link NumaProbe} in it. Tests first ask
- * {@link #unavailableReason()} and skip when QEMU, the kernel image, the script or root are missing.
+ * {@code ../shared/numa-vm/numa-vm.sh}, and the {@link NumaProbe} (or another module's probe,
+ * {@link #runMain}) in it. Tests first ask {@link #unavailableReason()} and skip when QEMU, the
+ * kernel image, the script or root are missing. Shared with other modules' numa-vm tests
+ * through the topology test-jar.
  */
 public final class NumaVm {
     private NumaVm() {
@@ -38,7 +40,7 @@ public final class NumaVm {
         }
     }
 
-    static Path script() {
+    public static Path script() {
         return Path.of(System.getProperty("numatp.shared.dir", "../shared"), "numa-vm", "numa-vm.sh");
     }
 
@@ -69,47 +71,45 @@ public final class NumaVm {
     /** Runs {@link NumaProbe} with {@code probeArgs} in a guest started with {@code vmOptions} (e.g. -n 2 -m 256). */
     static Result runProbe(List<String> vmOptions, List<String> probeArgs, int timeoutSeconds)
             throws IOException, InterruptedException {
+        return runMain(vmOptions, NumaProbe.class, List.of(numatp.topology.IdSet.class), "", probeArgs, timeoutSeconds);
+    }
+
+    /**
+     * Runs {@code main} in a guest started with {@code vmOptions}. The class path is the code
+     * sources of {@code main}, of {@code classpathOf} and JNA; the build directories among them
+     * are shared into the guest. {@code jvmOptions} come before the class name (e.g.
+     * {@code --add-modules jdk.incubator.vector}).
+     */
+    public static Result runMain(List<String> vmOptions, Class<?> main, List<Class<?>> classpathOf, String jvmOptions,
+                                 List<String> args, int timeoutSeconds) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = String.join(":", codeSource(NumaProbe.class), codeSource(numatp.topology.IdSet.class),
-                codeSource(Native.class));
+        List<String> entries = new ArrayList<>(List.of(codeSource(main)));
+        for (Class<?> type : classpathOf) {
+            if (!entries.contains(codeSource(type))) {
+                entries.add(codeSource(type));
+            }
+        }
+        entries.add(codeSource(Native.class));
         String command = java + " -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
-                + " --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp -cp " + classpath + " "
-                + NumaProbe.class.getName() + " " + String.join(" ", probeArgs);
+                + " --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp " + jvmOptions + " -cp "
+                + String.join(":", entries) + " " + main.getName() + " " + String.join(" ", args);
         List<String> argv = new ArrayList<>(List.of("bash", script().toString()));
         argv.addAll(vmOptions);
         // The guest mounts a fresh tmpfs on /tmp: share the build output explicitly, so a
         // checkout under /tmp (as CI may use) is still visible inside.
-        argv.addAll(List.of("-w", Path.of(codeSource(NumaProbe.class)).getParent().toString()));
+        List<String> shared = new ArrayList<>();
+        for (String entry : entries) {
+            String dir = Path.of(entry).getParent().toString();
+            if (entry.contains("/target/") && !shared.contains(dir)) {
+                shared.add(dir);
+                argv.addAll(List.of("-w", dir));
+            }
+        }
         argv.addAll(List.of("-t", String.valueOf(timeoutSeconds), "--", command));
         return run(argv, timeoutSeconds + 30);
     }
 
-    /**
-     * Runs {@code mainClass} in a guest started with {@code vmOptions}, on a class path of the code
-     * sources of {@code classpathOf} (each class's jar or classes directory), sharing {@code share}
-     * read-write (the build output, which may live under /tmp).
-     */
-    public static Result runJava(List<String> vmOptions, List<Class<?>> classpathOf, String mainClass,
-                                 List<String> args, Path share, int timeoutSeconds)
-            throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> entries = new ArrayList<>();
-        for (Class<?> c : classpathOf) {
-            String entry = codeSource(c);
-            if (!entries.contains(entry)) {
-                entries.add(entry);
-            }
-        }
-        String command = java + " -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
-                + " --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp -cp " + String.join(":", entries) + " "
-                + mainClass + " " + String.join(" ", args);
-        List<String> argv = new ArrayList<>(List.of("bash", script().toString()));
-        argv.addAll(vmOptions);
-        argv.addAll(List.of("-w", share.toString(), "-t", String.valueOf(timeoutSeconds), "--", command));
-        return run(argv, timeoutSeconds + 30);
-    }
-
-    static Result run(List<String> argv, int timeoutSeconds) throws IOException, InterruptedException {
+    public static Result run(List<String> argv, int timeoutSeconds) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
         byte[] out;
         try (var in = process.getInputStream()) {

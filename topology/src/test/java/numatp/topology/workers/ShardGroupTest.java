@@ -75,6 +75,33 @@ class ShardGroupTest {
     }
 
     @Test
+    void smallWorkStaysOnTheLeaderAndLargeWorkIsSplitExactlyOnce() {
+        try (ShardGroup group = ShardGroup.start(bindings(1, 3), WorkerOptions.unbound(), NumaBinder.system())) {
+            java.util.Set<String> small = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            group.run((shard, team) -> team.parallelFor(64, 64, (from, to) -> small.add(Thread.currentThread().getName())));
+            assertEquals(java.util.Set.of("tp-shard-0-0"), small, "64 x 64 multiply-adds do not pay for a hand-off");
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int trial = 0; trial < 100; trial++) {
+                int count = rnd.nextInt(1, 3000);
+                long work = rnd.nextLong(1, 1 << 16);
+                AtomicIntegerArray hits = new AtomicIntegerArray(count);
+                java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                group.run((shard, team) -> team.parallelFor(count, work, (from, to) -> {
+                    names.add(Thread.currentThread().getName());
+                    for (int i = from; i < to; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                }));
+                for (int i = 0; i < count; i++) {
+                    assertEquals(1, hits.get(i), "count " + count + " work " + work + " index " + i);
+                }
+                long expectedParts = Math.min(3, Math.min(count, Math.max(1, count * work / ShardTeam.MIN_WORK_PER_THREAD)));
+                assertTrue(names.size() <= expectedParts, names + " for " + expectedParts + " parts");
+            }
+        }
+    }
+
+    @Test
     void aFailingShardAbortsTheStepNamesItselfAndTheGroupStaysUsable() {
         try (ShardGroup group = ShardGroup.unbound(3)) {
             CountDownLatch released = new CountDownLatch(1);

@@ -70,7 +70,7 @@ public final class AllReduceBench {
             double interNode = inter + local == 0 ? 0 : 100.0 * inter / (inter + local);
             String resolved = ((ShmCommunicator) group.get(0)).resolve(bytes).flagName();
             return summarize(algorithm.flagName(), resolved, shards, bytes, slowest(elapsed, warmup), copyBytesPerSecond,
-                    interNode);
+                    interNode).withRegions(RegionResult.of(group.get(0).regionPlacements()));
         } finally {
             group.forEach(Communicator::close);
         }
@@ -131,6 +131,6 @@ public final class AllReduceBench {
         double p99Ns = sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
         double boundNs = 2.0 * shards * bytes / copyBytesPerSecond * 1e9;
         return new AllReduceResult(algorithm, resolved, shards, bytes, callNs.length, medianNs / 1e3, p99Ns / 1e3,
-                bytes / medianNs, boundNs / medianNs, interNodePercent);
+                bytes / medianNs, boundNs / medianNs, interNodePercent, List.of());
     }
 }

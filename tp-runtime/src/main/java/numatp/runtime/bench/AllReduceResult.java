@@ -14,8 +14,17 @@ package numatp.runtime.bench;
  * @param algBwGBs   bytes / median time, GB/s
  * @param efficiency memory-traffic bound time (2 · shards · bytes at the copy bandwidth) / median time
  * @param interNodePercent share of bytes read from other nodes' regions, over all ranks
+ * @param regions    where each rank's shared region was (wanted vs obtained node, policy)
  */
 public record AllReduceResult(String algorithm, String resolved, int shards, long bytes, int iterations,
                               double medianUs, double p99Us, double algBwGBs, double efficiency,
-                              double interNodePercent) {
+                              double interNodePercent, java.util.List<RegionResult> regions) {
+    public AllReduceResult {
+        regions = regions == null ? java.util.List.of() : java.util.List.copyOf(regions);
+    }
+
+    public AllReduceResult withRegions(java.util.List<RegionResult> value) {
+        return new AllReduceResult(algorithm, resolved, shards, bytes, iterations, medianUs, p99Us, algBwGBs, efficiency,
+                interNodePercent, value);
+    }
 }

@@ -55,8 +55,15 @@ public final class ProcessAllReduceBench {
         }
         List<AllReduceResult> results = new ArrayList<>();
         List<List<String>> lines = new ArrayList<>();
+        List<RegionResult> regions = new ArrayList<>();
         for (int r = 0; r < shards; r++) {
             lines.add(Files.readAllLines(dir.resolve("rank-" + r + ".txt")));
+        }
+        // After its cells rank 0 lists every region: region, rank, wanted, obtained, policy, note (tab-separated).
+        for (String line : lines.getFirst().subList(cells.size(), lines.getFirst().size())) {
+            String[] region = line.split("\t", -1);
+            regions.add(new RegionResult(Integer.parseInt(region[1]), Integer.parseInt(region[2]),
+                    Integer.parseInt(region[3]), region[4], region[5]));
         }
         for (int i = 0; i < cells.size(); i++) {
             Cell cell = cells.get(i);
@@ -75,7 +82,7 @@ public final class ProcessAllReduceBench {
             double interNode = inter + local == 0 ? 0 : 100.0 * inter / (inter + local);
             int warmup = AllReduceBench.warmupCalls(cell.iterations());
             results.add(AllReduceBench.summarize(cell.algorithm().flagName(), resolved, shards, cell.bytes(),
-                    AllReduceBench.slowest(elapsed, warmup), copyBytesPerSecond, interNode));
+                    AllReduceBench.slowest(elapsed, warmup), copyBytesPerSecond, interNode).withRegions(regions));
         }
         return results;
     }

@@ -13,6 +13,7 @@ import numatp.runtime.bench.AllReduceResult;
 import numatp.runtime.bench.ByteSizes;
 import numatp.runtime.bench.MemoryBandwidth;
 import numatp.runtime.bench.ProcessAllReduceBench;
+import numatp.runtime.bench.RegionResult;
 import numatp.collectives.shm.ProcessTransport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +35,8 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     @Option(names = "--shards", required = true, description = "Number of ranks (threads, or processes with --processes).")
     int shards;
 
-    @Option(names = "--numa-nodes", description = "Comma-separated node ids; ranks are assigned to them in contiguous blocks (default: 0).")
+    @Option(names = "--numa-nodes", description = "Comma-separated node ids; ranks are assigned to them in contiguous blocks and each rank's"
+            + " region is bound to its node where the machine has it (default: 0).")
     String numaNodes = "0";
 
     @Option(names = "--topology-root", description = "A captured sysfs tree to plan against (accepted; not used by this command yet).")
@@ -100,6 +102,27 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         out.printf("%-13s %-13s %6d %9s %9d %12.2f %12.2f %10.2f %9.1f%%%n", r.algorithm(), r.resolved(), r.shards(),
                 ByteSizes.format(r.bytes()), r.iterations(), r.medianUs(), r.p99Us(), r.algBwGBs(), 100 * r.efficiency());
         out.flush();
+    }
+
+    /** Where the ranks' regions were: the last cell's, and each region that was off its node in any cell. */
+    private static void printRegions(PrintWriter out, List<AllReduceResult> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        out.println("regions (last cell; per cell in the JSON):");
+        for (RegionResult region : results.getLast().regions()) {
+            out.println("  " + region.summary());
+        }
+        Map<String, Integer> offNode = new LinkedHashMap<>();
+        for (AllReduceResult r : results) {
+            for (RegionResult region : r.regions()) {
+                if (region.obtainedNode() >= 0 && region.obtainedNode() != region.wantedNode()) {
+                    offNode.merge(region.summary(), 1, Integer::sum);
+                }
+            }
+        }
+        offNode.forEach((summary, cells) -> out.printf("warning: region off its rank's node in %d of %d cells: %s%n",
+                cells, results.size(), summary));
     }
 
     @Override
@@ -183,6 +206,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
                 }
             }
         }
+        printRegions(out, results);
         if (outputFile != null) {
             Map<String, Object> machine = new LinkedHashMap<>();
             machine.put("cpus", cpus);

@@ -7,6 +7,7 @@ import numatp.collectives.CommunicatorStats;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.collectives.shm.ShmCommunicator;
 import numatp.runtime.bench.AllReduceBench;
+import numatp.runtime.bench.RegionResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -64,6 +65,13 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
                 String resolved = algorithm == Algorithm.AUTO ? ((ShmCommunicator) c).resolve(bytes).flagName() : algorithm.flagName();
                 lines.add(resolved + " " + inter + "/" + local + " "
                         + Arrays.stream(times).mapToObj(Long::toString).reduce((a, b) -> a + "," + b).orElse(""));
+            }
+            if (rank == 0) {
+                // Rank 0 created the file and bound the regions, so it knows every policy's reason.
+                for (RegionResult region : RegionResult.of(c.regionPlacements())) {
+                    lines.add("region\t" + region.rank() + "\t" + region.wantedNode() + "\t" + region.obtainedNode()
+                            + "\t" + region.policy() + "\t" + region.note().replace('\t', ' ').replace('\n', ' '));
+                }
             }
         }
         Files.write(out, lines);

@@ -4,7 +4,9 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.TpEngine;
-import numatp.weights.ArenaSliceAllocator;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.TpRuntime;
+import numatp.topology.Topology;
 import numatp.weights.ModelTensors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,13 +49,11 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; 0 = from the clock, as run.c.")
     long seed;
 
-    @Option(names = "--shards", defaultValue = "1", description = "Tensor-parallel shards (threads).")
-    int shards;
+    @CommandLine.Mixin
+    ConfigOptions options;
 
-    @Option(names = "--numa-nodes", description = "NUMA nodes to use (placement is not wired in yet: ignored with a warning).")
-    String numaNodes;
-
-    @Option(names = "--topology-root", description = "Captured sysfs tree to plan against (ignored for now).")
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine; threads then run unpinned here (one warning).")
     Path topologyRoot;
 
     @CommandLine.Spec
@@ -66,12 +66,10 @@ final class GenerateCommand implements Runnable {
         if (steps != null && maxTokens != null) {
             throw new UsageException("--steps and --max-tokens exclude each other");
         }
-        if (shards < 1) {
-            throw new UsageException("--shards must be >= 1: " + shards);
-        }
-        if (numaNodes != null || topologyRoot != null) {
-            err.println("warning: --numa-nodes/--topology-root are not wired into generate yet; running unbound");
-        }
+        NumaTensorParallelConfig tp = options.toConfig();
+        int shards = tp.shards();
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        boolean simulated = topologyRoot != null;
         long t0 = System.nanoTime();
         try (ModelTensors tensors = ModelFiles.open(model)) {
             LlamaConfig config = LlamaConfig.of(tensors.hp());
@@ -100,7 +98,12 @@ final class GenerateCommand implements Runnable {
                 throw new UsageException("--shards must be in [1, " + config.heads() + "] (query heads of the model): " + shards);
             }
             long s = seed != 0 ? seed : System.currentTimeMillis() / 1000;
-            try (TpEngine engine = new TpEngine(tensors, shards, n, ArenaSliceAllocator.global(), null)) {
+            try (TpRuntime runtime = TpRuntime.start(tensors, tp, topology, simulated,
+                    TpEngine.Capacity.singleSequence(n), line -> {
+                        err.println(line);
+                        err.flush();
+                    })) {
+                TpEngine engine = runtime.engine();
                 long loadNs = System.nanoTime() - t0;
                 Utf8Output text = new Utf8Output(out);
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
@@ -113,8 +116,19 @@ final class GenerateCommand implements Runnable {
                         "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time",
                         loadNs / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
                         stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare()));
+                err.println(runtime.bindingSummary() + placement(runtime));
                 err.flush();
             }
         }
+    }
+
+    /** " on node 0 (shards 0-1)" per node used, from the plan. */
+    private static String placement(TpRuntime runtime) {
+        StringBuilder sb = new StringBuilder(";");
+        for (var node : runtime.plan().usedNodes()) {
+            sb.append(" node ").append(node.id()).append(": shards ").append(node.shards().toListString()).append(';');
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
     }
 }

@@ -5,10 +5,10 @@ import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
-import numatp.runtime.plan.ModelMemory;
 import numatp.runtime.plan.NodeBudget;
 import numatp.runtime.plan.PlacementPlan;
-import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.engine.TpRuntime;
+import numatp.models.tp.TpEngine;
 import numatp.runtime.serve.BuiltinModel;
 import numatp.runtime.serve.ChatTemplate;
 import numatp.runtime.serve.Engines;
@@ -18,7 +18,6 @@ import numatp.runtime.serve.ServeMetrics;
 import numatp.topology.NumaNode;
 import numatp.topology.Topology;
 import numatp.topology.TopologyView;
-import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -149,8 +148,8 @@ final class ServeCommand implements Callable<Integer> {
             long kvBytes = Engines.kvCacheBytes(c, maxBatch, positions);
             long replicated = Engines.replicatedTensorBytes(tensors);
             long sharded = Engines.tensorBytes(tensors) - replicated;
-            ModelMemory memory = new ModelMemory(Math.ceilDiv(sharded + kvBytes, tp.shards()), replicated);
-            PlacementPlan plan = PlacementPlanner.plan(topology, tp, memory);
+            TpEngine.Capacity capacity = new TpEngine.Capacity(maxBatch, positions, maxBatch + Engines.PREFILL_CHUNK);
+            PlacementPlan plan = TpRuntime.plan(tensors, tp, topology, capacity);
             out.println();
             out.println("placement plan:");
             out.print(PlanOutput.text(plan));
@@ -159,13 +158,19 @@ final class ServeCommand implements Callable<Integer> {
 
             Engines.Loaded loaded;
             long expected = sharded + replicated * plan.usedNodes().size();
-            try (LoadProgress progress = new LoadProgress(new ArenaSliceAllocator(arena), expected, err,
-                    LoadProgress.stderrIsTerminal())) {
-                loaded = Engines.build(tensors, maxBatch, positions, progress, plan.nodeOfRank(), tp);
+            boolean simulated = topologyRoot != null;
+            try (LoadProgress progress = new LoadProgress(TpRuntime.sliceAllocator(simulated), expected, err,
+                    LoadProgress.stderrIsTerminal());
+                 TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, progress, line -> {
+                     err.println(line);
+                     err.flush();
+                 })) {
+                loaded = new Engines.Loaded(runtime.engine(), runtime.engine().replicatedBytes(),
+                        runtime.engine().shardedBytes());
                 progress.done();
                 List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
-                printBinding(plan, out);
+                printBinding(runtime, out);
                 InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
@@ -232,12 +237,21 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Where the binding and residency check of each shard goes (threads on their CPUs,
-     * weights and KV cache on their node: match/mismatch). tp serve does not bind yet.
+     * Where each shard thread landed: a summary, then one line per thread (planned CPU and
+     * node, what getcpu saw, match/mismatch/skipped); past 64 threads only the ones that
+     * did not match.
      */
-    private static void printBinding(PlacementPlan plan, PrintWriter out) {
-        out.println("binding: not applied yet (shard threads and memory are not pinned by tp serve; the plan above is"
-                + " what they will follow; tp numa-check tests binding on this machine)");
+    private static void printBinding(TpRuntime runtime, PrintWriter out) {
+        out.println(runtime.bindingSummary());
+        if (runtime.simulated()) {
+            return; // one warning said it already: the plan is for another machine
+        }
+        List<String> lines = runtime.bindingLines();
+        for (String line : lines) {
+            if (lines.size() <= 64 || !line.contains("-> match")) {
+                out.println("  " + line);
+            }
+        }
     }
 
     /**

@@ -183,7 +183,7 @@ public final class PlacementPlanner {
         out.append(config.numaNodes().isEmpty() ? "(every allowed node with CPUs): " : "(--numa-nodes): ");
         for (int i = 0; i < problem.size(); i++) {
             out.append(i == 0 ? "" : "; ").append("node ").append(problem.nodeIds[i]).append(' ')
-                    .append(problem.cores[i]).append(" cores, ").append(ByteSize.format(problem.memFreeBytes[i])).append(" free");
+                    .append(problem.cores[i]).append(problem.cores[i] == 1 ? " core, " : " cores, ").append(ByteSize.format(problem.memFreeBytes[i])).append(" free");
         }
         if (memory.perShardBytes() > 0 || memory.replicatedPerNodeBytes() > 0) {
             out.append("; the model needs ").append(ByteSize.format(memory.perShardBytes())).append(" per shard");

@@ -1,8 +1,7 @@
 package numatp.runtime.serve;
 
-import numatp.collectives.Algorithm;
 import numatp.collectives.Communicator;
-import numatp.collectives.CommunicatorConfig;
+import numatp.runtime.engine.CollectiveSettings;
 import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.tp.SequenceEngine;
@@ -34,7 +33,7 @@ public final class Engines {
     public static Loaded build(ModelTensors model, int slots, int slotPositions, SliceAllocator allocator,
                                int[] nodeOfRank, NumaTensorParallelConfig config) {
         int shards = nodeOfRank.length;
-        Communicator[] comms = ThreadTransport.create(nodeOfRank, communicatorConfig(config))
+        Communicator[] comms = ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config))
                 .toArray(new Communicator[0]);
         TpEngine engine;
         try {
@@ -47,13 +46,6 @@ public final class Engines {
             throw e;
         }
         return new Loaded(engine, engine.replicatedBytes(), engine.shardedBytes());
-    }
-
-    /** The communicator settings the configuration asks for (the idle strategy is left to the collectives). */
-    static CommunicatorConfig communicatorConfig(NumaTensorParallelConfig config) {
-        return CommunicatorConfig.defaults()
-                .withAlgorithm(Algorithm.valueOf(config.collectiveAlgorithm().name()))
-                .withTimeoutNs(config.collectiveTimeout().toNanos());
     }
 
     /** Bytes of the tensors every node holds a copy of (embeddings, norms). */

@@ -45,8 +45,14 @@ class BenchAllReduceCommandTest {
         for (String field : new String[] {"medianUs", "p99Us", "algBwGBs", "efficiency"}) {
             assertTrue(first.get(field).asDouble() > 0, field + " in " + first);
         }
+        JsonNode regions = first.get("regions");
+        assertEquals(2, regions.size(), first.toString());
+        assertEquals(1, regions.get(1).get("wantedNode").asInt());
+        assertTrue(regions.get(1).get("policy").asText().matches("bind|preferred|interleave|plain"), regions.toString());
         assertTrue(Files.size(png) > 1000);
         assertTrue(out.toString().contains("median µs"), out.toString());
+        assertTrue(out.toString().contains("regions (last cell; per cell in the JSON):\n  rank 0: node 0 wanted, "),
+                out.toString());
     }
 
     @Test

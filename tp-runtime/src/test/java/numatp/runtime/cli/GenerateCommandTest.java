@@ -40,6 +40,23 @@ class GenerateCommandTest {
     }
 
     @Test
+    @Timeout(120)
+    void eightShardsPlannedOverTwoNodesOfACapturedMachineRunEndToEndUnpinned() throws Exception {
+        // a 2-node, 16-core Intel capture; this machine has one node and two cores
+        String name = "32em64t-2n8c+dax+nvme+mic+dimms";
+        var expected = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                numatp.topology.SharedCaptures.sharedTopologies().resolve(name).resolve("expected.json").toFile());
+        Path root = numatp.topology.SharedCaptures.root(name, expected.get("fsroot").asText());
+        Result r = tp("generate", "--model", MODELS.resolve("stories260K.bin").toString(),
+                "--tokenizer", MODELS.resolve("tok512.bin").toString(), "--temperature", "0", "--steps", "200",
+                "--shards", "8", "--numa-nodes", "0,1", "--topology-root", root.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(MODELS.resolve("stories260K_t0_n200.expected.txt")), r.out());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: --topology-root")).count(), r.err());
+        assertTrue(r.err().contains("skipped; node 0: shards 0-3; node 1: shards 4-7"), r.err());
+    }
+
+    @Test
     @Timeout(60)
     void promptIsPrintedThenContinued() {
         Result r = tp("generate", "--model", MODELS.resolve("stories260K.bin").toString(),

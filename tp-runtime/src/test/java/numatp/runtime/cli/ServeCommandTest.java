@@ -70,7 +70,8 @@ class ServeCommandTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Hello\",\"max_tokens\":8}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
-            assertTrue(r.body().contains("\"completion_tokens\":8"), r.body());
+            // a random model may sample its end-of-sequence token early: any length up to 8 is right
+            assertTrue(r.body().matches("(?s).*\"completion_tokens\":[0-8],.*"), r.body());
 
             p.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its output)
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running after SIGTERM");

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,14 +28,11 @@ class NumaVmShardWorkersTest {
     static void bootGuestOnce() throws Exception {
         var missing = NumaVm.unavailableReason();
         assumeTrue(missing.isEmpty(), () -> "numa-vm unavailable: " + missing.orElse(""));
-        Path classes = Path.of(NumaVm.codeSource(ShardWorkersProbe.class));
-        Path repository = classes.getParent().getParent().getParent();
-        result = NumaVm.runJava(List.of("-n", "2", "-c", "2", "-m", "512"),
-                List.of(ShardWorkersProbe.class, numatp.runtime.workers.ShardWorkers.class,
-                        numatp.topology.Topology.class, com.sun.jna.Native.class,
+        result = NumaVm.runMain(List.of("-n", "2", "-c", "2", "-m", "512"), ShardWorkersProbe.class,
+                List.of(numatp.runtime.workers.ShardWorkers.class, numatp.topology.Topology.class,
                         com.fasterxml.jackson.databind.ObjectMapper.class, com.fasterxml.jackson.core.JsonParser.class,
                         com.fasterxml.jackson.annotation.JsonProperty.class),
-                ShardWorkersProbe.class.getName(), List.of("2", "1", "4", "0,1"), repository, 300);
+                "", List.of("2", "1", "4", "0,1"), 300);
         System.out.println(result.output());
         probe = result.probe();
     }

@@ -1,0 +1,129 @@
+package numatp.runtime.engine;
+
+import numatp.collectives.Communicator;
+import numatp.collectives.shm.RegionAllocator;
+import numatp.collectives.shm.ThreadTransport;
+import numatp.models.tp.TpEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.workers.BindingReport;
+import numatp.runtime.workers.ShardWorkers;
+import numatp.topology.Topology;
+import numatp.topology.binding.NumaBinder;
+import numatp.topology.workers.ShardGroup;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+import numatp.weights.SliceAllocator;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A model running as a {@link NumaTensorParallelConfig} says: the topology is read (or a
+ * captured one used), the planner places the shards, a {@link ShardGroup} starts their
+ * pinned teams, each shard's communicator rank and weight slices are put on its node,
+ * and a {@link TpEngine} runs on top. What was obtained (plan, binding per thread, weight
+ * bytes per node) is kept for start-up reports and metrics.
+ */
+public final class TpRuntime implements AutoCloseable {
+    private final PlacementPlan plan;
+    private final boolean simulated;
+    private final ShardGroup group;
+    private final TpEngine engine;
+
+    private TpRuntime(PlacementPlan plan, boolean simulated, ShardGroup group, TpEngine engine) {
+        this.plan = plan;
+        this.simulated = simulated;
+        this.group = group;
+        this.engine = engine;
+    }
+
+    /** The plan for {@code model} under {@code config}: its memory needs include the KV cache of {@code capacity}. */
+    public static PlacementPlan plan(ModelTensors model, NumaTensorParallelConfig config, Topology topology,
+                                     TpEngine.Capacity capacity) {
+        return PlacementPlanner.plan(topology, config,
+                ModelFootprint.of(model, config.shards(), capacity.slots(), capacity.slotPositions()));
+    }
+
+    /**
+     * Plans and starts {@code model} on {@code topology}. {@code simulated} is true when the
+     * topology is a capture of another machine: threads then run unpinned and memory is not
+     * bound, with one warning to {@code log}.
+     */
+    public static TpRuntime start(ModelTensors model, NumaTensorParallelConfig config, Topology topology,
+                                  boolean simulated, TpEngine.Capacity capacity, Consumer<String> log) {
+        PlacementPlan plan = plan(model, config, topology, capacity);
+        for (String warning : plan.warnings()) {
+            log.accept("warning: " + warning);
+        }
+        return start(model, plan, simulated, capacity, sliceAllocator(simulated), log);
+    }
+
+    /**
+     * Starts {@code model} as {@code plan} says, its weight slices from {@code slices} (see
+     * {@link #sliceAllocator}; callers may wrap it, e.g. to show loading progress).
+     */
+    public static TpRuntime start(ModelTensors model, PlacementPlan plan, boolean simulated,
+                                  TpEngine.Capacity capacity, SliceAllocator slices, Consumer<String> log) {
+        ShardGroup group = ShardWorkers.start(plan, simulated, NumaBinder.system(), log);
+        Communicator[] comms = null;
+        try {
+            int[] nodeOfRank = plan.nodeOfRank();
+            NumaTensorParallelConfig config = plan.config();
+            comms = (simulated
+                    ? ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config), RegionAllocator.shared())
+                    : ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config))).toArray(new Communicator[0]);
+            TpEngine engine = new TpEngine(model, group, capacity, slices, comms);
+            return new TpRuntime(plan, simulated, group, engine);
+        } catch (RuntimeException e) {
+            if (comms != null) {
+                for (Communicator c : comms) {
+                    c.close();
+                }
+            }
+            group.close();
+            throw e;
+        }
+    }
+
+    /** Where weight slices go: each shard's node here; plain memory for a captured topology's plan. */
+    public static SliceAllocator sliceAllocator(boolean simulated) {
+        return ArenaSliceAllocator.global();
+    }
+
+    public PlacementPlan plan() {
+        return plan;
+    }
+
+    /** True when the plan is for a captured topology and binding was skipped. */
+    public boolean simulated() {
+        return simulated;
+    }
+
+    public ShardGroup group() {
+        return group;
+    }
+
+    public TpEngine engine() {
+        return engine;
+    }
+
+    /** One line per shard thread: where it was planned, where getcpu saw it, match/mismatch/skipped. */
+    public List<String> bindingLines() {
+        return BindingReport.lines(group);
+    }
+
+    public String bindingSummary() {
+        return BindingReport.summary(group);
+    }
+
+    @Override
+    public void close() {
+        try {
+            engine.close();
+        } finally {
+            group.close();
+        }
+    }
+}
