@@ -129,6 +129,15 @@ final class ShardForward {
         return kvCacheBytes;
     }
 
+    /** Share of the KV cache bytes on {@code node} as {@code allocator} reports it (NaN unknown). */
+    double kvFractionOnNode(SliceAllocator allocator, int node) {
+        double sum = 0;
+        for (int l = 0; l < keyCache.length; l++) {
+            sum += allocator.fractionOnNode(keyCache[l], node) + allocator.fractionOnNode(valueCache[l], node);
+        }
+        return sum / (2 * keyCache.length);
+    }
+
     /** Nanoseconds spent in collectives so far. */
     long collectiveNs() {
         return collectiveNs;

@@ -15,10 +15,17 @@ import numatp.topology.workers.ShardTask;
 import numatp.topology.workers.ShardTeam;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
+import numatp.weights.Tensor;
 import numatp.weights.TensorSlicer;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Runs a Llama model split over the shards of a {@link ShardGroup}, each with its own
@@ -90,6 +97,7 @@ public final class TpEngine implements SequenceEngine {
     private final ShardGroup group; // null: one unbound shard, run on the caller's thread
     private final boolean ownsGroup;
     private final StepArgs args;
+    private final WeightPlacement placement;
     private final int[] nextPosition; // [slots] the position each slot continues at
     private long steps;
     private long entries;
@@ -153,12 +161,14 @@ public final class TpEngine implements SequenceEngine {
         this.slicer = new TensorSlicer(allocator);
         ShardWeights.Replicas replicas = new ShardWeights.Replicas(slicer);
         this.forwards = new ShardForward[shards];
+        ShardWeights[] weights = new ShardWeights[shards];
         for (int s = 0; s < shards; s++) {
             int node = this.comms[s].nodeOfRank(s);
-            ShardWeights sw = ShardWeights.slice(model, plan, s, node, slicer, replicas);
-            forwards[s] = new ShardForward(plan, s, sw, this.comms[s], capacity.slots(), positions,
+            weights[s] = ShardWeights.slice(model, plan, s, node, slicer, replicas);
+            forwards[s] = new ShardForward(plan, s, weights[s], this.comms[s], capacity.slots(), positions,
                     capacity.maxBatchEntries(), arena, allocator, node);
         }
+        this.placement = placement(weights, allocator);
         this.nextPosition = new int[capacity.slots()];
         this.args = new StepArgs(forwards);
         this.ownsGroup = givenGroup == null;
@@ -209,6 +219,38 @@ public final class TpEngine implements SequenceEngine {
 
     public long shardedBytes() {
         return slicer.shardedBytes();
+    }
+
+    /** Where the weights and KV caches are, per node and shard (fixed after construction). */
+    public WeightPlacement placement() {
+        return placement;
+    }
+
+    private WeightPlacement placement(ShardWeights[] weights, SliceAllocator allocator) {
+        Map<Integer, Long> kvByNode = new TreeMap<>();
+        List<WeightPlacement.ShardBytes> shardBytes = new ArrayList<>();
+        for (int s = 0; s < weights.length; s++) {
+            int node = comms[s].nodeOfRank(s);
+            long bytes = 0;
+            double local = 0;
+            for (Tensor t : weights[s].tensors()) {
+                long b = t.data().byteSize();
+                bytes += b;
+                local += b == 0 ? 0 : b * allocator.fractionOnNode(t.data(), node);
+            }
+            ShardForward f = forwards[s];
+            kvByNode.merge(node, f.kvCacheBytes(), Long::sum);
+            shardBytes.add(new WeightPlacement.ShardBytes(s, node, bytes, bytes == 0 ? Double.NaN : 100 * local / bytes,
+                    f.kvCacheBytes(), 100 * f.kvFractionOnNode(allocator, node)));
+        }
+        Set<Integer> nodes = new TreeSet<>(slicer.nodes());
+        nodes.addAll(kvByNode.keySet());
+        List<WeightPlacement.NodeBytes> nodeBytes = new ArrayList<>();
+        for (int n : nodes) {
+            nodeBytes.add(new WeightPlacement.NodeBytes(n, slicer.replicatedBytes(n), slicer.shardedBytes(n),
+                    kvByNode.getOrDefault(n, 0L)));
+        }
+        return new WeightPlacement(allocator.description(), nodeBytes, shardBytes);
     }
 
     @Override

@@ -4,7 +4,7 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.SyntheticModels;
 import numatp.models.tp.TpEngine;
-import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.NodeSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import picocli.CommandLine;
@@ -82,7 +82,8 @@ final class BenchGenerateCommand implements Runnable {
             for (int i = 1; i < prompt.length; i++) {
                 prompt[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
             }
-            try (TpEngine engine = new TpEngine(tensors, shards, n, new ArenaSliceAllocator(arena), null)) {
+            try (NodeSliceAllocator memory = NodeSliceAllocator.system();
+                 TpEngine engine = new TpEngine(tensors, shards, n, memory, null)) {
                 double[] promptTps = new double[runs];
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];
@@ -98,13 +99,12 @@ final class BenchGenerateCommand implements Runnable {
                     }
                 }
                 out.println(String.format(Locale.ROOT,
-                        "model %s; shards %d; weights %.1f MiB (replicated %.1f MiB); prompt %d tok: median %.1f tok/s;"
-                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time",
+                        "model %s; shards %d; prompt %d tok: median %.1f tok/s;"
+                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time; %s",
                         synthetic ? "synthetic dim 2048 x " + layers + " layers " + type : model, shards,
-                        (engine.shardedBytes() + engine.replicatedBytes()) / 1048576.0,
-                        engine.replicatedBytes() / 1048576.0, prompt.length, median(promptTps), decodeCount,
+                        prompt.length, median(promptTps), decodeCount,
                         median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
-                        100 * median(collective)));
+                        100 * median(collective), engine.placement().summary()));
             }
         }
     }

@@ -4,7 +4,7 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.TpEngine;
-import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.NodeSliceAllocator;
 import numatp.weights.ModelTensors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -100,7 +100,8 @@ final class GenerateCommand implements Runnable {
                 throw new UsageException("--shards must be in [1, " + config.heads() + "] (query heads of the model): " + shards);
             }
             long s = seed != 0 ? seed : System.currentTimeMillis() / 1000;
-            try (TpEngine engine = new TpEngine(tensors, shards, n, ArenaSliceAllocator.global(), null)) {
+            try (NodeSliceAllocator memory = NodeSliceAllocator.system();
+                 TpEngine engine = new TpEngine(tensors, shards, n, memory, null)) {
                 long loadNs = System.nanoTime() - t0;
                 Utf8Output text = new Utf8Output(out);
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
@@ -110,9 +111,10 @@ final class GenerateCommand implements Runnable {
                 out.println();
                 out.flush();
                 err.println(String.format(Locale.ROOT,
-                        "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time",
+                        "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time; %s",
                         loadNs / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
-                        stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare()));
+                        stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare(),
+                        engine.placement().summary()));
                 err.flush();
             }
         }
