@@ -27,6 +27,9 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--model", description = "Model file (llama2.c or GGUF); or use --synthetic.")
     Path model;
 
+    @Option(names = "--tokenizer", description = "Accepted as in tp generate; unused (the benchmark feeds token ids).")
+    Path tokenizer;
+
     @Option(names = "--synthetic", description = "Random model: dim 2048, hidden 5632, 32 heads, 8 KV heads, vocab 32000.")
     boolean synthetic;
 
@@ -51,8 +54,11 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "5")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "2")
+    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: as many"
+            + " as fit in " + AUTO_WARMUP_SECONDS + " s, at least 1, so the JIT has compiled the kernels.")
     int warmup;
+
+    private static final int AUTO_WARMUP_SECONDS = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -63,7 +69,7 @@ final class BenchGenerateCommand implements Runnable {
         if ((model == null) == !synthetic) {
             throw new UsageException("give exactly one of --model FILE and --synthetic");
         }
-        if (runs < 1 || warmup < 0 || promptTokens < 1 || steps <= promptTokens) {
+        if (runs < 1 || warmup < -1 || promptTokens < 1 || steps <= promptTokens) {
             throw new UsageException("need --runs >= 1, --warmup >= 0, 1 <= --prompt-tokens < --steps");
         }
         try (Arena arena = Arena.ofShared();
@@ -88,7 +94,11 @@ final class BenchGenerateCommand implements Runnable {
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];
                 int decodeCount = 0;
-                for (int r = -warmup; r < runs; r++) {
+                long warmEnd = System.nanoTime() + AUTO_WARMUP_SECONDS * 1_000_000_000L;
+                for (int w = 0; warmup < 0 ? w < 1 || System.nanoTime() < warmEnd : w < warmup; w++) {
+                    engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1000 + w), (prev, next) -> { });
+                }
+                for (int r = 0; r < runs; r++) {
                     TpEngine.Stats s = engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1234 + r),
                             (prev, next) -> { });
                     decodeCount = s.decodeTokens();
