@@ -26,7 +26,8 @@ import java.lang.foreign.ValueLayout;
  * collectives are skipped. Each entry's arithmetic is independent of the batch it is in
  * (kernels and collectives keep a fixed per-element order), so its logits are bitwise
  * those of running it alone. Buffers are sized for {@code maxBatch} entries up front:
- * no allocation per step. Driven by {@link TpEngine}, one thread per shard.
+ * no allocation per step. Driven by {@link TpEngine} on the shard's leader thread; each
+ * matrix product is split by rows over the shard's team.
  */
 final class ShardForward {
     private final LlamaConfig c;

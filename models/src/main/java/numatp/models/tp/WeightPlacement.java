@@ -1,7 +1,17 @@
 package numatp.models.tp;
 
+import numatp.collectives.Communicator;
+import numatp.weights.SliceAllocator;
+import numatp.weights.Tensor;
+import numatp.weights.TensorSlicer;
+
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Where an engine's weights and KV caches are, per node and per shard, as the allocator
@@ -33,6 +43,35 @@ public record WeightPlacement(String allocator, List<NodeBytes> nodes, List<Shar
      */
     public record ShardBytes(int shard, int node, long weightBytes, double weightLocalPercent, long kvCacheBytes,
                              double kvLocalPercent) {
+    }
+
+    /** Measures where the slices and caches of an engine's shards are. */
+    static WeightPlacement measure(ShardWeights[] weights, ShardForward[] forwards, Communicator[] comms,
+                                   TensorSlicer slicer, SliceAllocator allocator) {
+        Map<Integer, Long> kvByNode = new TreeMap<>();
+        List<ShardBytes> shardBytes = new ArrayList<>();
+        for (int s = 0; s < weights.length; s++) {
+            int node = comms[s].nodeOfRank(s);
+            long bytes = 0;
+            double local = 0;
+            for (Tensor t : weights[s].tensors()) {
+                long b = t.data().byteSize();
+                bytes += b;
+                local += b == 0 ? 0 : b * allocator.fractionOnNode(t.data(), node);
+            }
+            ShardForward f = forwards[s];
+            kvByNode.merge(node, f.kvCacheBytes(), Long::sum);
+            shardBytes.add(new ShardBytes(s, node, bytes, bytes == 0 ? Double.NaN : 100 * local / bytes,
+                    f.kvCacheBytes(), 100 * f.kvFractionOnNode(allocator, node)));
+        }
+        Set<Integer> nodes = new TreeSet<>(slicer.nodes());
+        nodes.addAll(kvByNode.keySet());
+        List<NodeBytes> nodeBytes = new ArrayList<>();
+        for (int n : nodes) {
+            nodeBytes.add(new NodeBytes(n, slicer.replicatedBytes(n), slicer.shardedBytes(n),
+                    kvByNode.getOrDefault(n, 0L)));
+        }
+        return new WeightPlacement(allocator.description(), nodeBytes, shardBytes);
     }
 
     public long replicatedBytes() {
