@@ -20,4 +20,9 @@ public final class ArenaSliceAllocator implements SliceAllocator {
     public MemorySegment allocate(int node, long bytes) {
         return arena.allocate(bytes, 64);
     }
+
+    @Override
+    public String description() {
+        return "unbound arena";
+    }
 }

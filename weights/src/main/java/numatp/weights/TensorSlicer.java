@@ -1,17 +1,19 @@
 package numatp.weights;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.List;
+import java.util.TreeMap;
 
 /**
  * Copies slices of tensors into memory from a {@link SliceAllocator}: whole rows
  * keep their encoding; column ranges keep it when they fall on block boundaries and
- * are dequantised to f32 otherwise (the kernels accept either). Counts bytes for the
- * placement statistics.
+ * are dequantised to f32 otherwise (the kernels accept either). Counts replicated and
+ * sharded bytes per node for the placement statistics.
  */
 public final class TensorSlicer {
     private final SliceAllocator allocator;
-    private long replicatedBytes;
-    private long shardedBytes;
+    private final Map<Integer, long[]> bytesByNode = new TreeMap<>(); // node -> {replicated, sharded}
 
     public TensorSlicer(SliceAllocator allocator) {
         this.allocator = allocator;
@@ -21,7 +23,7 @@ public final class TensorSlicer {
     public Tensor replicate(Tensor t, int node) {
         MemorySegment dst = allocator.allocate(node, t.data().byteSize());
         dst.copyFrom(t.data());
-        replicatedBytes += dst.byteSize();
+        count(node, 0, dst.byteSize());
         return new Tensor(t.name(), t.type(), t.rows(), t.cols(), dst);
     }
 
@@ -31,7 +33,7 @@ public final class TensorSlicer {
         MemorySegment dst = allocator.allocate(node, Math.max(1, view.data().byteSize()))
                 .asSlice(0, view.data().byteSize());
         dst.copyFrom(view.data());
-        shardedBytes += dst.byteSize();
+        count(node, 1, dst.byteSize());
         return new Tensor(t.name(), t.type(), count, t.cols(), dst);
     }
 
@@ -49,7 +51,7 @@ public final class TensorSlicer {
             MemorySegment.copy(src, 0, dst, at, src.byteSize());
             at += src.byteSize();
         }
-        shardedBytes += dst.byteSize();
+        count(node, 1, dst.byteSize());
         return new Tensor(t.name(), t.type(), total, t.cols(), dst);
     }
 
@@ -75,15 +77,40 @@ public final class TensorSlicer {
                 }
             }
         }
-        shardedBytes += bytes;
+        count(node, 1, bytes);
         return new Tensor(t.name(), type, t.rows(), count, dst);
     }
 
+    private void count(int node, int kind, long bytes) {
+        bytesByNode.computeIfAbsent(node, k -> new long[2])[kind] += bytes;
+    }
+
+    public SliceAllocator allocator() {
+        return allocator;
+    }
+
     public long replicatedBytes() {
-        return replicatedBytes;
+        return bytesByNode.values().stream().mapToLong(b -> b[0]).sum();
     }
 
     public long shardedBytes() {
-        return shardedBytes;
+        return bytesByNode.values().stream().mapToLong(b -> b[1]).sum();
+    }
+
+    /** Replicated bytes copied to {@code node}. */
+    public long replicatedBytes(int node) {
+        long[] b = bytesByNode.get(node);
+        return b == null ? 0 : b[0];
+    }
+
+    /** Sharded bytes copied to {@code node}. */
+    public long shardedBytes(int node) {
+        long[] b = bytesByNode.get(node);
+        return b == null ? 0 : b[1];
+    }
+
+    /** Nodes that received slices, ascending. */
+    public List<Integer> nodes() {
+        return List.copyOf(bytesByNode.keySet());
     }
 }

@@ -2,6 +2,7 @@ package numatp.models.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import static numatp.models.kernels.MatVec.F;
@@ -20,7 +21,12 @@ public final class Activations {
     static final float MAGIC = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
     static final float LN2_HI = 0.693359375f;
     static final float LN2_LO = -2.12194440e-4f;
-    static final float MIN_ARG = -87.0f; // below: exp(-87) ~ 1.6e-38 (never subnormal)
+    /**
+     * Below this (-64 ln 2) exp is 0: e^-44.4 = 2^-64 adds nothing to a softmax sum of at least
+     * 1, and smaller weights lead to subnormal products, which cost x86 a microcode assist
+     * (~100 cycles) each: a garbage prompt made stories260K decode 2-3x slower before this.
+     */
+    static final float MIN_ARG = -44.3614196f;
     static final float MAX_ARG = 88.0f;
     static final float P0 = 1.9875691500e-4f;
     static final float P1 = 1.3981999507e-3f;
@@ -61,11 +67,12 @@ public final class Activations {
     }
 
     /**
-     * e^x (Cephes expf: x = n ln2 + r, degree-6 polynomial in r, times 2^n), arguments clamped
-     * to [{@value #MIN_ARG}, {@value #MAX_ARG}]. Every step is one IEEE operation, the same
-     * in {@link #exp(float)}, so lanes and scalars agree bitwise.
+     * e^x (Cephes expf: x = n ln2 + r, degree-6 polynomial in r, times 2^n); 0 below
+     * {@value #MIN_ARG}, arguments above {@value #MAX_ARG} clamped. Every step is one IEEE
+     * operation, the same in {@link #exp(float)}, so lanes and scalars agree bitwise.
      */
     static FloatVector exp(FloatVector x) {
+        VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_ARG);
         x = x.max(MIN_ARG).min(MAX_ARG);
         FloatVector n = x.mul(LOG2E).add(MAGIC).sub(MAGIC);
         FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
@@ -77,12 +84,15 @@ public final class Activations {
         p = p.mul(r.mul(r)).add(r).add(1f);
         IntVector bits = ((IntVector) n.convertShape(VectorOperators.F2I, I, 0)).add(127)
                 .lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, tiny);
     }
 
     /** Scalar {@link #exp(FloatVector)}, operation for operation. */
     public static float exp(float x) {
-        x = Math.min(Math.max(x, MIN_ARG), MAX_ARG);
+        if (x < MIN_ARG) {
+            return 0f;
+        }
+        x = Math.min(x, MAX_ARG);
         float n = x * LOG2E + MAGIC - MAGIC;
         float r = x - n * LN2_HI - n * LN2_LO;
         float p = Math.fma(r, P0, P1);

@@ -26,7 +26,8 @@ import java.lang.foreign.ValueLayout;
  * collectives are skipped. Each entry's arithmetic is independent of the batch it is in
  * (kernels and collectives keep a fixed per-element order), so its logits are bitwise
  * those of running it alone. Buffers are sized for {@code maxBatch} entries up front:
- * no allocation per step. Driven by {@link TpEngine}, one thread per shard.
+ * no allocation per step. Driven by {@link TpEngine} on the shard's leader thread; each
+ * matrix product is split by rows over the shard's team.
  */
 final class ShardForward {
     private final LlamaConfig c;
@@ -127,6 +128,15 @@ final class ShardForward {
     /** Bytes of this shard's KV caches (keys and values, all layers and slots). */
     long kvCacheBytes() {
         return kvCacheBytes;
+    }
+
+    /** Share of the KV cache bytes on {@code node} as {@code allocator} reports it (NaN unknown). */
+    double kvFractionOnNode(SliceAllocator allocator, int node) {
+        double sum = 0;
+        for (int l = 0; l < keyCache.length; l++) {
+            sum += allocator.fractionOnNode(keyCache[l], node) + allocator.fractionOnNode(valueCache[l], node);
+        }
+        return sum / (2 * keyCache.length);
     }
 
     /** Nanoseconds spent in collectives so far. */

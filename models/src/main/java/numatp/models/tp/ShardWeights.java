@@ -5,7 +5,10 @@ import numatp.weights.ModelTensors;
 import numatp.weights.Tensor;
 import numatp.weights.TensorSlicer;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,6 +44,18 @@ public final class ShardWeights {
         this.w2 = w2;
         this.outputNorm = outputNorm;
         this.output = output;
+    }
+
+    /** Every tensor this shard reads: its slices and its node's replicas. */
+    List<Tensor> tensors() {
+        List<Tensor> all = new ArrayList<>();
+        all.add(tokenEmbedding);
+        all.add(outputNorm);
+        all.add(output);
+        for (Tensor[] layer : new Tensor[][] {attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2}) {
+            Collections.addAll(all, layer);
+        }
+        return all;
     }
 
     /** Replicas already copied, by node and tensor name, so the shards of a node share them. */

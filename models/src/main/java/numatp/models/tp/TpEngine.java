@@ -90,7 +90,8 @@ public final class TpEngine implements SequenceEngine {
     private final ShardGroup group; // null: one unbound shard, run on the caller's thread
     private final boolean ownsGroup;
     private final StepArgs args;
-    private final int[] nextPosition; // [slots] the position each slot continues at
+    private final WeightPlacement placement;
+    private final StepRules rules;
     private long steps;
     private long entries;
     private long stepNs;
@@ -153,13 +154,15 @@ public final class TpEngine implements SequenceEngine {
         this.slicer = new TensorSlicer(allocator);
         ShardWeights.Replicas replicas = new ShardWeights.Replicas(slicer);
         this.forwards = new ShardForward[shards];
+        ShardWeights[] weights = new ShardWeights[shards];
         for (int s = 0; s < shards; s++) {
             int node = this.comms[s].nodeOfRank(s);
-            ShardWeights sw = ShardWeights.slice(model, plan, s, node, slicer, replicas);
-            forwards[s] = new ShardForward(plan, s, sw, this.comms[s], capacity.slots(), positions,
+            weights[s] = ShardWeights.slice(model, plan, s, node, slicer, replicas);
+            forwards[s] = new ShardForward(plan, s, weights[s], this.comms[s], capacity.slots(), positions,
                     capacity.maxBatchEntries(), arena, allocator, node);
         }
-        this.nextPosition = new int[capacity.slots()];
+        this.placement = WeightPlacement.measure(weights, forwards, this.comms, slicer, allocator);
+        this.rules = new StepRules(config.vocabSize(), capacity);
         this.args = new StepArgs(forwards);
         this.ownsGroup = givenGroup == null;
         // One unbound shard needs no thread of its own: the caller runs it and saves a handoff per step
@@ -211,6 +214,11 @@ public final class TpEngine implements SequenceEngine {
         return slicer.shardedBytes();
     }
 
+    /** Where the weights and KV caches are, per node and shard (fixed after construction). */
+    public WeightPlacement placement() {
+        return placement;
+    }
+
     @Override
     public void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
         if (closed) {
@@ -219,7 +227,7 @@ public final class TpEngine implements SequenceEngine {
         if (failed) {
             throw new ModelException("the engine failed in an earlier step and cannot continue");
         }
-        validate(n, tokens, slots, positions, logits);
+        rules.check(n, tokens, slots, positions, logits);
         if (n == 0) {
             return;
         }
@@ -237,65 +245,10 @@ public final class TpEngine implements SequenceEngine {
         } finally {
             args.clear();
         }
-        for (int i = 0; i < n; i++) {
-            nextPosition[slots[i]] = positions[i] + 1;
-        }
+        rules.advance(n, slots, positions);
         steps++;
         entries += n;
         stepNs += System.nanoTime() - t0;
-    }
-
-    /** Checks the rules of {@link SequenceEngine#step}; one clear message per broken rule. */
-    private void validate(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
-        int max = capacity.maxBatchEntries();
-        if (n < 0 || n > max) {
-            throw new ModelException("step: n must be in [0, " + max + "] (max batch entries): " + n);
-        }
-        if (tokens == null || slots == null || positions == null || logits == null) {
-            throw new ModelException("step: tokens, slots, positions and logits arrays must not be null");
-        }
-        if (tokens.length < n || slots.length < n || positions.length < n || logits.length < n) {
-            throw new ModelException("step: arrays shorter than n=" + n + ": tokens " + tokens.length + ", slots "
-                    + slots.length + ", positions " + positions.length + ", logits " + logits.length);
-        }
-        int vocab = config.vocabSize();
-        int slotCount = capacity.slots();
-        int slotPositions = capacity.slotPositions();
-        for (int i = 0; i < n; i++) {
-            int s = slots[i];
-            if (s < 0 || s >= slotCount) {
-                throw new ModelException("step: entry " + i + ": slot must be in [0, " + slotCount + "): " + s);
-            }
-            if (tokens[i] < 0 || tokens[i] >= vocab) {
-                throw new ModelException("step: entry " + i + ": token must be in [0, " + vocab + "): " + tokens[i]);
-            }
-            int p = positions[i];
-            if (p < 0 || p >= slotPositions) {
-                throw new ModelException("step: entry " + i + ": position must be in [0, " + slotPositions
-                        + ") (slot positions): " + p);
-            }
-            if (logits[i] != null && logits[i].length < vocab) {
-                throw new ModelException("step: entry " + i + ": logits array has " + logits[i].length
-                        + " floats, the vocabulary needs " + vocab);
-            }
-            if (i > 0 && slots[i - 1] == s) {
-                if (p != positions[i - 1] + 1) {
-                    throw new ModelException("step: entry " + i + " (slot " + s + "): positions of a slot must be"
-                            + " consecutive: " + positions[i - 1] + " then " + p);
-                }
-            } else {
-                for (int j = 0; j < i; j++) {
-                    if (slots[j] == s) {
-                        throw new ModelException("step: entries of slot " + s + " must be adjacent: entries " + j
-                                + " and " + i + " are separated");
-                    }
-                }
-                if (p != 0 && p != nextPosition[s]) {
-                    throw new ModelException("step: entry " + i + " (slot " + s + "): position " + p
-                            + " does not continue the slot (expected 0 or " + nextPosition[s] + ")");
-                }
-            }
-        }
     }
 
     @Override

@@ -151,6 +151,33 @@ class SequenceEngineTest {
 
     @Test
     @Timeout(60)
+    void generatePrefillsInBatchesOfAnySizeWithTheSameTokens() {
+        ModelTensors m = RandomModels.create(SHAPE, TensorType.Q4_0, 11);
+        int[] prompt = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37};
+        List<List<Integer>> results = new ArrayList<>();
+        for (int maxBatch : new int[] {1, 3, 10, 16}) {
+            List<Integer> tokens = new ArrayList<>();
+            try (Arena arena = Arena.ofShared();
+                 TpEngine e = new TpEngine(m, 2, new TpEngine.Capacity(1, SHAPE.contextLength(), maxBatch),
+                         new ArenaSliceAllocator(arena), null)) {
+                TpEngine.Stats st = e.generate(prompt, 20, new TpEngine.Sampling(0f, 0.9f, 0, 1),
+                        (prev, next) -> tokens.add(next));
+                assertEquals(10, st.promptTokens(), "maxBatch=" + maxBatch);
+                assertEquals(Math.ceilDiv(10, maxBatch) + st.decodeTokens(), e.counters().steps(), "maxBatch=" + maxBatch);
+            }
+            results.add(tokens);
+        }
+        for (List<Integer> r : results) {
+            assertEquals(results.getFirst(), r);
+        }
+        for (int i = 1; i < prompt.length; i++) {
+            assertEquals(prompt[i], results.getFirst().get(i - 1), "the listener sees the prompt's own tokens first");
+        }
+        m.close();
+    }
+
+    @Test
+    @Timeout(60)
     void teamsOfSeveralThreadsSplitRowsWithoutChangingLogits() {
         long seed = new SplittableRandom().nextLong();
         System.out.println("SequenceEngineTest teams seed=" + seed);

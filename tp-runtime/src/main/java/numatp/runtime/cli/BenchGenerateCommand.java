@@ -4,7 +4,7 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.SyntheticModels;
 import numatp.models.tp.TpEngine;
-import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.NodeSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import picocli.CommandLine;
@@ -26,6 +26,9 @@ import java.util.SplittableRandom;
 final class BenchGenerateCommand implements Runnable {
     @Option(names = "--model", description = "Model file (llama2.c or GGUF); or use --synthetic.")
     Path model;
+
+    @Option(names = "--tokenizer", description = "Accepted as in tp generate; unused (the benchmark feeds token ids).")
+    Path tokenizer;
 
     @Option(names = "--synthetic", description = "Random model: dim 2048, hidden 5632, 32 heads, 8 KV heads, vocab 32000.")
     boolean synthetic;
@@ -51,8 +54,11 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "5")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "2")
+    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: as many"
+            + " as fit in " + AUTO_WARMUP_SECONDS + " s, at least 1, so the JIT has compiled the kernels.")
     int warmup;
+
+    private static final int AUTO_WARMUP_SECONDS = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -63,7 +69,7 @@ final class BenchGenerateCommand implements Runnable {
         if ((model == null) == !synthetic) {
             throw new UsageException("give exactly one of --model FILE and --synthetic");
         }
-        if (runs < 1 || warmup < 0 || promptTokens < 1 || steps <= promptTokens) {
+        if (runs < 1 || warmup < -1 || promptTokens < 1 || steps <= promptTokens) {
             throw new UsageException("need --runs >= 1, --warmup >= 0, 1 <= --prompt-tokens < --steps");
         }
         try (Arena arena = Arena.ofShared();
@@ -82,12 +88,17 @@ final class BenchGenerateCommand implements Runnable {
             for (int i = 1; i < prompt.length; i++) {
                 prompt[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
             }
-            try (TpEngine engine = new TpEngine(tensors, shards, n, new ArenaSliceAllocator(arena), null)) {
+            try (NodeSliceAllocator memory = NodeSliceAllocator.system();
+                 TpEngine engine = new TpEngine(tensors, shards, n, memory, null)) {
                 double[] promptTps = new double[runs];
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];
                 int decodeCount = 0;
-                for (int r = -warmup; r < runs; r++) {
+                long warmEnd = System.nanoTime() + AUTO_WARMUP_SECONDS * 1_000_000_000L;
+                for (int w = 0; warmup < 0 ? w < 1 || System.nanoTime() < warmEnd : w < warmup; w++) {
+                    engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1000 + w), (prev, next) -> { });
+                }
+                for (int r = 0; r < runs; r++) {
                     TpEngine.Stats s = engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1234 + r),
                             (prev, next) -> { });
                     decodeCount = s.decodeTokens();
@@ -98,13 +109,12 @@ final class BenchGenerateCommand implements Runnable {
                     }
                 }
                 out.println(String.format(Locale.ROOT,
-                        "model %s; shards %d; weights %.1f MiB (replicated %.1f MiB); prompt %d tok: median %.1f tok/s;"
-                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time",
+                        "model %s; shards %d; prompt %d tok: median %.1f tok/s;"
+                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time; %s",
                         synthetic ? "synthetic dim 2048 x " + layers + " layers " + type : model, shards,
-                        (engine.shardedBytes() + engine.replicatedBytes()) / 1048576.0,
-                        engine.replicatedBytes() / 1048576.0, prompt.length, median(promptTps), decodeCount,
+                        prompt.length, median(promptTps), decodeCount,
                         median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
-                        100 * median(collective)));
+                        100 * median(collective), engine.placement().summary()));
             }
         }
     }

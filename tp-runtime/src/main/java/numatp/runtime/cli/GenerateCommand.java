@@ -113,9 +113,10 @@ final class GenerateCommand implements Runnable {
                 out.println();
                 out.flush();
                 err.println(String.format(Locale.ROOT,
-                        "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time",
+                        "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time; %s",
                         loadNs / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
-                        stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare()));
+                        stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare(),
+                        engine.placement().summary()));
                 err.println(runtime.bindingSummary() + placement(runtime));
                 err.flush();
             }

@@ -84,6 +84,16 @@ final class LoadProgress implements SliceAllocator, AutoCloseable {
     }
 
     @Override
+    public double fractionOnNode(MemorySegment segment, int node) {
+        return delegate.fractionOnNode(segment, node);
+    }
+
+    @Override
+    public String description() {
+        return delegate.description();
+    }
+
+    @Override
     public void close() {
         if (!finished) {
             finished = true;

@@ -159,18 +159,23 @@ final class ServeCommand implements Callable<Integer> {
             Engines.Loaded loaded;
             long expected = sharded + replicated * plan.usedNodes().size();
             boolean simulated = topologyRoot != null;
-            try (LoadProgress progress = new LoadProgress(TpRuntime.sliceAllocator(simulated), expected, err,
-                    LoadProgress.stderrIsTerminal());
-                 TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, progress, line -> {
+            LoadProgress[] progressHolder = new LoadProgress[1];
+            try (TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
+                     progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
+                     return progressHolder[0];
+                 }, line -> {
                      err.println(line);
                      err.flush();
                  })) {
+                LoadProgress progress = progressHolder[0];
                 loaded = new Engines.Loaded(runtime.engine(), runtime.engine().replicatedBytes(),
                         runtime.engine().shardedBytes());
                 progress.done();
+                progress.close();
                 List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
                 printBinding(runtime, out);
+                out.println("placement: " + runtime.placement().summary());
                 InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"

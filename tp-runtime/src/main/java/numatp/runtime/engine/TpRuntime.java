@@ -12,12 +12,16 @@ import numatp.runtime.workers.ShardWorkers;
 import numatp.topology.Topology;
 import numatp.topology.binding.NumaBinder;
 import numatp.topology.workers.ShardGroup;
+import numatp.models.tp.WeightPlacement;
 import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.NodeSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 
+import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * A model running as a {@link NumaTensorParallelConfig} says: the topology is read (or a
@@ -31,12 +35,15 @@ public final class TpRuntime implements AutoCloseable {
     private final boolean simulated;
     private final ShardGroup group;
     private final TpEngine engine;
+    private final NodeSliceAllocator nodeSlices; // null for a simulated plan
 
-    private TpRuntime(PlacementPlan plan, boolean simulated, ShardGroup group, TpEngine engine) {
+    private TpRuntime(PlacementPlan plan, boolean simulated, ShardGroup group, TpEngine engine,
+                      NodeSliceAllocator nodeSlices) {
         this.plan = plan;
         this.simulated = simulated;
         this.group = group;
         this.engine = engine;
+        this.nodeSlices = nodeSlices;
     }
 
     /** The plan for {@code model} under {@code config}: its memory needs include the KV cache of {@code capacity}. */
@@ -57,16 +64,20 @@ public final class TpRuntime implements AutoCloseable {
         for (String warning : plan.warnings()) {
             log.accept("warning: " + warning);
         }
-        return start(model, plan, simulated, capacity, sliceAllocator(simulated), log);
+        return start(model, plan, simulated, capacity, UnaryOperator.identity(), log);
     }
 
     /**
-     * Starts {@code model} as {@code plan} says, its weight slices from {@code slices} (see
-     * {@link #sliceAllocator}; callers may wrap it, e.g. to show loading progress).
+     * Starts {@code model} as {@code plan} says. Weight slices and KV caches go to each
+     * shard's node ({@link NodeSliceAllocator}; plain memory for a captured topology's plan);
+     * {@code wrap} may decorate that allocator, e.g. to show loading progress.
      */
     public static TpRuntime start(ModelTensors model, PlacementPlan plan, boolean simulated,
-                                  TpEngine.Capacity capacity, SliceAllocator slices, Consumer<String> log) {
+                                  TpEngine.Capacity capacity, UnaryOperator<SliceAllocator> wrap,
+                                  Consumer<String> log) {
         ShardGroup group = ShardWorkers.start(plan, simulated, NumaBinder.system(), log);
+        NodeSliceAllocator nodeSlices = simulated ? null : NodeSliceAllocator.system();
+        SliceAllocator slices = wrap.apply(nodeSlices != null ? nodeSlices : new ArenaSliceAllocator(Arena.ofShared()));
         Communicator[] comms = null;
         try {
             int[] nodeOfRank = plan.nodeOfRank();
@@ -75,21 +86,19 @@ public final class TpRuntime implements AutoCloseable {
                     ? ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config), RegionAllocator.shared())
                     : ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config))).toArray(new Communicator[0]);
             TpEngine engine = new TpEngine(model, group, capacity, slices, comms);
-            return new TpRuntime(plan, simulated, group, engine);
+            return new TpRuntime(plan, simulated, group, engine, nodeSlices);
         } catch (RuntimeException e) {
             if (comms != null) {
                 for (Communicator c : comms) {
                     c.close();
                 }
             }
+            if (nodeSlices != null) {
+                nodeSlices.close();
+            }
             group.close();
             throw e;
         }
-    }
-
-    /** Where weight slices go: each shard's node here; plain memory for a captured topology's plan. */
-    public static SliceAllocator sliceAllocator(boolean simulated) {
-        return ArenaSliceAllocator.global();
     }
 
     public PlacementPlan plan() {
@@ -118,12 +127,24 @@ public final class TpRuntime implements AutoCloseable {
         return BindingReport.summary(group);
     }
 
+    /** Where the weights and KV caches were placed: bytes per node, local share per shard. */
+    public WeightPlacement placement() {
+        return engine.placement();
+    }
+
+    /** Frees the engine (communicators, buffers), then the shard threads, then the weights. */
     @Override
     public void close() {
         try {
             engine.close();
         } finally {
-            group.close();
+            try {
+                group.close();
+            } finally {
+                if (nodeSlices != null) {
+                    nodeSlices.close();
+                }
+            }
         }
     }
 }
