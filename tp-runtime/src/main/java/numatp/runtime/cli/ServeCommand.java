@@ -5,10 +5,10 @@ import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
-import numatp.runtime.plan.NodeBudget;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.engine.TpRuntime;
 import numatp.models.tp.TpEngine;
+import numatp.models.tp.WeightPlacement;
 import numatp.runtime.serve.BuiltinModel;
 import numatp.runtime.serve.ChatTemplate;
 import numatp.runtime.serve.Engines;
@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -172,10 +171,16 @@ final class ServeCommand implements Callable<Integer> {
                         runtime.engine().shardedBytes());
                 progress.done();
                 progress.close();
-                List<ServeMetrics.NodeWeights> weights = nodeWeights(plan, loaded, progress.bytesByNode());
+                List<ServeMetrics.NodeWeights> weights = nodeWeights(runtime.placement());
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
                 printBinding(runtime, out);
                 out.println("placement: " + runtime.placement().summary());
+                if (!simulated) {
+                    out.println("residency:");
+                    for (String line : runtime.residencyLines()) {
+                        out.println("  " + line);
+                    }
+                }
                 InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
@@ -211,18 +216,11 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Weights per node: the replicated tensors once on every node used, the rest as
-     * allocated there (exact per node; the split between the two is from the engine's totals).
-     */
-    private static List<ServeMetrics.NodeWeights> nodeWeights(PlacementPlan plan, Engines.Loaded loaded,
-                                                               Map<Integer, Long> allocatedByNode) {
-        List<NodeBudget> used = plan.usedNodes();
-        long replicatedPerNode = loaded.replicatedBytes() / Math.max(1, used.size());
+    /** Weights per node as the engine placed them (replicas and this node's shards' slices; KV caches apart). */
+    private static List<ServeMetrics.NodeWeights> nodeWeights(WeightPlacement placement) {
         List<ServeMetrics.NodeWeights> out = new ArrayList<>();
-        for (NodeBudget n : used) {
-            long allocated = allocatedByNode.getOrDefault(n.id(), 0L);
-            out.add(new ServeMetrics.NodeWeights(n.id(), replicatedPerNode, Math.max(0, allocated - replicatedPerNode)));
+        for (WeightPlacement.NodeBytes n : placement.nodes()) {
+            out.add(new ServeMetrics.NodeWeights(n.node(), n.replicatedBytes(), n.shardedBytes()));
         }
         return out;
     }

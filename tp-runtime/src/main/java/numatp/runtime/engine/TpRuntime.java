@@ -132,6 +132,29 @@ public final class TpRuntime implements AutoCloseable {
         return engine.placement();
     }
 
+    /**
+     * One line per shard: where its weights and KV cache are against its node, e.g.
+     * {@code shard 1 on node 1: weights 520.3 MiB 100.0% local, KV 32.0 MiB 100.0% local -> match}.
+     * "match" needs at least 99% of both on the node; "unknown" when memory was not bound.
+     */
+    public List<String> residencyLines() {
+        List<String> lines = new java.util.ArrayList<>();
+        for (WeightPlacement.ShardBytes s : engine.placement().shards()) {
+            boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
+            boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
+            lines.add(String.format(java.util.Locale.ROOT,
+                    "shard %d on node %d: weights %s %s, KV %s %s -> %s", s.shard(), s.node(),
+                    numatp.runtime.config.ByteSize.format(s.weightBytes()), percent(s.weightLocalPercent()),
+                    numatp.runtime.config.ByteSize.format(s.kvCacheBytes()), percent(s.kvLocalPercent()),
+                    unknown ? "unknown" : match ? "match" : "MISMATCH"));
+        }
+        return lines;
+    }
+
+    private static String percent(double p) {
+        return Double.isNaN(p) ? "(placement unknown)" : String.format(java.util.Locale.ROOT, "%.1f%% local", p);
+    }
+
     /** Frees the engine (communicators, buffers), then the shard threads, then the weights. */
     @Override
     public void close() {
