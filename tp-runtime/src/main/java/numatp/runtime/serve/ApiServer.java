@@ -38,6 +38,15 @@ public final class ApiServer {
     private record Route(String method, String label, Endpoint endpoint) {
     }
 
+    static {
+        // Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm holds each
+        // one until the client's delayed ACK (~40 ms), which shows up as time to first token and
+        // inter-token spikes. The JDK's HttpServer reads this once, before its first server.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final ServeConfig config;
     private final Scheduler scheduler;
     private final RequestParser parser;
