@@ -29,6 +29,8 @@ public final class ShmCommunicator implements Communicator {
     /** Scratch for reduction sources; sized for every rank. */
     final MemorySegment[] sources;
     final long[] sourceOffsets;
+    /** One block of partial sums for {@link Reductions#sumToAll}: native (see there), freed with this handle by the GC. */
+    final MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(Reductions.SCRATCH_BYTES, 64);
     private final RingAllReduce ring;
     private final HierarchicalAllReduce hierarchical;
     private final boolean singleNode;
