@@ -6,10 +6,13 @@ import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.CommunicatorStats;
 import numatp.collectives.ElementType;
+import numatp.collectives.RegionPlacement;
 import numatp.collectives.reduce.Reductions;
 import numatp.collectives.sync.IdleStrategy;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * A rank's handle on a group whose ranks share memory (threads of one process or processes
@@ -30,7 +33,7 @@ public final class ShmCommunicator implements Communicator {
     final MemorySegment[] sources;
     final long[] sourceOffsets;
     /** One block of partial sums for {@link Reductions#sumToAll}: native (see there), freed with this handle by the GC. */
-    final MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(Reductions.SCRATCH_BYTES, 64);
+    final MemorySegment scratch = Arena.ofAuto().allocate(Reductions.SCRATCH_BYTES, 64);
     private final RingAllReduce ring;
     private final HierarchicalAllReduce hierarchical;
     private final boolean singleNode;
@@ -256,7 +259,7 @@ public final class ShmCommunicator implements Communicator {
     }
 
     @Override
-    public java.util.List<numatp.collectives.RegionPlacement> regionPlacements() {
+    public List<RegionPlacement> regionPlacements() {
         return sync.group.placements();
     }
 
