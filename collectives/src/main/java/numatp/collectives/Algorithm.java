@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** How an allreduce moves data. See docs/collectives.md for costs and when {@link #AUTO} picks each. */
 public enum Algorithm {
-    /** {@link #ONESHOT} while message size times rank count is small (128 KiB by default), else {@link #HIERARCHICAL}. */
+    /**
+     * {@link #ONESHOT} while message size times rank count is small (128 KiB by default; 2 KiB for
+     * thread groups on one node with a CPU per rank, where hierarchical runs direct in place), else
+     * {@link #HIERARCHICAL}.
+     */
     AUTO,
     /** One synchronisation per chunk; every rank reads every peer's chunk and sums in rank order. */
     ONESHOT,

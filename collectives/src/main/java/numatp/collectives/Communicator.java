@@ -1,6 +1,7 @@
 package numatp.collectives;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * One rank's handle on a group of ranks that reduce and exchange data through shared
@@ -48,7 +49,7 @@ public interface Communicator extends AutoCloseable {
      * Where every rank's shared region is, rank order: wanted node, policy, and the nodes its
      * pages are on now (a {@code move_pages} query per region, so not for hot paths).
      */
-    java.util.List<RegionPlacement> regionPlacements();
+    List<RegionPlacement> regionPlacements();
 
     /** Blocks until every rank has called it. */
     void barrier();

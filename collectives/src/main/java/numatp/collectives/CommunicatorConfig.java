@@ -10,7 +10,8 @@ import numatp.collectives.sync.IdleStrategy;
  * @param slotBytes       size of each of a rank's two shared data slots; messages larger than
  *                        a slot are cut into chunks and pipelined through the two slots
  * @param oneshotMaxBytes {@code AUTO} uses {@link Algorithm#ONESHOT} while message size times rank count
- *                        (what each rank reads) is at most this
+ *                        (what each rank reads) is at most this (at most 2 KiB for thread groups on
+ *                        one node with a CPU per rank: see {@code ShmCommunicator.resolve})
  * @param idle            waiting strategy prototype (copied per rank), or null for
  *                        {@link IdleStrategy#forRanks} on this machine
  */

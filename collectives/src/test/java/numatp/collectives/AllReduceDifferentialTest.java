@@ -45,6 +45,49 @@ public class AllReduceDifferentialTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void oneNodeGroupsWithSomeConfinedBuffersFallBackToTheSlotsAndStillMatch() throws Exception {
+        long seed = Long.getLong("numatp.test.seed", System.nanoTime());
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int trial = 0; trial < 12; trial++) {
+            int ranks = random.nextInt(2, 7);
+            int count = TestData.randomCount(random, SLOT_BYTES, ranks);
+            ElementType type = ElementType.values()[random.nextInt(ElementType.values().length)];
+            int confinedRank = random.nextInt(-1, ranks); // -1: every buffer shared, the direct in-place path
+            String context = "seed=" + seed + " trial=" + trial + " ranks=" + ranks + " type=" + type + " count=" + count
+                    + " confined rank=" + confinedRank;
+            int[] nodes = new int[ranks];
+            List<Communicator> group = ThreadTransport.create(nodes, CommunicatorConfig.defaults()
+                    .withAlgorithm(Algorithm.HIERARCHICAL).withSlotBytes(SLOT_BYTES).withTimeoutNs(20_000_000_000L));
+            float[][][] inputs = new float[3][ranks][];
+            for (float[][] call : inputs) {
+                for (int r = 0; r < ranks; r++) {
+                    call[r] = TestData.values(random, count, type);
+                }
+            }
+            try {
+                RankThreads.run(group, context, c -> {
+                    try (Arena arena = c.rank() == confinedRank ? Arena.ofConfined() : Arena.ofShared()) {
+                        for (float[][] call : inputs) {
+                            MemorySegment buffer = TestData.segment(arena, call[c.rank()], type);
+                            c.allReduce(buffer, count, type);
+                            float[] expected = ReferenceSums.expected(Algorithm.HIERARCHICAL, call, nodes, SLOT_BYTES, type);
+                            for (int i = 0; i < count; i++) {
+                                float got = numatp.collectives.reduce.Reductions.load(type, buffer, (long) i * type.sizeBytes());
+                                if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(expected[i])) {
+                                    fail(context + ": rank " + c.rank() + " element " + i + " = " + got + ", expected " + expected[i]);
+                                }
+                            }
+                        }
+                    }
+                });
+            } finally {
+                group.forEach(Communicator::close);
+            }
+        }
+    }
+
     static void checkAllReduce(SplittableRandom random, int[] nodes, Algorithm algorithm, ElementType type, int count,
                                int calls, String context) throws Exception {
         checkAllReduce(random, nodes, algorithm, type, count, calls, context, config -> ThreadTransport.create(nodes, config));

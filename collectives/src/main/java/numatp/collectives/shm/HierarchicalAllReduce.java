@@ -30,6 +30,13 @@ import java.util.TreeSet;
  * (not confined to one), peers read step 1's inputs straight from it instead of from a copy in
  * the rank's slot, saving a read and a write of the whole message. The buffer is overwritten
  * only in step 3, after every local rank has published the epoch that ends its step-1 reads.
+ *
+ * <p>Direct in place (thread transport, one node, every rank's buffer shareable): after one
+ * epoch that publishes the buffers, each rank sums its slice of every buffer and writes the sum
+ * straight into that slice of every buffer, then one more epoch says the buffers are complete.
+ * No slots and no chunking: each rank reads its share of the inputs once and writes its share of
+ * the outputs once (the memory-traffic bound), where the slot path also writes and re-reads the
+ * partials. Same order (ranks ascending), so the same bits.
  */
 final class HierarchicalAllReduce {
     /** A thread no segment is confined to: {@code isAccessibleBy(PROBE)} is true only for shareable buffers. */
@@ -96,6 +103,18 @@ final class HierarchicalAllReduce {
         if (direct != null) {
             direct[c.rank] = zeroCopy ? buffer : null; // published by the first epoch's release
         }
+        if (direct != null && nodes == 1) {
+            sync.publish();
+            sync.await(peers);
+            // Every rank sees the same entries after this epoch, so all take the same branch.
+            if (allShared(direct)) {
+                pushInPlace(direct, count, type);
+                sync.publish();
+                sync.await(peers); // every slice of this rank's buffer is final once all have published
+                return;
+            }
+            // A confined buffer somewhere: the slot path below, the epoch above served as a barrier.
+        }
         long done = 0;
         do {
             final long n = Math.min(chunk, count - done);
@@ -153,6 +172,45 @@ final class HierarchicalAllReduce {
             }
             done += n;
         } while (done < count);
+    }
+
+    private static boolean allShared(MemorySegment[] direct) {
+        for (MemorySegment buffer : direct) {
+            if (buffer == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sums this rank's slice over every rank's buffer and writes it into that slice of every buffer. */
+    private void pushInPlace(MemorySegment[] buffers, long count, ElementType type) {
+        final int p = buffers.length;
+        final int es = type.sizeBytes();
+        final MemorySegment[] sources = c.sources;
+        final long[] offsets = c.sourceOffsets;
+        for (int j : owned) {
+            long lo = lineLo(j, count, slices, es);
+            long len = lineLo(j + 1, count, slices, es) - lo;
+            if (len == 0) {
+                continue;
+            }
+            for (int r = 0; r < p; r++) {
+                sources[r] = buffers[r];
+                offsets[r] = lo * es;
+                c.countRead(r, len * es);
+            }
+            Reductions.sumToAll(type, sources, offsets, p, sources, offsets, p, len, c.scratch);
+        }
+    }
+
+    /** Start of slice {@code j} of {@code k}, rounded down to a 64-byte line so no two writers share a line. */
+    static long lineLo(int j, long count, int k, int elementBytes) {
+        if (j >= k) {
+            return count;
+        }
+        long perLine = 64 / elementBytes;
+        return Math.min(count, j * count / k / perLine * perLine);
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
@@ -78,7 +79,7 @@ public final class ProcessTransport {
         long deadline = System.nanoTime() + config.timeoutNs();
         Arena arena = Arena.ofShared();
         String[] bindNotes = new String[ranks];
-        java.util.Arrays.fill(bindNotes, "");
+        Arrays.fill(bindNotes, "");
         try {
             MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes, bindNotes)
                     : open(path, arena, nodeOfRank, config.slotBytes(), fileBytes, deadline);

@@ -18,7 +18,7 @@ class ReductionsTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int trial = 0; trial < 200; trial++) {
                 int n = random.nextInt(1, 17);
-                int count = random.nextInt(0, 200);
+                int count = random.nextBoolean() ? random.nextInt(0, 200) : random.nextInt(0, 10_000); // blocks of 2048
                 MemorySegment[] src = new MemorySegment[n];
                 long[] offsets = new long[n];
                 for (int k = 0; k < n; k++) {
@@ -37,6 +37,57 @@ class ReductionsTest {
                     }
                     assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(dst.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i * 4L)),
                             "seed=" + seed + " trial=" + trial + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void sumToAllWritesTheLeftFoldToEveryDestinationEvenInPlace() {
+        long seed = System.nanoTime();
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int trial = 0; trial < 300; trial++) {
+                ElementType type = ElementType.values()[random.nextInt(ElementType.values().length)];
+                int es = type.sizeBytes();
+                int n = random.nextInt(1, 9);
+                int count = random.nextBoolean() ? random.nextInt(0, 300) : random.nextInt(0, 10_000);
+                boolean inPlace = random.nextBoolean();
+                MemorySegment[] src = new MemorySegment[n];
+                long[] offsets = new long[n];
+                for (int k = 0; k < n; k++) {
+                    src[k] = arena.allocate(count * (long) es + 8);
+                    offsets[k] = random.nextInt(0, 3) * (long) es;
+                    for (int i = 0; i < count; i++) {
+                        Reductions.store(type, src[k], offsets[k] + (long) i * es, (float) random.nextGaussian());
+                    }
+                }
+                // The naive twin: the left fold in f32, rounded once, computed before anything is overwritten.
+                float[] expected = new float[count];
+                for (int i = 0; i < count; i++) {
+                    float acc = Reductions.load(type, src[0], offsets[0] + (long) i * es);
+                    for (int k = 1; k < n; k++) {
+                        acc += Reductions.load(type, src[k], offsets[k] + (long) i * es);
+                    }
+                    expected[i] = type == ElementType.BF16 ? Reductions.bf16ToFloat(Reductions.floatToBf16(acc))
+                            : type == ElementType.F16 ? Float.float16ToFloat(Float.floatToFloat16(acc)) : acc;
+                }
+                int m = inPlace ? n : random.nextInt(1, 5);
+                MemorySegment[] dst = inPlace ? src : new MemorySegment[m];
+                long[] dstOffsets = inPlace ? offsets : new long[m];
+                for (int k = 0; !inPlace && k < m; k++) {
+                    dst[k] = arena.allocate(count * (long) es + 8);
+                    dstOffsets[k] = random.nextInt(0, 3) * (long) es;
+                }
+                Reductions.sumToAll(type, src, offsets, n, dst, dstOffsets, m, count,
+                        arena.allocate(Reductions.SCRATCH_BYTES));
+                for (int k = 0; k < m; k++) {
+                    for (int i = 0; i < count; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]),
+                                Float.floatToRawIntBits(Reductions.load(type, dst[k], dstOffsets[k] + (long) i * es)),
+                                "seed=" + seed + " trial=" + trial + " type=" + type + " n=" + n + " inPlace=" + inPlace
+                                        + " destination " + k + " element " + i);
+                    }
                 }
             }
         }

@@ -1,5 +1,7 @@
 package numatp.runtime.bench;
 
+import java.util.List;
+
 /**
  * One cell of {@code tp bench allreduce}: an algorithm at one message size. Field names are the
  * JSON names (stable).
@@ -18,12 +20,12 @@ package numatp.runtime.bench;
  */
 public record AllReduceResult(String algorithm, String resolved, int shards, long bytes, int iterations,
                               double medianUs, double p99Us, double algBwGBs, double efficiency,
-                              double interNodePercent, java.util.List<RegionResult> regions) {
+                              double interNodePercent, List<RegionResult> regions) {
     public AllReduceResult {
-        regions = regions == null ? java.util.List.of() : java.util.List.copyOf(regions);
+        regions = regions == null ? List.of() : List.copyOf(regions);
     }
 
-    public AllReduceResult withRegions(java.util.List<RegionResult> value) {
+    public AllReduceResult withRegions(List<RegionResult> value) {
         return new AllReduceResult(algorithm, resolved, shards, bytes, iterations, medianUs, p99Us, algBwGBs, efficiency,
                 interNodePercent, value);
     }
