@@ -6,6 +6,8 @@ import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.ElementType;
 import numatp.collectives.shm.ShmCommunicator;
 import numatp.collectives.shm.ThreadTransport;
+import numatp.topology.IdSet;
+import numatp.topology.binding.NumaBinder;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,6 +33,16 @@ public final class AllReduceBench {
 
     public static AllReduceResult run(Algorithm algorithm, long bytes, int iterations, int[] nodeOfRank,
                                       CommunicatorConfig config, double copyBytesPerSecond) throws InterruptedException {
+        return run(algorithm, bytes, iterations, nodeOfRank, null, config, copyBytesPerSecond);
+    }
+
+    /**
+     * As above, with rank {@code r}'s thread pinned to CPU {@code cpuOfRank[r]} (as a plan places
+     * shards); {@code cpuOfRank} null or an entry -1 leaves the thread to the scheduler.
+     */
+    public static AllReduceResult run(Algorithm algorithm, long bytes, int iterations, int[] nodeOfRank,
+                                      int[] cpuOfRank, CommunicatorConfig config, double copyBytesPerSecond)
+            throws InterruptedException {
         int shards = nodeOfRank.length;
         long count = bytes / 4;
         int warmup = warmupCalls(iterations);
@@ -42,8 +54,12 @@ public final class AllReduceBench {
             List<Thread> threads = new ArrayList<>();
             for (Communicator c : group) {
                 int r = c.rank();
+                int cpu = cpuOfRank == null ? -1 : cpuOfRank[r];
                 threads.add(Thread.ofPlatform().name("bench-rank-" + r).start(() -> {
                     try {
+                        if (cpu >= 0) {
+                            NumaBinder.system().pinCurrentThreadToCpus(IdSet.of(cpu));
+                        }
                         elapsed[r] = rankLoop(c, algorithm, arena, bytes, total);
                     } catch (Throwable e) {
                         failures[r] = e;

@@ -15,6 +15,14 @@ import numatp.runtime.bench.MemoryBandwidth;
 import numatp.runtime.bench.ProcessAllReduceBench;
 import numatp.runtime.bench.RegionResult;
 import numatp.collectives.shm.ProcessTransport;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.topology.NumatpException;
+import numatp.topology.Topology;
+import numatp.topology.binding.NumaBinder;
+import numatp.topology.pinning.PinningPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,8 +47,13 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             + " region is bound to its node where the machine has it (default: 0).")
     String numaNodes = "0";
 
-    @Option(names = "--topology-root", description = "A captured sysfs tree to plan against (accepted; not used by this command yet).")
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan the ranks for a captured machine; threads then run unpinned here (one warning).")
     Path topologyRoot;
+
+    @Option(names = "--pinning", paramLabel = "scatter|compact|none", defaultValue = "scatter",
+            description = "How rank threads are pinned, as the planner lays shards over CPUs (default ${DEFAULT-VALUE}; none leaves them to the scheduler; process ranks are not pinned).")
+    PinningPolicy pinning;
 
     @Option(names = "--sizes", description = "Message sizes per rank (default: ${DEFAULT-VALUE}).")
     String sizes = "1KiB,4KiB,16KiB,64KiB,256KiB,1MiB,4MiB,16MiB,64MiB";
@@ -71,10 +84,11 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     picocli.CommandLine.Model.CommandSpec spec;
 
     /** Compiles the hot paths before anything is timed. */
-    private static void warmUp(int[] nodeOfRank, CommunicatorConfig config, List<Algorithm> algorithms) throws InterruptedException {
+    private static void warmUp(int[] nodeOfRank, int[] cpuOfRank, CommunicatorConfig config, List<Algorithm> algorithms)
+            throws InterruptedException {
         for (Algorithm algorithm : algorithms) {
             for (long[] cell : AllReduceBench.WARM_UP) {
-                AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, config, 1e9);
+                AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
             }
         }
     }
@@ -156,10 +170,6 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         if (iterations != null && iterations < 1) {
             throw new UsageException("--iterations must be >= 1: " + iterations);
         }
-        if (topologyRoot != null) {
-            err.println("warning: --topology-root is accepted but not used yet: ranks are placed with --numa-nodes "
-                    + "(the topology detector is not merged); " + topologyRoot);
-        }
         CommunicatorConfig config;
         try {
             config = CommunicatorConfig.defaults().withSlotBytes(slot);
@@ -171,14 +181,39 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        // ranks placed as the planner places shards: contiguous per node, a CPU each where there are enough
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        PlacementPlan plan = null;
+        try {
+            NumaTensorParallelConfig tp = NumaTensorParallelConfig.builder().shards(shards).numaNodes(nodes)
+                    .interNodePenalty(0).pinningPolicy(pinning).threadsPerShard(1).build();
+            plan = PlacementPlanner.plan(topology, tp, ModelMemory.NONE);
+        } catch (NumatpException e) {
+            // e.g. --numa-nodes 0,1 on a one-node machine, to exercise the multi-node paths
+            err.println("warning: " + e.getMessage() + "; ranks are given to --numa-nodes " + numaNodes
+                    + " in contiguous blocks and run unpinned (regions on nodes this machine lacks get plain memory)");
+        }
         int[] nodeOfRank = new int[shards];
         for (int r = 0; r < shards; r++) {
-            nodeOfRank[r] = nodes[(int) ((long) r * nodes.length / shards)];
+            nodeOfRank[r] = plan != null ? plan.shard(r).node() : nodes[(int) ((long) r * nodes.length / shards)];
+        }
+        int[] cpuOfRank = null;
+        if (plan == null) {
+            // unpinned, said above
+        } else if (topologyRoot != null) {
+            err.println("warning: --topology-root plans for a captured machine; rank threads run unpinned here and"
+                    + " regions are bound only to nodes this machine has");
+        } else if (pinning != PinningPolicy.NONE && !processes && NumaBinder.system().isNative()) {
+            cpuOfRank = new int[shards];
+            for (int r = 0; r < shards; r++) {
+                cpuOfRank[r] = plan.shard(r).cpus().first();
+            }
         }
         int cpus = Runtime.getRuntime().availableProcessors();
         double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
         out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
-        out.printf("shards: %d, rank nodes: %s, transport: %s, slot: %s%n", shards, Arrays.toString(nodeOfRank),
+        out.printf("shards: %d, rank nodes: %s, rank CPUs: %s, transport: %s, slot: %s%n", shards,
+                Arrays.toString(nodeOfRank), cpuOfRank == null ? "unpinned" : Arrays.toString(cpuOfRank),
                 processes ? "processes" : "threads",
                 ByteSizes.format(slot));
         out.printf("%-13s %-13s %6s %9s %9s %12s %12s %10s %10s%n", "algorithm", "ran", "shards", "bytes", "calls",
@@ -196,11 +231,11 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, copyBw, ProcessTransport.uniqueName()));
             results.forEach(r -> printRow(out, r));
         } else {
-            warmUp(nodeOfRank, config, algorithmList);
+            warmUp(nodeOfRank, cpuOfRank, config, algorithmList);
             for (Algorithm algorithm : algorithmList) {
                 for (long size : sizeList) {
                     int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
-                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, config, copyBw);
+                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, cpuOfRank, config, copyBw);
                     results.add(r);
                     printRow(out, r);
                 }
@@ -215,6 +250,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             Map<String, Object> cfg = new LinkedHashMap<>();
             cfg.put("shards", shards);
             cfg.put("nodeOfRank", nodeOfRank);
+            cfg.put("cpuOfRank", cpuOfRank);
             cfg.put("sizes", sizeList);
             cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
             cfg.put("iterations", iterations);

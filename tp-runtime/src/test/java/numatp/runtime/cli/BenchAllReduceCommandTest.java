@@ -67,10 +67,24 @@ class BenchAllReduceCommandTest {
 
     @Test
     @Timeout(120)
-    void topologyRootIsAcceptedWithAWarning() {
+    void aCapturedTopologyPlacesRanksOnItsNodesUnpinnedWithOneWarning() throws Exception {
+        String name = "32em64t-2n8c+dax+nvme+mic+dimms";
+        var expected = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                numatp.topology.SharedCaptures.sharedTopologies().resolve(name).resolve("expected.json").toFile());
+        Path root = numatp.topology.SharedCaptures.root(name, expected.get("fsroot").asText());
+        int code = tp("bench", "allreduce", "--shards", "2", "--numa-nodes", "0,1", "--sizes", "1KiB",
+                "--algorithms", "oneshot", "--iterations", "3", "--topology-root", root.toString());
+        assertEquals(0, code, err.toString());
+        assertEquals(1, err.toString().lines().filter(l -> l.startsWith("warning: --topology-root")).count(),
+                err.toString());
+        assertTrue(out.toString().contains("rank nodes: [0, 1], rank CPUs: unpinned"), out.toString());
+    }
+
+    @Test
+    void aTopologyRootThatIsNotACaptureIsAUsageError() {
         int code = tp("bench", "allreduce", "--shards", "1", "--sizes", "1KiB", "--algorithms", "oneshot",
                 "--iterations", "3", "--topology-root", dir.toString());
-        assertEquals(0, code, err.toString());
-        assertTrue(err.toString().contains("warning: --topology-root is accepted but not used yet"), err.toString());
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("--topology-root"), err.toString());
     }
 }
