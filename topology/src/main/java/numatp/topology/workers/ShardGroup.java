@@ -183,8 +183,13 @@ public final class ShardGroup implements AutoCloseable {
         int spins = 0;
         boolean interrupted = false;
         while (counter.get() != 0) {
-            if (++spins < 64 || System.nanoTime() < spinUntil) {
+            if (++spins < 64) {
                 Thread.onSpinWait();
+                continue;
+            }
+            if (System.nanoTime() < spinUntil) {
+                // yield, not spin: an unpinned caller may share a CPU with a shard it waits for
+                Thread.yield();
                 continue;
             }
             waiterParked = true;

@@ -177,8 +177,12 @@ final class Team implements ShardTeam {
             if (group.closed()) {
                 return -1;
             }
-            if (++spins < 64 || System.nanoTime() < spinUntil) {
+            if (++spins < 64) {
                 Thread.onSpinWait();
+                continue;
+            }
+            if (System.nanoTime() < spinUntil) {
+                Thread.yield(); // gives the CPU to a thread that shares it (the caller, an oversubscribed peer)
                 continue;
             }
             setParked(leader, index, true);

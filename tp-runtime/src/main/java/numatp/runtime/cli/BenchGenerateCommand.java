@@ -4,7 +4,8 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.SyntheticModels;
 import numatp.models.tp.TpEngine;
-import numatp.weights.NodeSliceAllocator;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.TpRuntime;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import picocli.CommandLine;
@@ -39,8 +40,12 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--type", defaultValue = "Q8_0", description = "Matrix type of the synthetic model: F32, F16, BF16, Q8_0, Q4_0.")
     TensorType type;
 
-    @Option(names = "--shards", defaultValue = "1")
-    int shards;
+    @picocli.CommandLine.Mixin
+    ConfigOptions options;
+
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine; threads then run unpinned here (one warning).")
+    Path topologyRoot;
 
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "Prompt length in tokens (random ids).")
     int promptTokens;
@@ -78,6 +83,8 @@ final class BenchGenerateCommand implements Runnable {
                      type, 42, arena)
                      : ModelFiles.open(model)) {
             LlamaConfig c = LlamaConfig.of(tensors.hp());
+            NumaTensorParallelConfig tp = options.toConfig();
+            int shards = tp.shards();
             int n = Math.min(steps, c.contextLength());
             if (shards < 1 || shards > c.heads()) {
                 throw new UsageException("--shards must be in [1, " + c.heads() + "]: " + shards);
@@ -88,8 +95,14 @@ final class BenchGenerateCommand implements Runnable {
             for (int i = 1; i < prompt.length; i++) {
                 prompt[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
             }
-            try (NodeSliceAllocator memory = NodeSliceAllocator.system();
-                 TpEngine engine = new TpEngine(tensors, shards, n, memory, null)) {
+            PrintWriter errOut = spec.commandLine().getErr();
+            try (TpRuntime runtime = TpRuntime.start(tensors, tp,
+                    TopologySource.detect(topologyRoot, "--topology-root"), topologyRoot != null,
+                    TpEngine.Capacity.singleSequence(n), line -> {
+                        errOut.println(line);
+                        errOut.flush();
+                    })) {
+                TpEngine engine = runtime.engine();
                 double[] promptTps = new double[runs];
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];
@@ -115,6 +128,7 @@ final class BenchGenerateCommand implements Runnable {
                         prompt.length, median(promptTps), decodeCount,
                         median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
                         100 * median(collective), engine.placement().summary()));
+                out.println(runtime.bindingSummary());
             }
         }
     }
