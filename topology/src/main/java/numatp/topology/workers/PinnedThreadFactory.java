@@ -58,12 +58,12 @@ public final class PinnedThreadFactory implements ThreadFactory {
     private WorkerOutcome bind(int thread) {
         int shard = binding.shard();
         int node = binding.node();
-        int cpu = binding.cpuOfThread(thread);
-        IdSet wanted = cpu < 0 ? IdSet.empty() : IdSet.of(cpu);
+        IdSet wanted = binding.cpusOfThread(thread);
+        int cpu = wanted.isEmpty() ? -1 : wanted.first();
         switch (options.mode()) {
             case SIMULATED -> {
-                return skipped(thread, wanted, "simulated topology: planned for CPU " + describe(cpu) + " on node " + node
-                        + ", running unpinned");
+                return skipped(thread, wanted, "simulated topology: planned for CPU " + describe(wanted) + " on node "
+                        + node + ", running unpinned");
             }
             case NONE -> {
                 return skipped(thread, wanted, "binding switched off (--pinning none): the kernel schedules this thread");
@@ -74,7 +74,7 @@ public final class PinnedThreadFactory implements ThreadFactory {
                 }
             }
         }
-        if (cpu >= 0) {
+        if (!wanted.isEmpty()) {
             binder.pinCurrentThreadToCpus(wanted);
         }
         MemPolicy policy = MemPolicy.DEFAULT;
@@ -91,8 +91,8 @@ public final class PinnedThreadFactory implements ThreadFactory {
         if (cpu >= 0 && !affinity.equals(wanted)) {
             append(problems, "affinity is " + affinity + ", wanted " + wanted);
         }
-        if (cpu >= 0 && seenCpu != cpu) {
-            append(problems, "getcpu says CPU " + seenCpu + ", wanted " + cpu);
+        if (!wanted.isEmpty() && seenCpu >= 0 && !wanted.contains(seenCpu)) {
+            append(problems, "getcpu says CPU " + seenCpu + ", wanted " + wanted);
         }
         if (cpu >= 0 && seenNode >= 0 && seenNode != node) {
             append(problems, "getcpu says node " + seenNode + ", wanted " + node);
@@ -107,8 +107,8 @@ public final class PinnedThreadFactory implements ThreadFactory {
                 MemPolicy.DEFAULT, WorkerOutcome.Status.SKIPPED, why);
     }
 
-    private static String describe(int cpu) {
-        return cpu < 0 ? "(none)" : Integer.toString(cpu);
+    private static String describe(IdSet cpus) {
+        return cpus.isEmpty() ? "(none)" : cpus.toListString();
     }
 
     private static void append(StringBuilder sb, String text) {

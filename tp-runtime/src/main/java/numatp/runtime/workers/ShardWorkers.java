@@ -2,6 +2,7 @@ package numatp.runtime.workers;
 
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ShardPlacement;
+import numatp.topology.IdSet;
 import numatp.topology.binding.NumaBinder;
 import numatp.topology.linux.MemPolicy;
 import numatp.topology.pinning.PinningPolicy;
@@ -29,11 +30,26 @@ public final class ShardWorkers {
     private ShardWorkers() {
     }
 
-    /** The per-shard bindings of {@code plan}, in rank order. */
+    /**
+     * The per-shard bindings of {@code plan}, in rank order: one CPU per thread, except on an
+     * oversubscribed node, where every thread of the node's shards may use all of the node's
+     * planned CPUs (a thread pinned to one CPU it shares could not move to a moment another
+     * CPU is free).
+     */
     public static List<ShardBinding> bindings(PlacementPlan plan) {
+        java.util.Map<Integer, IdSet> nodeCpus = new java.util.HashMap<>();
+        java.util.Map<Integer, Integer> nodeThreads = new java.util.HashMap<>();
+        for (ShardPlacement s : plan.shards()) {
+            nodeCpus.merge(s.node(), s.cpus(), IdSet::union);
+            nodeThreads.merge(s.node(), s.threads(), Integer::sum);
+        }
         List<ShardBinding> list = new ArrayList<>();
         for (ShardPlacement s : plan.shards()) {
-            list.add(new ShardBinding(s.shard(), s.node(), s.cpus(), s.threads()));
+            IdSet cpus = nodeCpus.get(s.node());
+            boolean oversubscribed = nodeThreads.get(s.node()) > cpus.size();
+            list.add(oversubscribed
+                    ? new ShardBinding(s.shard(), s.node(), cpus, s.threads(), true)
+                    : new ShardBinding(s.shard(), s.node(), s.cpus(), s.threads()));
         }
         return list;
     }
