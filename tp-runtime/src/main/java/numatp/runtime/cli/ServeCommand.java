@@ -6,6 +6,7 @@ import numatp.models.tokenizer.Tokenizer;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.engine.ModelFootprint;
 import numatp.runtime.engine.TpRuntime;
 import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
@@ -145,8 +146,8 @@ final class ServeCommand implements Callable<Integer> {
             out.println("chat template: " + chat.describe());
 
             long kvBytes = Engines.kvCacheBytes(c, maxBatch, positions);
-            long replicated = Engines.replicatedTensorBytes(tensors);
-            long sharded = Engines.tensorBytes(tensors) - replicated;
+            long replicated = ModelFootprint.replicatedBytes(tensors);
+            long sharded = ModelFootprint.tensorBytes(tensors) - replicated;
             TpEngine.Capacity capacity = new TpEngine.Capacity(maxBatch, positions, maxBatch + Engines.PREFILL_CHUNK);
             PlacementPlan plan = TpRuntime.plan(tensors, tp, topology, capacity);
             out.println();

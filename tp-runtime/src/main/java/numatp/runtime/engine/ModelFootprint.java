@@ -32,7 +32,27 @@ public final class ModelFootprint {
         return new ModelMemory(Math.ceilDiv(split, shards) + kvBytes, replicated);
     }
 
+    /** Bytes of the tensors every node holds a copy of (the token embedding and the norms). */
+    public static long replicatedBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            if (isReplicated(t.name())) {
+                bytes += t.data().byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    /** Bytes of every tensor of {@code model}. */
+    public static long tensorBytes(ModelTensors model) {
+        long bytes = 0;
+        for (Tensor t : model.tensors().values()) {
+            bytes += t.data().byteSize();
+        }
+        return bytes;
+    }
+
     static boolean isReplicated(String name) {
-        return name.equals("token_embd.weight") || name.endsWith("norm.weight");
+        return name.equals("token_embd.weight") || name.endsWith("_norm.weight");
     }
 }

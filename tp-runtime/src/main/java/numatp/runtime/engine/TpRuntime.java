@@ -4,6 +4,7 @@ import numatp.collectives.Communicator;
 import numatp.collectives.shm.RegionAllocator;
 import numatp.collectives.shm.ThreadTransport;
 import numatp.models.tp.TpEngine;
+import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
@@ -19,7 +20,9 @@ import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -138,21 +141,21 @@ public final class TpRuntime implements AutoCloseable {
      * "match" needs at least 99% of both on the node; "unknown" when memory was not bound.
      */
     public List<String> residencyLines() {
-        List<String> lines = new java.util.ArrayList<>();
+        List<String> lines = new ArrayList<>();
         for (WeightPlacement.ShardBytes s : engine.placement().shards()) {
             boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
             boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
-            lines.add(String.format(java.util.Locale.ROOT,
+            lines.add(String.format(Locale.ROOT,
                     "shard %d on node %d: weights %s %s, KV %s %s -> %s", s.shard(), s.node(),
-                    numatp.runtime.config.ByteSize.format(s.weightBytes()), percent(s.weightLocalPercent()),
-                    numatp.runtime.config.ByteSize.format(s.kvCacheBytes()), percent(s.kvLocalPercent()),
+                    ByteSize.format(s.weightBytes()), percent(s.weightLocalPercent()),
+                    ByteSize.format(s.kvCacheBytes()), percent(s.kvLocalPercent()),
                     unknown ? "unknown" : match ? "match" : "MISMATCH"));
         }
         return lines;
     }
 
     private static String percent(double p) {
-        return Double.isNaN(p) ? "(placement unknown)" : String.format(java.util.Locale.ROOT, "%.1f%% local", p);
+        return Double.isNaN(p) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", p);
     }
 
     /** Frees the engine (communicators, buffers), then the shard threads, then the weights. */

@@ -9,7 +9,6 @@ import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
-import numatp.weights.Tensor;
 
 /**
  * Builds the {@link SequenceEngine} {@code tp serve} runs (the batched tensor-parallel
@@ -48,32 +47,8 @@ public final class Engines {
         return new Loaded(engine, engine.replicatedBytes(), engine.shardedBytes());
     }
 
-    /** Bytes of the tensors every node holds a copy of (embeddings, norms). */
-    public static long replicatedTensorBytes(ModelTensors model) {
-        long bytes = 0;
-        for (Tensor t : model.tensors().values()) {
-            if (isReplicated(t.name())) {
-                bytes += t.data().byteSize();
-            }
-        }
-        return bytes;
-    }
-
-    /** Bytes of every tensor. */
-    public static long tensorBytes(ModelTensors model) {
-        long bytes = 0;
-        for (Tensor t : model.tensors().values()) {
-            bytes += t.data().byteSize();
-        }
-        return bytes;
-    }
-
     /** KV-cache bytes of all slots, summed over shards (f32 keys and values). */
     public static long kvCacheBytes(LlamaConfig c, int slots, int slotPositions) {
         return 2L * 4 * c.layers() * c.kvDim() * slotPositions * slots;
-    }
-
-    private static boolean isReplicated(String name) {
-        return name.equals("token_embd.weight") || name.endsWith("_norm.weight");
     }
 }
