@@ -58,12 +58,13 @@ public final class TpMain implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        addHelpOption(cli);
         cli.setParameterExceptionHandler((ex, argv) -> {
             err.println("error: " + ex.getMessage());
             if (verbose) {
                 ex.printStackTrace(err);
             }
-            err.println("(run 'tp help " + subcommandPath(ex.getCommandLine()) + "' for usage)");
+            err.println("(run '" + ex.getCommandLine().getCommandSpec().qualifiedName(" ") + " --help' for usage)");
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -95,8 +96,15 @@ public final class TpMain implements Runnable {
         return code;
     }
 
-    private static String subcommandPath(CommandLine commandLine) {
-        String qualified = commandLine.getCommandSpec().qualifiedName(" ");
-        return qualified.startsWith("tp ") ? qualified.substring(3) : "";
+    /** {@code -h/--help} on every subcommand (the top level has it from its mixin), so {@code tp bench allreduce --help} works. */
+    private static void addHelpOption(CommandLine commandLine) {
+        for (CommandLine sub : commandLine.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") == null && !(sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help message and exit.").build());
+            }
+            addHelpOption(sub);
+        }
     }
 }
