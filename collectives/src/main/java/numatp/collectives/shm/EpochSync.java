@@ -58,21 +58,16 @@ final class EpochSync {
     }
 
     /** Starts a call: fails if aborted, writes the descriptor peers check at the first wait. */
-    void begin(int opCode, long type, long count, long root, long algorithm) {
+    void begin(int opCode, int type, long count, int root, int algorithm) {
         if (group.abortState() != 0) {
             throw new CollectiveException(group.abortMessage());
         }
         op = opCode;
         long base = RankLayout.descriptor(callIndex);
-        descriptor[0] = callIndex;
-        descriptor[1] = opCode;
-        descriptor[2] = type;
-        descriptor[3] = count;
-        descriptor[4] = root;
-        descriptor[5] = algorithm;
-        for (int i = 0; i < RankLayout.DESCRIPTOR_LONGS; i++) {
-            own.set(ValueLayout.JAVA_LONG, base + 8L * i, descriptor[i]);
-        }
+        descriptor[0] = count;
+        descriptor[1] = RankLayout.packCall(callIndex, opCode, type, algorithm, root);
+        own.set(ValueLayout.JAVA_LONG, base, descriptor[0]);
+        own.set(ValueLayout.JAVA_LONG, base + 8, descriptor[1]);
         checkPending = true;
     }
 
@@ -173,13 +168,16 @@ final class EpochSync {
     }
 
     private static String describe(long[] d) {
-        String name = d[1] > 0 && d[1] < OP_NAMES.length ? OP_NAMES[(int) d[1]] : "op#" + d[1];
-        String type = d[2] >= 0 && d[2] < numatp.collectives.ElementType.values().length
-                ? numatp.collectives.ElementType.values()[(int) d[2]].name() : "type#" + d[2];
-        String algo = d[5] >= 0 && d[5] < numatp.collectives.Algorithm.values().length
-                ? numatp.collectives.Algorithm.values()[(int) d[5]].flagName() : "algorithm#" + d[5];
-        return name + "(count=" + d[3] + ", type=" + type + ", root=" + d[4] + ", algorithm=" + algo
-                + ") as call #" + d[0];
+        int opCode = RankLayout.opOf(d[1]);
+        int type = RankLayout.typeOf(d[1]);
+        int algorithm = RankLayout.algorithmOf(d[1]);
+        String name = opCode > 0 && opCode < OP_NAMES.length ? OP_NAMES[opCode] : "op#" + opCode;
+        String typeName = type >= 0 && type < numatp.collectives.ElementType.values().length
+                ? numatp.collectives.ElementType.values()[type].name() : "type#" + type;
+        String algo = algorithm >= 0 && algorithm < numatp.collectives.Algorithm.values().length
+                ? numatp.collectives.Algorithm.values()[algorithm].flagName() : "algorithm#" + algorithm;
+        return name + "(count=" + d[0] + ", type=" + typeName + ", root=" + RankLayout.rootOf(d[1])
+                + ", algorithm=" + algo + ") as call #" + RankLayout.callIndexOf(d[1]);
     }
 
     private void checkAlive(int peer, long target) {

@@ -8,7 +8,7 @@ public final class GroupLayout {
     /** "NUMATPC1" as a little-endian long. Creator writes before {@link #STATE}; joiners check. */
     public static final long MAGIC_VALUE = 0x3143_5054_414D_554EL;
     /** Layout version; bumped on any change of this class or {@link RankLayout}. */
-    public static final int VERSION_VALUE = 2;
+    public static final int VERSION_VALUE = 3;
     /** Largest group a header can describe. */
     public static final int MAX_RANKS = 256;
     public static final int MAX_REASON_BYTES = 1024;

@@ -100,8 +100,10 @@ final class HierarchicalAllReduce {
         final long chunk = c.slotBytes / 4;
         final MemorySegment[] direct = c.sync.group.directInputs;
         final boolean zeroCopy = direct != null && buffer.isAccessibleBy(PROBE);
-        if (direct != null) {
-            direct[c.rank] = zeroCopy ? buffer : null; // published by the first epoch's release
+        if (direct != null && direct[c.rank] != (zeroCopy ? buffer : null)) {
+            // Published by the first epoch's release. Stored only on change: the array's line is
+            // shared by every rank, and a store per call made peers miss on it after each wait.
+            direct[c.rank] = zeroCopy ? buffer : null;
         }
         if (direct != null && nodes == 1) {
             sync.publish();

@@ -17,13 +17,16 @@ public final class RankLayout {
     public static final long JOINED = 256;
     /**
      * Call descriptors, two of them (call index parity) so a rank can start call n+1 while a
-     * slow peer still checks call n. Each is {@link #DESCRIPTOR_LONGS} longs: call index, operation,
-     * element type, count, root, algorithm. Owner writes before publishing the call's first
-     * epoch; peers read after acquiring that epoch.
+     * slow peer still checks call n. Each is {@link #DESCRIPTOR_LONGS} longs: the element count,
+     * then call index (low 32 bits), operation, element type, algorithm and root packed by
+     * {@link #packCall}. They share {@link #SEQ}'s cache line, so the acquire that sees a call's
+     * first epoch brings its descriptor along (a separate line cost a second cross-core miss on
+     * every call). Owner writes before publishing the call's first epoch; peers read after
+     * acquiring that epoch.
      */
-    public static final long DESCRIPTOR = 384;
-    public static final long DESCRIPTOR_STRIDE = 128;
-    public static final int DESCRIPTOR_LONGS = 6;
+    public static final long DESCRIPTOR = 8;
+    public static final long DESCRIPTOR_STRIDE = 16;
+    public static final int DESCRIPTOR_LONGS = 2;
     /**
      * long: the CPU the owner ran on when it last had to wait, plus one (0: unknown). Owner
      * writes (opaque) when it changes; a waiter reads it (opaque) to decide whether to spin, a
@@ -34,6 +37,36 @@ public final class RankLayout {
     public static final long DATA = 4096;
 
     private RankLayout() {
+    }
+
+    /**
+     * A call's identity in one long: call index (low 32 bits) in bits 32-63, operation in 24-31,
+     * element type + 1 in 20-23, algorithm + 1 in 16-19, root + 1 in 0-15 (-1 meaning none for
+     * the last three).
+     */
+    public static long packCall(long callIndex, int op, int type, int algorithm, int root) {
+        return (callIndex & 0xFFFF_FFFFL) << 32 | (long) (op & 0xFF) << 24 | (long) ((type + 1) & 0xF) << 20
+                | (long) ((algorithm + 1) & 0xF) << 16 | ((root + 1) & 0xFFFF);
+    }
+
+    public static long callIndexOf(long packed) {
+        return packed >>> 32;
+    }
+
+    public static int opOf(long packed) {
+        return (int) (packed >>> 24) & 0xFF;
+    }
+
+    public static int typeOf(long packed) {
+        return ((int) (packed >>> 20) & 0xF) - 1;
+    }
+
+    public static int algorithmOf(long packed) {
+        return ((int) (packed >>> 16) & 0xF) - 1;
+    }
+
+    public static int rootOf(long packed) {
+        return ((int) packed & 0xFFFF) - 1;
     }
 
     public static long descriptor(long callIndex) {
