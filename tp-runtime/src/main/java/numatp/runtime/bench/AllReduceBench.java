@@ -119,7 +119,7 @@ public final class AllReduceBench {
     }
 
     /** Warm-up cells (bytes, calls) run per algorithm before anything is timed: enough calls for C2. */
-    public static final long[][] WARM_UP = {{4 << 10, 5000}, {64 << 10, 500}, {1 << 20, 20}};
+    public static final long[][] WARM_UP = {{1 << 10, 20_000}, {4 << 10, 20_000}, {64 << 10, 1000}, {1 << 20, 20}};
 
     /** Number of untimed calls before the timed ones. */
     public static int warmupCalls(int iterations) {
