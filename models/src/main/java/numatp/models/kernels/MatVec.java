@@ -124,51 +124,17 @@ public final class MatVec {
         return sum;
     }
 
+    /**
+     * One row at a time: unlike F32, where four rows per pass win (21 vs 14 GB/s of weights on the
+     * dev machine, more loads in flight), the four-row form of the dequantising kernels ran 2-6x
+     * slower than this loop (Q8_0 3.9-4.9 vs 8.5 GB/s, Q4_0 0.8 vs 2.7-4.6, F16 2.2 vs 7.7-8.1):
+     * C2 cannot keep four rows' decode in registers.
+     */
     static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final long rowBytes = 2L * cols;
-        int r = rowFrom;
-        for (; r + ROWS <= rowTo; r += ROWS) {
-            f16Rows4(w, r * rowBytes, rowBytes, cols, x, xOff, out, outOff + r);
-        }
-        for (; r < rowTo; r++) {
+        for (int r = rowFrom; r < rowTo; r++) {
             out[outOff + r] = f16Row(w, r * rowBytes, cols, x, xOff);
         }
-    }
-
-    /** Four consecutive F16 rows, each exactly as {@link #f16Row}. */
-    static void f16Rows4(MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo, float[] out, int o) {
-        final int bound = F.loopBound(cols);
-        final long b0 = base;
-        final long b1 = b0 + rowBytes;
-        final long b2 = b1 + rowBytes;
-        final long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int c = 0;
-        for (; c < bound; c += L) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-            a0 = halfToFloat(ShortVector.fromMemorySegment(S, w, b0 + 2L * c, LE)).fma(xv, a0);
-            a1 = halfToFloat(ShortVector.fromMemorySegment(S, w, b1 + 2L * c, LE)).fma(xv, a1);
-            a2 = halfToFloat(ShortVector.fromMemorySegment(S, w, b2 + 2L * c, LE)).fma(xv, a2);
-            a3 = halfToFloat(ShortVector.fromMemorySegment(S, w, b3 + 2L * c, LE)).fma(xv, a3);
-        }
-        float s0 = sum(a0);
-        float s1 = sum(a1);
-        float s2 = sum(a2);
-        float s3 = sum(a3);
-        for (; c < cols; c++) {
-            float xc = x[xo + c];
-            s0 += Float.float16ToFloat(w.get(Dequant.I16, b0 + 2L * c)) * xc;
-            s1 += Float.float16ToFloat(w.get(Dequant.I16, b1 + 2L * c)) * xc;
-            s2 += Float.float16ToFloat(w.get(Dequant.I16, b2 + 2L * c)) * xc;
-            s3 += Float.float16ToFloat(w.get(Dequant.I16, b3 + 2L * c)) * xc;
-        }
-        out[o] = s0;
-        out[o + 1] = s1;
-        out[o + 2] = s2;
-        out[o + 3] = s3;
     }
 
     /** One F16 row, in the order of {@link #f32Row}. */
@@ -225,54 +191,13 @@ public final class MatVec {
         return f.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 
+    /** One row at a time (see {@link #f16}). */
     static void q8(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / 32;
         final long rowBytes = 34L * blocks;
-        int r = rowFrom;
-        for (; r + ROWS <= rowTo; r += ROWS) {
-            q8Rows4(w, r * rowBytes, rowBytes, blocks, x, xOff, out, outOff + r);
-        }
-        for (; r < rowTo; r++) {
+        for (int r = rowFrom; r < rowTo; r++) {
             out[outOff + r] = q8Row(w, r * rowBytes, blocks, x, xOff);
         }
-    }
-
-    /** Four consecutive Q8_0 rows, each exactly as {@link #q8Row}; each x piece is loaded once for all four. */
-    static void q8Rows4(MemorySegment w, long base, long rowBytes, int blocks, float[] x, int xo, float[] out, int o) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            final long k0 = base + 34L * b;
-            final long k1 = k0 + rowBytes;
-            final long k2 = k1 + rowBytes;
-            final long k3 = k2 + rowBytes;
-            final int xb = xo + 32 * b;
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = FloatVector.zero(F);
-            FloatVector s2 = FloatVector.zero(F);
-            FloatVector s3 = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xb + j);
-                s0 = b2f(ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE)).fma(xv, s0);
-                s1 = b2f(ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE)).fma(xv, s1);
-                s2 = b2f(ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE)).fma(xv, s2);
-                s3 = b2f(ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE)).fma(xv, s3);
-            }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
-        }
-        out[o] = sum(a0);
-        out[o + 1] = sum(a1);
-        out[o + 2] = sum(a2);
-        out[o + 3] = sum(a3);
-    }
-
-    private static FloatVector b2f(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
     }
 
     /**
@@ -296,63 +221,13 @@ public final class MatVec {
         return sum(acc);
     }
 
+    /** One row at a time (see {@link #f16}). */
     static void q4(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / 32;
         final long rowBytes = 18L * blocks;
-        int r = rowFrom;
-        for (; r + ROWS <= rowTo; r += ROWS) {
-            q4Rows4(w, r * rowBytes, rowBytes, blocks, x, xOff, out, outOff + r);
-        }
-        for (; r < rowTo; r++) {
+        for (int r = rowFrom; r < rowTo; r++) {
             out[outOff + r] = q4Row(w, r * rowBytes, blocks, x, xOff);
         }
-    }
-
-    /** Four consecutive Q4_0 rows, each exactly as {@link #q4Row}; each x piece is loaded once for all four. */
-    static void q4Rows4(MemorySegment w, long base, long rowBytes, int blocks, float[] x, int xo, float[] out, int o) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            final long k0 = base + 18L * b;
-            final long k1 = k0 + rowBytes;
-            final long k2 = k1 + rowBytes;
-            final long k3 = k2 + rowBytes;
-            final int xb = xo + 32 * b;
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = FloatVector.zero(F);
-            FloatVector s2 = FloatVector.zero(F);
-            FloatVector s3 = FloatVector.zero(F);
-            for (int j = 0; j < 16; j += L) {
-                FloatVector xl = FloatVector.fromArray(F, x, xb + j);
-                FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + j);
-                ByteVector p0 = ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE);
-                ByteVector p1 = ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE);
-                ByteVector p2 = ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE);
-                ByteVector p3 = ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE);
-                s0 = hiNibbles(p0).fma(xh, loNibbles(p0).fma(xl, s0));
-                s1 = hiNibbles(p1).fma(xh, loNibbles(p1).fma(xl, s1));
-                s2 = hiNibbles(p2).fma(xh, loNibbles(p2).fma(xl, s2));
-                s3 = hiNibbles(p3).fma(xh, loNibbles(p3).fma(xl, s3));
-            }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
-        }
-        out[o] = sum(a0);
-        out[o + 1] = sum(a1);
-        out[o + 2] = sum(a2);
-        out[o + 3] = sum(a3);
-    }
-
-    private static FloatVector loNibbles(ByteVector packed) {
-        return b2f(packed.and((byte) 0x0F).sub((byte) 8));
-    }
-
-    private static FloatVector hiNibbles(ByteVector packed) {
-        return b2f(packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8));
     }
 
     /**
