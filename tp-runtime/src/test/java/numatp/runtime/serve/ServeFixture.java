@@ -2,11 +2,15 @@ package numatp.runtime.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import numatp.collectives.Communicator;
+import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.CollectiveSettings;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 
@@ -64,8 +68,10 @@ final class ServeFixture implements AutoCloseable {
         try (ModelTensors model = ModelFiles.open(STORIES)) {
             LlamaConfig c = LlamaConfig.of(model.hp());
             tokenizer = ModelFiles.tokenizer(STORIES, TOK512, c.vocabSize());
-            engine = Engines.build(model, slots, c.contextLength(), new ArenaSliceAllocator(arena), new int[shards],
-                    NumaTensorParallelConfig.ofShards(shards)).engine();
+            Communicator[] comms = ThreadTransport.create(new int[shards],
+                    CollectiveSettings.of(NumaTensorParallelConfig.ofShards(shards))).toArray(new Communicator[0]);
+            engine = new TpEngine(model, shards, new TpEngine.Capacity(slots, c.contextLength(),
+                    slots + Engines.PREFILL_CHUNK), new ArenaSliceAllocator(arena), comms);
         }
         GatedEngine gate = gated ? new GatedEngine(engine) : null;
         InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, config,
