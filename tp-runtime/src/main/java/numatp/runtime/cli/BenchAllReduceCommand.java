@@ -11,6 +11,7 @@ import numatp.runtime.bench.AllReduceBench;
 import numatp.runtime.bench.AllReducePlot;
 import numatp.runtime.bench.AllReduceResult;
 import numatp.runtime.bench.ByteSizes;
+import numatp.runtime.bench.CacheLineRoundTrip;
 import numatp.runtime.bench.MemoryBandwidth;
 import numatp.runtime.bench.ProcessAllReduceBench;
 import numatp.runtime.bench.RegionResult;
@@ -101,6 +102,38 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
                 AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
             }
         }
+    }
+
+    /**
+     * Prints (and returns for the JSON) the cache-line round trip between rank 0's CPU and rank
+     * 1's, and between rank 0's and the first rank on another node: the floor under a small
+     * allreduce, which needs at least one such hand-off per synchronisation.
+     */
+    private static Map<String, Object> roundTrips(PrintWriter out, int[] nodeOfRank, int[] cpuOfRank)
+            throws InterruptedException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        if (nodeOfRank.length < 2) {
+            return json;
+        }
+        int remote = -1;
+        for (int r = 1; r < nodeOfRank.length && remote < 0; r++) {
+            remote = nodeOfRank[r] != nodeOfRank[0] ? r : -1;
+        }
+        int[][] pairs = remote > 1 ? new int[][] {{0, 1}, {0, remote}} : new int[][] {{0, 1}};
+        for (int[] pair : pairs) {
+            int a = cpuOfRank == null ? -1 : cpuOfRank[pair[0]];
+            int b = cpuOfRank == null ? -1 : cpuOfRank[pair[1]];
+            double us = CacheLineRoundTrip.measureNs(a, b, 21, 10_000) / 1e3;
+            boolean crossNode = nodeOfRank[pair[0]] != nodeOfRank[pair[1]];
+            out.printf("cache-line round trip: %.2f µs (rank %d%s <-> rank %d%s, %s)%n", us, pair[0], cpuText(a), pair[1],
+                    cpuText(b), crossNode ? "across nodes" : "same node");
+            json.put(pair == pairs[0] ? "roundTripUs" : "roundTripInterNodeUs", us);
+        }
+        return json;
+    }
+
+    private static String cpuText(int cpu) {
+        return cpu < 0 ? " unpinned" : " on CPU " + cpu;
     }
 
     static IdleStrategy parseIdle(String text) {
@@ -222,6 +255,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         int cpus = Runtime.getRuntime().availableProcessors();
         double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
         out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
+        Map<String, Object> roundTrips = roundTrips(out, nodeOfRank, cpuOfRank);
         out.printf("shards: %d, rank nodes: %s, rank CPUs: %s, transport: %s, slot: %s%n", shards,
                 Arrays.toString(nodeOfRank), cpuOfRank == null ? "unpinned" : Arrays.toString(cpuOfRank),
                 processes ? "processes" : "threads",
@@ -257,6 +291,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             machine.put("cpus", cpus);
             machine.put("nodes", Arrays.stream(nodes).distinct().count());
             machine.put("memCopyGBs", copyBw / 1e9);
+            machine.putAll(roundTrips);
             Map<String, Object> cfg = new LinkedHashMap<>();
             cfg.put("shards", shards);
             cfg.put("nodeOfRank", nodeOfRank);

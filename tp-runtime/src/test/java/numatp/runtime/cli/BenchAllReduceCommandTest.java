@@ -37,6 +37,8 @@ class BenchAllReduceCommandTest {
         JsonNode doc = new ObjectMapper().readTree(json.toFile());
         assertTrue(doc.at("/machine/memCopyGBs").asDouble() > 0, doc.toString());
         assertTrue(doc.at("/machine/cpus").asInt() > 0, doc.toString());
+        assertTrue(doc.at("/machine/roundTripUs").asDouble() > 0, doc.toString());
+        assertTrue(out.toString().contains("cache-line round trip: "), out.toString());
         assertEquals(8, doc.get("results").size());
         JsonNode first = doc.get("results").get(0);
         assertEquals("oneshot", first.get("algorithm").asText());
