@@ -52,7 +52,7 @@ public final class MatMul {
         final int cols = w.cols();
         switch (w.type()) {
             case F32 -> f32(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-            case F16 -> f16(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case F16 -> half(false, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case Q8_0 -> {
                 if (MatVec.QUANT_VECTOR) {
                     q8(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
@@ -67,7 +67,7 @@ public final class MatMul {
                     perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
                 }
             }
-            case BF16 -> perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case BF16 -> half(true, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
         }
     }
 
@@ -125,8 +125,9 @@ public final class MatMul {
         }
     }
 
-    static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
-                    float[] out, int outOff, int outStride) {
+    /** F16 ({@code brainFloat} false) or BF16 rows: the f32 kernel's order, each weight piece widened once. */
+    static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
+                     int xStride, float[] out, int outOff, int outStride) {
         final long rowBytes = 2L * cols;
         final int bound = F.loopBound(cols);
         for (int r = rowFrom; r < rowTo; r++) {
@@ -143,7 +144,8 @@ public final class MatMul {
                 FloatVector a3 = FloatVector.zero(F);
                 int c = 0;
                 for (; c < bound; c += L) {
-                    FloatVector wv = halfToFloat(ShortVector.fromMemorySegment(S, w, base + 2L * c, LE));
+                    ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
+                    FloatVector wv = brainFloat ? MatVec.bf16ToFloat(h) : halfToFloat(h);
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
@@ -154,7 +156,8 @@ public final class MatMul {
                 float s2 = sum(a2);
                 float s3 = sum(a3);
                 for (; c < cols; c++) {
-                    float wc = Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c));
+                    short bits = w.get(Dequant.I16, base + 2L * c);
+                    float wc = brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits);
                     s0 += wc * x[x0 + c];
                     s1 += wc * x[x1 + c];
                     s2 += wc * x[x2 + c];
@@ -167,7 +170,8 @@ public final class MatMul {
                 out[o + 3 * outStride] = s3;
             }
             for (; e < n; e++) {
-                out[outOff + e * outStride + r] = MatVec.f16Row(w, base, cols, x, xOff + e * xStride);
+                out[outOff + e * outStride + r] = brainFloat ? MatVec.bf16Row(w, base, cols, x, xOff + e * xStride)
+                        : MatVec.f16Row(w, base, cols, x, xOff + e * xStride);
             }
         }
     }
