@@ -29,7 +29,7 @@ public final class ByteSizes {
             throw new IllegalArgumentException(flag + " expects sizes like 4KiB,64MiB: " + item.strip());
         }
         if (value <= 0) {
-            throw new IllegalArgumentException(flag + " sizes must be positive: " + item.strip());
+            throw new IllegalArgumentException(flag + " must be positive: " + item.strip());
         }
         return value;
     }

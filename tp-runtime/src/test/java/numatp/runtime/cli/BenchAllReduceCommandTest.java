@@ -63,6 +63,8 @@ class BenchAllReduceCommandTest {
         assertTrue(err.toString().contains("error: --sizes expects sizes like 4KiB,64MiB: lots"), err.toString());
         assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--algorithms", "fastest"));
         assertTrue(err.toString().contains("--algorithms must be one of"), err.toString());
+        assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--sizes", "0"));
+        assertTrue(err.toString().contains("error: --sizes must be positive: 0"), err.toString());
         assertEquals(2, tp("bench", "allreduce", "--shards", "0"));
         assertEquals(2, tp("bench", "allreduce", "--shards", "2", "--numa-nodes", "zero"));
     }
