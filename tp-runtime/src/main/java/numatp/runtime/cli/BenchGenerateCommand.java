@@ -8,15 +8,21 @@ import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.engine.TpRuntime;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -56,8 +62,12 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature (default greedy, ${DEFAULT-VALUE}).")
     float temperature;
 
-    @Option(names = "--runs", defaultValue = "5")
+    @Option(names = "--runs", defaultValue = "5", description = "Measured runs; the figures are their medians (default ${DEFAULT-VALUE}).")
     int runs;
+
+    @Option(names = "--output-file", paramLabel = "FILE.json",
+            description = "Also write the machine, the configuration and every run's figures as JSON here.")
+    Path outputFile;
 
     @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: as many"
             + " as fit in " + AUTO_WARMUP_SECONDS + " s, at least 1, so the JIT has compiled the kernels.")
@@ -115,11 +125,9 @@ final class BenchGenerateCommand implements Runnable {
                     TpEngine.Stats s = engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1234 + r),
                             (prev, next) -> { });
                     decodeCount = s.decodeTokens();
-                    if (r >= 0) {
-                        promptTps[r] = s.promptTokensPerSecond();
-                        decodeTps[r] = s.decodeTokensPerSecond();
-                        collective[r] = s.collectiveShare();
-                    }
+                    promptTps[r] = s.promptTokensPerSecond();
+                    decodeTps[r] = s.decodeTokensPerSecond();
+                    collective[r] = s.collectiveShare();
                 }
                 out.println(String.format(Locale.ROOT,
                         "model %s; shards %d; prompt %d tok: median %.1f tok/s;"
@@ -129,8 +137,62 @@ final class BenchGenerateCommand implements Runnable {
                         median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
                         100 * median(collective), engine.placement().summary()));
                 out.println(runtime.bindingSummary());
+                if (outputFile != null) {
+                    writeJson(tp, prompt.length, decodeCount, n, promptTps, decodeTps, collective,
+                            engine.placement().summary(), runtime.bindingSummary());
+                    out.println("wrote " + outputFile);
+                }
             }
         }
+    }
+
+    private void writeJson(NumaTensorParallelConfig tp, int promptLength, int decodeCount, int positions,
+                           double[] promptTps, double[] decodeTps, double[] collective, String placement,
+                           String binding) {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cpus", Runtime.getRuntime().availableProcessors());
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        machine.put("java", Runtime.version().toString());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model", synthetic ? null : model.toString());
+        config.put("synthetic", synthetic ? "dim 2048, " + layers + " layers, " + type.name() : null);
+        config.put("shards", tp.shards());
+        config.put("numaNodes", tp.numaNodes() == null || tp.numaNodes().isEmpty() ? "all" : tp.numaNodes().toString());
+        config.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(Locale.ROOT));
+        config.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
+        config.put("promptTokens", promptLength);
+        config.put("positions", positions);
+        config.put("runs", runs);
+        config.put("warmup", warmup < 0 ? "auto" : warmup);
+        config.put("temperature", temperature);
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("promptTokens", promptLength);
+        results.put("decodeTokens", decodeCount);
+        results.put("promptTokPerS", figures(promptTps));
+        results.put("decodeTokPerS", figures(decodeTps));
+        results.put("collectiveShare", median(collective));
+        results.put("placement", placement);
+        results.put("binding", binding);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("machine", machine);
+        doc.put("config", config);
+        doc.put("results", results);
+        try {
+            Path parent = outputFile.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(outputFile.toFile(), doc);
+        } catch (IOException e) {
+            throw new UsageException("--output-file cannot be written: " + outputFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> figures(double[] runs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("median", median(runs));
+        m.put("runs", runs);
+        return m;
     }
 
     private static double median(double[] v) {
