@@ -88,7 +88,8 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
      * Compiles the hot paths before anything is timed: every algorithm a cell can run, including
      * those {@code auto} dispatches to (warming {@code auto} at 4 KiB and up alone left oneshot,
      * which it runs below 2 KiB x ranks, to be compiled during the timed 1 KiB calls: medians of
-     * 1.3-8 us with p99 up to 66 us instead of ~0.5 us).
+     * 1.3-8 us with p99 up to 66 us instead of ~0.5 us). Repeated until the JIT has compiled
+     * nothing for a while (at most 5 s more), see {@link JitQuiet}.
      */
     private static void warmUp(int[] nodeOfRank, int[] cpuOfRank, CommunicatorConfig config, List<Algorithm> algorithms)
             throws InterruptedException {
@@ -97,11 +98,14 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             run.add(Algorithm.ONESHOT);
             run.add(Algorithm.HIERARCHICAL);
         }
-        for (Algorithm algorithm : run) {
-            for (long[] cell : AllReduceBench.WARM_UP) {
-                AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
+        JitQuiet quiet = new JitQuiet(0, 5);
+        do {
+            for (Algorithm algorithm : run) {
+                for (long[] cell : AllReduceBench.WARM_UP) {
+                    AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
+                }
             }
-        }
+        } while (!quiet.reached()); // again until the JIT has been idle a while: late compilations share the cores
     }
 
     /**

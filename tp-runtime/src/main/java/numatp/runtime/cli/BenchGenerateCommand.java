@@ -69,11 +69,13 @@ final class BenchGenerateCommand implements Runnable {
             description = "Also write the machine, the configuration and every run's figures as JSON here.")
     Path outputFile;
 
-    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: as many"
-            + " as fit in " + AUTO_WARMUP_SECONDS + " s, at least 1, so the JIT has compiled the kernels.")
+    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: for at"
+            + " least " + AUTO_WARMUP_SECONDS + " s and until the JIT has compiled nothing for "
+            + JitQuiet.QUIET_MILLIS + " ms (at most " + MAX_AUTO_WARMUP_SECONDS + " s).")
     int warmup;
 
     private static final int AUTO_WARMUP_SECONDS = 3;
+    private static final int MAX_AUTO_WARMUP_SECONDS = 20;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -117,8 +119,8 @@ final class BenchGenerateCommand implements Runnable {
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];
                 int decodeCount = 0;
-                long warmEnd = System.nanoTime() + AUTO_WARMUP_SECONDS * 1_000_000_000L;
-                for (int w = 0; warmup < 0 ? w < 1 || System.nanoTime() < warmEnd : w < warmup; w++) {
+                JitQuiet quiet = new JitQuiet(AUTO_WARMUP_SECONDS, MAX_AUTO_WARMUP_SECONDS);
+                for (int w = 0; warmup < 0 ? w < 1 || !quiet.reached() : w < warmup; w++) {
                     engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1000 + w), (prev, next) -> { });
                 }
                 for (int r = 0; r < runs; r++) {
