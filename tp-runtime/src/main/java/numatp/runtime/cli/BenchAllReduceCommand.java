@@ -17,6 +17,7 @@ import numatp.runtime.bench.ProcessAllReduceBench;
 import numatp.runtime.bench.RegionResult;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.JitQuiet;
 import numatp.runtime.plan.ModelMemory;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;

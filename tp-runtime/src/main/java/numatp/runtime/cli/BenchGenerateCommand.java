@@ -5,6 +5,7 @@ import numatp.models.ModelFiles;
 import numatp.models.SyntheticModels;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.JitQuiet;
 import numatp.runtime.engine.TpRuntime;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;

@@ -12,6 +12,7 @@ import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
 import numatp.runtime.serve.BuiltinModel;
 import numatp.runtime.serve.ChatTemplate;
+import numatp.runtime.serve.EngineWarmUp;
 import numatp.runtime.serve.Engines;
 import numatp.runtime.serve.InferenceServer;
 import numatp.runtime.serve.ServeConfig;
@@ -86,6 +87,11 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE}).")
     int shutdownTimeoutSeconds;
 
+    @Option(names = "--warmup-seconds", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Before listening, run throw-away steps until the JIT has compiled the kernels, for at most"
+                    + " this long (default ${DEFAULT-VALUE}; 0 skips it and the first requests pay for compilation).")
+    double warmupSeconds;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -101,6 +107,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (tokenizer != null && model == null) {
             throw new UsageException("--tokenizer needs --model");
+        }
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
         }
         long requestBytes = ConfigOptions.size(maxRequestBytes, "--max-request-bytes");
         if (requestBytes > Integer.MAX_VALUE - 1) {
@@ -181,6 +190,14 @@ final class ServeCommand implements Callable<Integer> {
                     for (String line : runtime.residencyLines()) {
                         out.println("  " + line);
                     }
+                }
+                if (warmupSeconds > 0) {
+                    out.print("warming up (compiling the kernels before the first request)... ");
+                    out.flush();
+                    EngineWarmUp.Result warm = EngineWarmUp.run(loaded.engine(), warmupSeconds);
+                    out.println(String.format(Locale.ROOT, "%.1f s, %d rounds%s", warm.elapsedNs() / 1e9,
+                            warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was still"
+                                    + " compiling, so early requests may be slower)"));
                 }
                 InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);

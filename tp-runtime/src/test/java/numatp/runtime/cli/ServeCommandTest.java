@@ -43,7 +43,7 @@ class ServeCommandTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), TpMain.class.getName(),
-                "serve", "--port", "0", "--max-batch", "2", "--shutdown-timeout", "20"));
+                "serve", "--port", "0", "--max-batch", "2", "--shutdown-timeout", "20", "--warmup-seconds", "1"));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> lines = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -61,7 +61,8 @@ class ServeCommandTest {
             String all = String.join("\n", lines);
             assertTrue(all.contains("machine: ") && all.contains("placement plan:") && all.contains("weights: ")
                     && all.contains("loading weights: ") && all.contains("binding: ")
-                    && all.contains("chat template: plain (numatp's own transcript)"), all);
+                    && all.contains("chat template: plain (numatp's own transcript)")
+                    && all.contains("warming up (compiling the kernels before the first request)... "), all);
             assertEquals("numatp-synthetic", serving.group(1));
             URI base = URI.create(serving.group(2));
             assertTrue(base.getHost().equals("127.0.0.1"), base.toString());
@@ -90,6 +91,9 @@ class ServeCommandTest {
         Result batch = tp("serve", "--max-batch", "0");
         assertEquals(TpMain.EXIT_USAGE, batch.code());
         assertEquals("error: --max-batch must be >= 1: 0\n", batch.err());
+        Result warmup = tp("serve", "--warmup-seconds", "-1");
+        assertEquals(TpMain.EXIT_USAGE, warmup.code());
+        assertTrue(warmup.err().contains("--warmup-seconds must be in [0, 3600]: -1"), warmup.err());
         Result tokenizer = tp("serve", "--tokenizer", "tok.bin");
         assertEquals(TpMain.EXIT_USAGE, tokenizer.code());
         assertTrue(tokenizer.err().startsWith("error: --tokenizer needs --model"), tokenizer.err());

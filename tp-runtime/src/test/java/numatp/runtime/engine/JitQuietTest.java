@@ -1,4 +1,4 @@
-package numatp.runtime.cli;
+package numatp.runtime.engine;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,4 +1,4 @@
-package numatp.runtime.cli;
+package numatp.runtime.engine;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
@@ -10,8 +10,8 @@ import java.lang.management.ManagementFactory;
  * ~11,000 after a fixed 3 s warm-up), and in any case after a maximum time. Without JIT
  * timing (some JVMs) the minimum alone decides.
  */
-final class JitQuiet {
-    static final long QUIET_MILLIS = 500;
+public final class JitQuiet {
+    public static final long QUIET_MILLIS = 500;
 
     private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     private final boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
@@ -20,15 +20,15 @@ final class JitQuiet {
     private long lastCompileMillis = -1;
     private long quietSinceNs;
 
-    JitQuiet(int minSeconds, int maxSeconds) {
+    public JitQuiet(double minSeconds, double maxSeconds) {
         long now = System.nanoTime();
-        this.minEndNs = now + minSeconds * 1_000_000_000L;
-        this.maxEndNs = now + maxSeconds * 1_000_000_000L;
+        this.minEndNs = now + (long) (minSeconds * 1e9);
+        this.maxEndNs = now + (long) (maxSeconds * 1e9);
         this.quietSinceNs = now;
     }
 
     /** Call between warm-up runs: true once the warm-up may stop. */
-    boolean reached() {
+    public boolean reached() {
         long now = System.nanoTime();
         if (now >= maxEndNs) {
             return true;
