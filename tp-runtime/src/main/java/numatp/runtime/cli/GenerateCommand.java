@@ -5,6 +5,7 @@ import numatp.models.ModelFiles;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.EngineWarmUp;
 import numatp.runtime.engine.TpRuntime;
 import numatp.topology.Topology;
 import numatp.weights.ModelTensors;
@@ -49,6 +50,12 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; 0 = from the clock, as run.c.")
     long seed;
 
+    @Option(names = "--warmup-seconds", paramLabel = "SECONDS", defaultValue = "3",
+            description = "Before generating, run throw-away steps until the JIT has compiled the kernels, for at most"
+                    + " this long, so the tokens/s line measures the model, not the compiler (default ${DEFAULT-VALUE};"
+                    + " 0 skips it).")
+    double warmupSeconds;
+
     @CommandLine.Mixin
     ConfigOptions options;
 
@@ -65,6 +72,9 @@ final class GenerateCommand implements Runnable {
         PrintWriter err = spec.commandLine().getErr();
         if (steps != null && maxTokens != null) {
             throw new UsageException("--steps and --max-tokens exclude each other");
+        }
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
         }
         NumaTensorParallelConfig tp = options.toConfig();
         int shards = tp.shards();
@@ -105,6 +115,7 @@ final class GenerateCommand implements Runnable {
                     })) {
                 TpEngine engine = runtime.engine();
                 long loadNs = System.nanoTime() - t0;
+                EngineWarmUp.Result warm = EngineWarmUp.run(engine, warmupSeconds);
                 Utf8Output text = new Utf8Output(out);
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
                         new TpEngine.Sampling(temperature, topP, topK, s),
@@ -113,8 +124,9 @@ final class GenerateCommand implements Runnable {
                 out.println();
                 out.flush();
                 err.println(String.format(Locale.ROOT,
-                        "load %.3f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d; collectives %.1f%% of time; %s",
-                        loadNs / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
+                        "load %.3f s; warm-up %.1f s; prompt %d tok at %.1f tok/s; decode %d tok at %.1f tok/s; shards %d;"
+                                + " collectives %.1f%% of time; %s",
+                        loadNs / 1e9, warm.elapsedNs() / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
                         stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare(),
                         engine.placement().summary()));
                 err.println(runtime.bindingSummary() + placement(runtime));

@@ -57,7 +57,7 @@ class ServeEndToEndTest {
         StringWriter err = new StringWriter();
         int code = TpMain.execute(new String[] {"generate", "--model", ServeFixture.STORIES.toString(),
                 "--tokenizer", ServeFixture.TOK512.toString(), "--prompt", prompt, "--temperature", "0",
-                "--max-tokens", String.valueOf(maxTokens), "--shards", String.valueOf(shards)}, new PrintWriter(out), new PrintWriter(err));
+                "--max-tokens", String.valueOf(maxTokens), "--shards", String.valueOf(shards), "--warmup-seconds", "0"}, new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, code, err.toString());
         String text = out.toString();
         assertTrue(text.startsWith(prompt) && text.endsWith("\n"), text);

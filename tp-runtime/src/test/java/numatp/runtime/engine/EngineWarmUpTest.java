@@ -1,12 +1,12 @@
-package numatp.runtime.serve;
+package numatp.runtime.engine;
 
 import numatp.collectives.Communicator;
 import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tp.TpEngine;
+import numatp.runtime.serve.Engines;
 import numatp.runtime.config.NumaTensorParallelConfig;
-import numatp.runtime.engine.CollectiveSettings;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import org.junit.jupiter.api.Test;
@@ -21,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The warm-up runs through the batched engine and leaves no trace in what it generates next. */
 class EngineWarmUpTest {
+    static final java.nio.file.Path STORIES = java.nio.file.Path.of(System.getProperty("numatp.shared.dir", "../../shared"),
+            "models", "stories260K.bin");
+
     @Test
     @Timeout(120)
     void warmedEngineGeneratesExactlyWhatAFreshOneDoes() {
@@ -33,7 +36,7 @@ class EngineWarmUpTest {
     @Test
     @Timeout(60)
     void zeroSecondsRunsNothing() {
-        try (Arena arena = Arena.ofShared(); ModelTensors model = ModelFiles.open(ServeFixture.STORIES);
+        try (Arena arena = Arena.ofShared(); ModelTensors model = ModelFiles.open(STORIES);
              TpEngine engine = engine(model, arena)) {
             EngineWarmUp.Result r = EngineWarmUp.run(engine, 0);
             assertEquals(0, r.rounds());
@@ -43,7 +46,7 @@ class EngineWarmUpTest {
 
     /** 40 greedy tokens in slot 2 after BOS (slot 2 is also used by the warm-up's batched step). */
     private static List<Integer> greedy(boolean warm) {
-        try (Arena arena = Arena.ofShared(); ModelTensors model = ModelFiles.open(ServeFixture.STORIES);
+        try (Arena arena = Arena.ofShared(); ModelTensors model = ModelFiles.open(STORIES);
              TpEngine engine = engine(model, arena)) {
             if (warm) {
                 EngineWarmUp.Result r = EngineWarmUp.run(engine, 0.5);

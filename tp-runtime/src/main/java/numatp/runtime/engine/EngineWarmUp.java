@@ -1,12 +1,11 @@
-package numatp.runtime.serve;
+package numatp.runtime.engine;
 
 import numatp.models.tp.SequenceEngine;
-import numatp.runtime.engine.JitQuiet;
 
 import java.util.SplittableRandom;
 
 /**
- * Runs throw-away steps through an engine before it serves, until the JIT has compiled its
+ * Runs throw-away steps through an engine before real work (serving, a generation), until the JIT has compiled its
  * kernels: the Vector API runs 10-100x slower interpreted, so without this the first requests
  * after start-up paid for compilation (stories260K, 100 tokens: 0.96 s for the first request,
  * 0.06-0.11 s for the next). Each round is a short prefill, a few single-entry decode steps and
