@@ -170,8 +170,7 @@ public final class MatMul {
                 out[o + 3 * outStride] = s3;
             }
             for (; e < n; e++) {
-                out[outOff + e * outStride + r] = brainFloat ? MatVec.bf16Row(w, base, cols, x, xOff + e * xStride)
-                        : MatVec.f16Row(w, base, cols, x, xOff + e * xStride);
+                out[outOff + e * outStride + r] = MatVec.halfRow(brainFloat, w, base, cols, x, xOff + e * xStride);
             }
         }
     }

@@ -131,48 +131,38 @@ public final class MatVec {
      * C2 cannot keep four rows' decode in registers.
      */
     static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
-        final long rowBytes = 2L * cols;
-        for (int r = rowFrom; r < rowTo; r++) {
-            out[outOff + r] = f16Row(w, r * rowBytes, cols, x, xOff);
-        }
-    }
-
-    /** One F16 row, in the order of {@link #f32Row}. */
-    static float f16Row(MemorySegment w, long base, int cols, float[] x, int xo) {
-        final int bound = F.loopBound(cols);
-        FloatVector acc = FloatVector.zero(F);
-        int c = 0;
-        for (; c < bound; c += L) {
-            ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
-            acc = halfToFloat(h).fma(FloatVector.fromArray(F, x, xo + c), acc);
-        }
-        float sum = sum(acc);
-        for (; c < cols; c++) {
-            sum += Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)) * x[xo + c];
-        }
-        return sum;
+        half(false, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
     }
 
     /** One row at a time, as {@link #f16}. */
     static void bf16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        half(true, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
+    }
+
+    private static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff,
+                             float[] out, int outOff) {
         final long rowBytes = 2L * cols;
         for (int r = rowFrom; r < rowTo; r++) {
-            out[outOff + r] = bf16Row(w, r * rowBytes, cols, x, xOff);
+            out[outOff + r] = halfRow(brainFloat, w, r * rowBytes, cols, x, xOff);
         }
     }
 
-    /** One BF16 row, in the order of {@link #f32Row}; bf16 to f32 is exact (the bits shifted up). */
-    static float bf16Row(MemorySegment w, long base, int cols, float[] x, int xo) {
+    /**
+     * One F16 ({@code brainFloat} false) or BF16 row, in the order of {@link #f32Row}: F16 is
+     * widened and rescaled by 2^112, BF16 widened by a 16-bit shift (exact).
+     */
+    static float halfRow(boolean brainFloat, MemorySegment w, long base, int cols, float[] x, int xo) {
         final int bound = F.loopBound(cols);
         FloatVector acc = FloatVector.zero(F);
         int c = 0;
         for (; c < bound; c += L) {
             ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
-            acc = bf16ToFloat(h).fma(FloatVector.fromArray(F, x, xo + c), acc);
+            acc = (brainFloat ? bf16ToFloat(h) : halfToFloat(h)).fma(FloatVector.fromArray(F, x, xo + c), acc);
         }
         float sum = sum(acc);
         for (; c < cols; c++) {
-            sum += Float.intBitsToFloat((w.get(Dequant.I16, base + 2L * c) & 0xFFFF) << 16) * x[xo + c];
+            short bits = w.get(Dequant.I16, base + 2L * c);
+            sum += (brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits)) * x[xo + c];
         }
         return sum;
     }

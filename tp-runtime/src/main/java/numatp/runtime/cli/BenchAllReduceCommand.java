@@ -1,7 +1,5 @@
 package numatp.runtime.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import numatp.collectives.Algorithm;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.sync.BackoffIdleStrategy;
@@ -30,7 +28,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -308,19 +305,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
             cfg.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("machine", machine);
-            doc.put("config", cfg);
-            doc.put("results", results);
-            try {
-                Path parent = outputFile.toAbsolutePath().getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(outputFile.toFile(), doc);
-            } catch (IOException e) {
-                throw new UsageException("--output-file cannot be written: " + outputFile + ": " + e.getMessage(), e);
-            }
+            BenchJson.write(outputFile, machine, cfg, results);
             out.println("wrote " + outputFile);
         }
         if (plot != null) {

@@ -9,16 +9,12 @@ import numatp.runtime.engine.JitQuiet;
 import numatp.runtime.engine.TpRuntime;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -176,19 +172,7 @@ final class BenchGenerateCommand implements Runnable {
         results.put("collectiveShare", median(collective));
         results.put("placement", placement);
         results.put("binding", binding);
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("machine", machine);
-        doc.put("config", config);
-        doc.put("results", results);
-        try {
-            Path parent = outputFile.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(outputFile.toFile(), doc);
-        } catch (IOException e) {
-            throw new UsageException("--output-file cannot be written: " + outputFile + ": " + e.getMessage(), e);
-        }
+        BenchJson.write(outputFile, machine, config, results);
     }
 
     private static Map<String, Object> figures(double[] runs) {
