@@ -30,10 +30,9 @@ public final class EngineWarmUp {
             return new Result(0, 0, false);
         }
         final int vocabSize = engine.config().vocabSize();
-        int prefill = Math.max(1, Math.min(Math.min(8, engine.slotPositions() - 4), engine.maxBatchEntries()));
-        int decodes = Math.max(0, Math.min(4, engine.slotPositions() - prefill));
-        int batch = Math.min(Math.min(4, engine.slots()), engine.maxBatchEntries());
-        int[] tokens = new int[Math.max(prefill, batch)];
+        int maxPrefill = Math.max(1, Math.min(Math.min(8, engine.slotPositions() - 4), engine.maxBatchEntries()));
+        int maxBatch = Math.min(Math.min(4, engine.slots()), engine.maxBatchEntries());
+        int[] tokens = new int[Math.max(maxPrefill, maxBatch)];
         int[] slots = new int[tokens.length];
         int[] positions = new int[tokens.length];
         float[][] logits = new float[tokens.length][];
@@ -43,6 +42,12 @@ public final class EngineWarmUp {
         int rounds = 0;
         boolean reached;
         do {
+            // Sizes change every round: a batched kernel compiled only for full groups of four
+            // entries is deoptimised by the first prompt of another length (a 3-token prompt then
+            // ran interpreted: 0.5 s for its first request).
+            int prefill = 1 + rounds % maxPrefill;
+            int decodes = Math.max(0, Math.min(4, engine.slotPositions() - prefill));
+            int batch = 1 + rounds % maxBatch;
             // prefill of slot 0: logits for the last entry only, as the scheduler asks
             for (int i = 0; i < prefill; i++) {
                 tokens[i] = random.nextInt(vocabSize);
@@ -66,8 +71,8 @@ public final class EngineWarmUp {
             }
             engine.step(batch, tokens, slots, positions, logits);
             rounds++;
-            reached = quiet.reached();
-        } while (!reached);
+            reached = quiet.reached() && rounds >= maxPrefill * maxBatch;
+        } while (!reached && !quiet.pastMaximum());
         long elapsed = System.nanoTime() - start;
         return new Result(rounds, elapsed, elapsed < (long) (maxSeconds * 1e9));
     }

@@ -27,6 +27,11 @@ public final class JitQuiet {
         this.quietSinceNs = now;
     }
 
+    /** True once the maximum time has passed. */
+    public boolean pastMaximum() {
+        return System.nanoTime() >= maxEndNs;
+    }
+
     /** Call between warm-up runs: true once the warm-up may stop. */
     public boolean reached() {
         long now = System.nanoTime();
