@@ -39,8 +39,9 @@ public final class EngineWarmUp {
         float[] out = new float[vocabSize];
         SplittableRandom random = new SplittableRandom(17);
         JitQuiet quiet = new JitQuiet(0, maxSeconds);
+        int everySize = maxPrefill * maxBatch;
         int rounds = 0;
-        boolean reached;
+        boolean settled;
         do {
             // Sizes change every round: a batched kernel compiled only for full groups of four
             // entries is deoptimised by the first prompt of another length (a 3-token prompt then
@@ -71,9 +72,8 @@ public final class EngineWarmUp {
             }
             engine.step(batch, tokens, slots, positions, logits);
             rounds++;
-            reached = quiet.reached() && rounds >= maxPrefill * maxBatch;
-        } while (!reached && !quiet.pastMaximum());
-        long elapsed = System.nanoTime() - start;
-        return new Result(rounds, elapsed, elapsed < (long) (maxSeconds * 1e9));
+            settled = rounds >= everySize && quiet.settled();
+        } while (!settled && !quiet.expired());
+        return new Result(rounds, System.nanoTime() - start, settled);
     }
 }
