@@ -38,6 +38,19 @@ public final class NumaVm {
             }
             return values;
         }
+
+        /** The guest exited 0 and the probe printed {@code done=true}: it ran to the end. */
+        public void assertRanToTheEnd() {
+            org.junit.jupiter.api.Assertions.assertEquals(0, exitCode, output);
+            org.junit.jupiter.api.Assertions.assertEquals("true", probe().get("done"), output);
+        }
+    }
+
+    /** Skips the calling test (a JUnit assumption) when the guest cannot run here, naming why. */
+    public static void assumeAvailable() {
+        Optional<String> missing = unavailableReason();
+        org.junit.jupiter.api.Assumptions.assumeTrue(missing.isEmpty(),
+                () -> "numa-vm unavailable: " + missing.orElse(""));
     }
 
     public static Path script() {

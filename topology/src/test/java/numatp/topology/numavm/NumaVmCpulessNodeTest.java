@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A memory-only node (like CXL or HBM): usable for memory, refused for threads with a clear message. */
 @Tag("numa-vm")
@@ -18,8 +17,7 @@ class NumaVmCpulessNodeTest {
     @Test
     @Timeout(value = 400, unit = TimeUnit.SECONDS)
     void memoryOnlyNodeTakesMemoryButRefusesThreads() throws Exception {
-        var missing = NumaVm.unavailableReason();
-        assumeTrue(missing.isEmpty(), () -> "numa-vm unavailable: " + missing.orElse(""));
+        NumaVm.assumeAvailable();
         // Nodes 0 and 1 have one CPU each; node 2 is memory-only.
         NumaVm.Result result = NumaVm.runProbe(List.of("-n", "2", "-c", "1", "-m", "256", "-l"),
                 List.of("alloc", "2", "32", "bind", "touch", "thread", "2"), 300);

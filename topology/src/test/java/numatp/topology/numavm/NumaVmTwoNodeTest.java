@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real 2-node kernel (QEMU, 1 CPU and 256 MiB per node): binding memory and a thread to node 1,
@@ -28,8 +27,7 @@ class NumaVmTwoNodeTest {
 
     @BeforeAll
     static void bootGuestOnce() throws Exception {
-        var missing = NumaVm.unavailableReason();
-        assumeTrue(missing.isEmpty(), () -> "numa-vm unavailable: " + missing.orElse(""));
+        NumaVm.assumeAvailable();
         result = NumaVm.runProbe(List.of("-n", "2", "-c", "1", "-m", "256"), List.of(
                 "alloc", "1", "64", "bind", "touch",
                 "thread", "1",
@@ -43,8 +41,7 @@ class NumaVmTwoNodeTest {
 
     @Test
     void guestRanTheProbeToTheEnd() {
-        assertEquals(0, result.exitCode(), result.output());
-        assertEquals("true", probe.get("done"), result.output());
+        result.assertRanToTheEnd();
     }
 
     @Test

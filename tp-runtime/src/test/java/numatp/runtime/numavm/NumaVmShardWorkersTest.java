@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * In a real 2-node kernel (QEMU, 2 CPUs per node: CPUs 0-1 on node 0, 2-3 on node 1), the
@@ -26,8 +25,7 @@ class NumaVmShardWorkersTest {
 
     @BeforeAll
     static void bootGuestOnce() throws Exception {
-        var missing = NumaVm.unavailableReason();
-        assumeTrue(missing.isEmpty(), () -> "numa-vm unavailable: " + missing.orElse(""));
+        NumaVm.assumeAvailable();
         result = NumaVm.runMain(List.of("-n", "2", "-c", "2", "-m", "512"), ShardWorkersProbe.class,
                 List.of(numatp.runtime.workers.ShardWorkers.class, numatp.topology.Topology.class,
                         com.fasterxml.jackson.databind.ObjectMapper.class, com.fasterxml.jackson.core.JsonParser.class,
@@ -39,8 +37,7 @@ class NumaVmShardWorkersTest {
 
     @Test
     void guestRanTheProbeToTheEnd() {
-        assertEquals(0, result.exitCode(), result.output());
-        assertEquals("true", probe.get("done"), result.output());
+        result.assertRanToTheEnd();
     }
 
     @Test
