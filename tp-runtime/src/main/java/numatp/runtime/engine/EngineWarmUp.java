@@ -5,12 +5,13 @@ import numatp.models.tp.SequenceEngine;
 import java.util.SplittableRandom;
 
 /**
- * Runs throw-away steps through an engine before real work (serving, a generation), until the JIT has compiled its
- * kernels: the Vector API runs 10-100x slower interpreted, so without this the first requests
- * after start-up paid for compilation (stories260K, 100 tokens: 0.96 s for the first request,
- * 0.06-0.11 s for the next). Each round is a short prefill, a few single-entry decode steps and
- * a batched decode step over several slots, so the matVec, batched matMul and attention paths
- * are all compiled. Leaves nothing behind: every slot may restart at position 0.
+ * Runs throw-away steps through an engine before real work (serving, a generation) until the
+ * JIT has compiled its kernels: the Vector API runs 10-100x slower interpreted, so without this
+ * the first requests after start-up paid for compilation (stories260K, 100 tokens: 0.96 s for
+ * the first request, 0.06-0.11 s for the next). Each round is a short prefill, a few
+ * single-entry decode steps and a batched step over several slots, so the matVec, batched
+ * matMul and attention paths are all compiled. Leaves nothing behind: every slot may restart
+ * at position 0.
  */
 public final class EngineWarmUp {
     /** What the warm-up did. */
