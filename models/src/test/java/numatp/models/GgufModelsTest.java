@@ -29,16 +29,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GgufModelsTest {
-    static final Path VOCAB = SharedModels.dir().resolve("gguf-vocab/ggml-vocab-llama-spm.gguf");
+    /** llama.cpp's Llama SentencePiece vocabulary; the calling test is skipped when ../shared is absent. */
+    static Path vocab() {
+        return SharedModels.dir().resolve("gguf-vocab/ggml-vocab-llama-spm.gguf");
+    }
 
     @Test
     void ggufVocabularyTokenizesLlamaCppTestVectors() throws Exception {
-        Tokenizer tok = GgufModels.tokenizer(VOCAB);
+        Tokenizer tok = GgufModels.tokenizer(vocab());
         assertEquals(32000, tok.vocabSize());
-        String inp = Files.readString(Path.of(VOCAB + ".inp"), StandardCharsets.UTF_8);
+        String inp = Files.readString(Path.of(vocab() + ".inp"), StandardCharsets.UTF_8);
         List<String> texts = new ArrayList<>(Arrays.asList(inp.split("\n__ggml_vocab_test__\n", -1)));
         texts.removeLast(); // the file ends with a separator
-        List<String> outs = Files.readAllLines(Path.of(VOCAB + ".out"));
+        List<String> outs = Files.readAllLines(Path.of(vocab() + ".out"));
         assertEquals(texts.size(), outs.size());
         for (int i = 0; i < texts.size(); i++) {
             int[] expected = outs.get(i).isBlank() ? new int[0]
@@ -55,7 +58,7 @@ class GgufModelsTest {
         new GgufWriter().putString("general.architecture", "llama").putString("tokenizer.chat_template", jinja)
                 .write(withTemplate);
         assertEquals(jinja, ModelFiles.chatTemplate(withTemplate));
-        assertNull(ModelFiles.chatTemplate(VOCAB));
+        assertNull(ModelFiles.chatTemplate(vocab()));
         assertNull(ModelFiles.chatTemplate(SharedModels.stories()));
         Path wrongType = Files.createTempFile("chat", ".gguf");
         new GgufWriter().putU32("tokenizer.chat_template", 7).write(wrongType);
@@ -96,7 +99,7 @@ class GgufModelsTest {
         try (ModelTensors bin = Llama2cCheckpoint.load(SharedModels.stories())) {
             GgufConverter.write(bin, Llama2cTokenizerFile.read(SharedModels.tok512(), 512), TensorType.Q8_0, conv);
         }
-        byte[][] sources = {Files.readAllBytes(VOCAB), Files.readAllBytes(conv)};
+        byte[][] sources = {Files.readAllBytes(vocab()), Files.readAllBytes(conv)};
         Path tmp = Files.createTempFile("fuzz", ".gguf");
         int failures = 0;
         for (int i = 0; i < 150; i++) {
@@ -141,7 +144,7 @@ class GgufModelsTest {
     @Test
     void headerErrorsNameFileAndOffset() throws Exception {
         Path tmp = Files.createTempFile("bad", ".gguf");
-        byte[] b = Files.readAllBytes(VOCAB);
+        byte[] b = Files.readAllBytes(vocab());
         Files.write(tmp, Arrays.copyOf(b, 3));
         assertMessage(tmp, "truncated at offset 0");
         byte[] magic = b.clone();

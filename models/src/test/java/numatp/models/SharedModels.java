@@ -1,19 +1,17 @@
 package numatp.models;
 
-import java.nio.file.Files;
+import numatp.topology.SharedData;
+
 import java.nio.file.Path;
 
-/** Paths of the real model data in ../shared/models (system property numatp.shared.dir). */
+/** Paths of the real model data in ../shared/models (see {@link SharedData}). */
 public final class SharedModels {
     private SharedModels() {
     }
 
+    /** The models folder; the calling test is skipped (or fails under CI) when it is absent. */
     public static Path dir() {
-        Path p = Path.of(System.getProperty("numatp.shared.dir", "../../shared")).resolve("models");
-        if (!Files.isDirectory(p)) {
-            throw new IllegalStateException("shared model data not found at " + p.toAbsolutePath());
-        }
-        return p;
+        return SharedData.require("models");
     }
 
     public static Path stories() {

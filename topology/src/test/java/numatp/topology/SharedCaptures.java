@@ -23,13 +23,9 @@ public final class SharedCaptures {
     private SharedCaptures() {
     }
 
+    /** The captures folder; the calling test is skipped (or fails under CI) when it is absent. */
     public static Path sharedTopologies() {
-        String shared = System.getProperty("numatp.shared.dir", "../../shared");
-        Path dir = Paths.get(shared).resolve("topologies");
-        if (!Files.isDirectory(dir)) {
-            dir = Paths.get("../../shared/topologies");
-        }
-        return dir.toAbsolutePath().normalize();
+        return SharedData.require("topologies");
     }
 
     public static List<String> names() {

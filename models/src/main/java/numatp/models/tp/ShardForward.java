@@ -7,8 +7,8 @@ import numatp.models.kernels.Activations;
 import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
-import numatp.topology.workers.RangeBody;
-import numatp.topology.workers.ShardTeam;
+import numatp.collectives.team.RangeBody;
+import numatp.collectives.team.ShardTeam;
 import numatp.weights.SliceAllocator;
 import numatp.weights.Tensor;
 

@@ -42,7 +42,9 @@ class StoriesGreedyTest {
 
     @AfterAll
     static void close() {
-        model.close();
+        if (model != null) {
+            model.close();
+        }
     }
 
     @ParameterizedTest(name = "shards={0}")

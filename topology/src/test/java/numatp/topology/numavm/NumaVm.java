@@ -1,5 +1,6 @@
 package numatp.topology.numavm;
 
+import numatp.topology.SharedData;
 import com.sun.jna.Native;
 
 import java.io.IOException;
@@ -54,7 +55,7 @@ public final class NumaVm {
     }
 
     public static Path script() {
-        return Path.of(System.getProperty("numatp.shared.dir", "../shared"), "numa-vm", "numa-vm.sh");
+        return SharedData.dir().resolve("numa-vm").resolve("numa-vm.sh");
     }
 
     /** Why the guest cannot run here, or empty when it can. */

@@ -1,5 +1,6 @@
 package numatp.weights.llama2c;
 
+import numatp.topology.SharedData;
 import numatp.weights.ModelTensors;
 import numatp.weights.WeightsException;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Llama2cCheckpointTest {
     static Path stories() {
-        return Path.of(System.getProperty("numatp.shared.dir"), "models", "stories260K.bin");
+        return SharedData.require("models", "stories260K.bin");
     }
 
     @Test

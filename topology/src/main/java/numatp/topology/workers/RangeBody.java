@@ -1,7 +1,0 @@
-package numatp.topology.workers;
-
-/** The work on indices [from, to) that {@link ShardTeam#parallelFor} hands each team thread. */
-@FunctionalInterface
-public interface RangeBody {
-    void run(int from, int to);
-}

@@ -1,0 +1,321 @@
+package numatp.cli;
+
+import numatp.collectives.Algorithm;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.sync.BackoffIdleStrategy;
+import numatp.collectives.sync.BusySpinIdleStrategy;
+import numatp.collectives.sync.IdleStrategy;
+import numatp.cli.bench.AllReduceBench;
+import numatp.cli.bench.AllReducePlot;
+import numatp.cli.bench.AllReduceResult;
+import numatp.cli.bench.ByteSizes;
+import numatp.cli.bench.CacheLineRoundTrip;
+import numatp.cli.bench.MemoryBandwidth;
+import numatp.cli.bench.ProcessAllReduceBench;
+import numatp.cli.bench.RegionResult;
+import numatp.collectives.shm.ProcessTransport;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.JitQuiet;
+import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.topology.NumatpException;
+import numatp.topology.Topology;
+import numatp.topology.binding.NumaBinder;
+import numatp.topology.pinning.PinningPolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code tp bench allreduce}: latency and bandwidth of each allreduce algorithm against the memory-copy ceiling. */
+@Command(name = "allreduce",
+        description = "Measure f32 allreduce latency and bandwidth per algorithm and size, against memory copy bandwidth.")
+final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--shards", required = true, description = "Number of ranks (threads, or processes with --processes).")
+    int shards;
+
+    @Option(names = "--numa-nodes", description = "Comma-separated node ids; ranks are assigned to them in contiguous blocks and each rank's"
+            + " region is bound to its node where the machine has it (default: 0).")
+    String numaNodes = "0";
+
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan the ranks for a captured machine; threads then run unpinned here (one warning).")
+    Path topologyRoot;
+
+    @Option(names = "--pinning", paramLabel = "scatter|compact|none", defaultValue = "scatter",
+            description = "How rank threads are pinned, as the planner lays shards over CPUs (default ${DEFAULT-VALUE}; none leaves them to the scheduler; process ranks are not pinned).")
+    PinningPolicy pinning;
+
+    @Option(names = "--sizes", description = "Message sizes per rank (default: ${DEFAULT-VALUE}).")
+    String sizes = "1KiB,4KiB,16KiB,64KiB,256KiB,1MiB,4MiB,16MiB,64MiB";
+
+    @Option(names = "--algorithms", description = "Algorithms to compare (default: ${DEFAULT-VALUE}).")
+    String algorithms = "auto,hierarchical,ring,oneshot";
+
+    @Option(names = "--iterations", description = "Timed calls per cell (default: by size, 10 to 2000).")
+    Integer iterations;
+
+    @Option(names = "--slot-bytes", description = "Shared slot size per rank (default: 1MiB).")
+    String slotBytes = "1MiB";
+
+    @Option(names = "--idle", description = "Waiting strategy: auto (by ranks per core), busy-spin, or "
+            + "backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS (default: ${DEFAULT-VALUE}).")
+    String idle = "auto";
+
+    @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
+    boolean processes;
+
+    @Option(names = "--output-file", description = "Write the results as JSON here.")
+    Path outputFile;
+
+    @Option(names = "--plot", description = "Draw latency and bandwidth against size into this PNG.")
+    Path plot;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Compiles the hot paths before anything is timed: every algorithm a cell can run, including
+     * those {@code auto} dispatches to (warming {@code auto} at 4 KiB and up alone left oneshot,
+     * which it runs below 2 KiB x ranks, to be compiled during the timed 1 KiB calls: medians of
+     * 1.3-8 us with p99 up to 66 us instead of ~0.5 us). Repeated until the JIT has compiled
+     * nothing for a while (at most 5 s more), see {@link JitQuiet}.
+     */
+    private static void warmUp(int[] nodeOfRank, int[] cpuOfRank, CommunicatorConfig config, List<Algorithm> algorithms)
+            throws InterruptedException {
+        java.util.Set<Algorithm> run = new java.util.LinkedHashSet<>(algorithms);
+        if (run.contains(Algorithm.AUTO)) {
+            run.add(Algorithm.ONESHOT);
+            run.add(Algorithm.HIERARCHICAL);
+        }
+        JitQuiet quiet = new JitQuiet(0, 5);
+        do {
+            for (Algorithm algorithm : run) {
+                for (long[] cell : AllReduceBench.WARM_UP) {
+                    AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
+                }
+            }
+        } while (!quiet.reached()); // again until the JIT has been idle a while: late compilations share the cores
+    }
+
+    /**
+     * Prints (and returns for the JSON) the cache-line round trip between rank 0's CPU and rank
+     * 1's, and between rank 0's and the first rank on another node: the floor under a small
+     * allreduce, which needs at least one such hand-off per synchronisation.
+     */
+    private static Map<String, Object> roundTrips(PrintWriter out, int[] nodeOfRank, int[] cpuOfRank)
+            throws InterruptedException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        if (nodeOfRank.length < 2) {
+            return json;
+        }
+        int remote = -1;
+        for (int r = 1; r < nodeOfRank.length && remote < 0; r++) {
+            remote = nodeOfRank[r] != nodeOfRank[0] ? r : -1;
+        }
+        int[][] pairs = remote > 1 ? new int[][] {{0, 1}, {0, remote}} : new int[][] {{0, 1}};
+        for (int[] pair : pairs) {
+            int a = cpuOfRank == null ? -1 : cpuOfRank[pair[0]];
+            int b = cpuOfRank == null ? -1 : cpuOfRank[pair[1]];
+            double us = CacheLineRoundTrip.measureNs(a, b, 21, 10_000) / 1e3;
+            boolean crossNode = nodeOfRank[pair[0]] != nodeOfRank[pair[1]];
+            out.printf("cache-line round trip: %.2f µs (rank %d%s <-> rank %d%s, %s)%n", us, pair[0], cpuText(a), pair[1],
+                    cpuText(b), crossNode ? "across nodes" : "same node");
+            json.put(pair == pairs[0] ? "roundTripUs" : "roundTripInterNodeUs", us);
+        }
+        return json;
+    }
+
+    private static String cpuText(int cpu) {
+        return cpu < 0 ? " unpinned" : " on CPU " + cpu;
+    }
+
+    static IdleStrategy parseIdle(String text) {
+        if (text.equals("auto")) {
+            return null;
+        }
+        if (text.equals("busy-spin")) {
+            return new BusySpinIdleStrategy();
+        }
+        String[] f = text.split(":");
+        if (f[0].equals("backoff") && f.length == 5) {
+            try {
+                return new BackoffIdleStrategy(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
+                        Long.parseLong(f[4]));
+            } catch (NumberFormatException e) {
+                // fall through to the usage error
+            }
+        }
+        throw new IllegalArgumentException("--idle must be auto, busy-spin or backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS: " + text);
+    }
+
+    private static void printRow(PrintWriter out, AllReduceResult r) {
+        out.printf("%-13s %-13s %6d %9s %9d %12.2f %12.2f %10.2f %9.1f%%%n", r.algorithm(), r.resolved(), r.shards(),
+                ByteSizes.format(r.bytes()), r.iterations(), r.medianUs(), r.p99Us(), r.algBwGBs(), 100 * r.efficiency());
+        out.flush();
+    }
+
+    /** Where the ranks' regions were: the last cell's, and each region that was off its node in any cell. */
+    private static void printRegions(PrintWriter out, List<AllReduceResult> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        out.println("regions (last cell; per cell in the JSON):");
+        for (RegionResult region : results.getLast().regions()) {
+            out.println("  " + region.summary());
+        }
+        Map<String, Integer> offNode = new LinkedHashMap<>();
+        for (AllReduceResult r : results) {
+            for (RegionResult region : r.regions()) {
+                if (region.obtainedNode() >= 0 && region.obtainedNode() != region.wantedNode()) {
+                    offNode.merge(region.summary(), 1, Integer::sum);
+                }
+            }
+        }
+        offNode.forEach((summary, cells) -> out.printf("warning: region off its rank's node in %d of %d cells: %s%n",
+                cells, results.size(), summary));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (shards < 1 || shards > 256) {
+            throw new UsageException("--shards must be in [1, 256]: " + shards);
+        }
+        List<Long> sizeList;
+        List<Algorithm> algorithmList = new ArrayList<>();
+        int[] nodes;
+        long slot;
+        try {
+            sizeList = ByteSizes.parseList("--sizes", sizes);
+            for (String a : algorithms.split(",")) {
+                algorithmList.add(Algorithm.parse("--algorithms", a));
+            }
+            nodes = Arrays.stream(numaNodes.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            slot = ByteSizes.parse("--slot-bytes", slotBytes);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--numa-nodes expects node ids like 0,1: " + numaNodes);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        for (long size : sizeList) {
+            if (size % 4 != 0) {
+                throw new UsageException("--sizes must be multiples of 4 bytes (f32 elements): " + size);
+            }
+        }
+        if (iterations != null && iterations < 1) {
+            throw new UsageException("--iterations must be >= 1: " + iterations);
+        }
+        CommunicatorConfig config;
+        try {
+            config = CommunicatorConfig.defaults().withSlotBytes(slot);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--slot-bytes " + e.getMessage());
+        }
+        try {
+            config = config.withIdle(parseIdle(idle));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        // ranks placed as the planner places shards: contiguous per node, a CPU each where there are enough
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        PlacementPlan plan = null;
+        try {
+            NumaTensorParallelConfig tp = NumaTensorParallelConfig.builder().shards(shards).numaNodes(nodes)
+                    .interNodePenalty(0).pinningPolicy(pinning).threadsPerShard(1).build();
+            plan = PlacementPlanner.plan(topology, tp, ModelMemory.NONE);
+        } catch (NumatpException e) {
+            // e.g. --numa-nodes 0,1 on a one-node machine, to exercise the multi-node paths
+            err.println("warning: " + e.getMessage() + "; ranks are given to --numa-nodes " + numaNodes
+                    + " in contiguous blocks and run unpinned (regions on nodes this machine lacks get plain memory)");
+        }
+        int[] nodeOfRank = new int[shards];
+        for (int r = 0; r < shards; r++) {
+            nodeOfRank[r] = plan != null ? plan.shard(r).node() : nodes[(int) ((long) r * nodes.length / shards)];
+        }
+        int[] cpuOfRank = null;
+        if (plan == null) {
+            // unpinned, said above
+        } else if (topologyRoot != null) {
+            err.println("warning: --topology-root plans for a captured machine; rank threads run unpinned here and"
+                    + " regions are bound only to nodes this machine has");
+        } else if (pinning != PinningPolicy.NONE && !processes && NumaBinder.system().isNative()) {
+            cpuOfRank = new int[shards];
+            for (int r = 0; r < shards; r++) {
+                cpuOfRank[r] = plan.shard(r).cpus().first();
+            }
+        }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
+        out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
+        Map<String, Object> roundTrips = roundTrips(out, nodeOfRank, cpuOfRank);
+        out.printf("shards: %d, rank nodes: %s, rank CPUs: %s, transport: %s, slot: %s%n", shards,
+                Arrays.toString(nodeOfRank), cpuOfRank == null ? "unpinned" : Arrays.toString(cpuOfRank),
+                processes ? "processes" : "threads",
+                ByteSizes.format(slot));
+        out.printf("%-13s %-13s %6s %9s %9s %12s %12s %10s %10s%n", "algorithm", "ran", "shards", "bytes", "calls",
+                "median µs", "p99 µs", "algBW GB/s", "efficiency");
+        out.flush();
+        List<AllReduceResult> results = new ArrayList<>();
+        if (processes) {
+            List<ProcessAllReduceBench.Cell> cells = new ArrayList<>();
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    cells.add(new ProcessAllReduceBench.Cell(algorithm, size, k));
+                }
+            }
+            results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, copyBw, ProcessTransport.uniqueName()));
+            results.forEach(r -> printRow(out, r));
+        } else {
+            warmUp(nodeOfRank, cpuOfRank, config, algorithmList);
+            for (Algorithm algorithm : algorithmList) {
+                for (long size : sizeList) {
+                    int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
+                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, cpuOfRank, config, copyBw);
+                    results.add(r);
+                    printRow(out, r);
+                }
+            }
+        }
+        printRegions(out, results);
+        if (outputFile != null) {
+            Map<String, Object> machine = new LinkedHashMap<>();
+            machine.put("cpus", cpus);
+            machine.put("nodes", Arrays.stream(nodes).distinct().count());
+            machine.put("memCopyGBs", copyBw / 1e9);
+            machine.putAll(roundTrips);
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("shards", shards);
+            cfg.put("nodeOfRank", nodeOfRank);
+            cfg.put("cpuOfRank", cpuOfRank);
+            cfg.put("sizes", sizeList);
+            cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
+            cfg.put("iterations", iterations);
+            cfg.put("transport", processes ? "processes" : "threads");
+            cfg.put("slotBytes", slot);
+            cfg.put("dataType", "f32");
+            cfg.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
+            BenchJson.write(outputFile, machine, cfg, results);
+            out.println("wrote " + outputFile);
+        }
+        if (plot != null) {
+            try {
+                AllReducePlot.write(results, "allreduce, " + shards + " shards", plot);
+            } catch (IOException e) {
+                throw new UsageException("--plot cannot be written: " + plot + ": " + e.getMessage(), e);
+            }
+            out.println("wrote " + plot);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,80 @@
+package numatp.cli;
+
+import numatp.collectives.Algorithm;
+import numatp.collectives.Communicator;
+import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.CommunicatorStats;
+import numatp.collectives.shm.ProcessTransport;
+import numatp.collectives.shm.ShmCommunicator;
+import numatp.cli.bench.AllReduceBench;
+import numatp.cli.bench.RegionResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** One rank of {@code tp bench allreduce --processes}; started by that command, not by users. */
+@Command(name = "allreduce-worker", hidden = true, description = "One rank of 'tp bench allreduce --processes'.")
+final class BenchAllReduceWorkerCommand implements Callable<Integer> {
+    @Option(names = "--name", required = true)
+    String name;
+    @Option(names = "--rank", required = true)
+    int rank;
+    @Option(names = "--nodes", required = true)
+    String nodes;
+    @Option(names = "--slot-bytes", required = true)
+    long slotBytes;
+    @Option(names = "--cells", required = true, description = "algorithm:bytes:iterations;...")
+    String cells;
+    @Option(names = "--out", required = true)
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        int[] nodeOfRank = Arrays.stream(nodes.split(",")).mapToInt(Integer::parseInt).toArray();
+        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes).withTimeoutNs(60_000_000_000L);
+        List<String> lines = new ArrayList<>();
+        try (Communicator c = ProcessTransport.join(name, rank, nodeOfRank, config)) {
+            // Same warm-up as the thread mode: compile the kernels before anything is timed.
+            try (Arena arena = Arena.ofConfined()) {
+                for (Algorithm algorithm : List.of(Algorithm.ONESHOT, Algorithm.RING, Algorithm.HIERARCHICAL)) {
+                    for (long[] cell : AllReduceBench.WARM_UP) {
+                        AllReduceBench.rankLoop(c, algorithm, arena, cell[0], (int) cell[1]);
+                    }
+                }
+            }
+            for (String cell : cells.split(";")) {
+                String[] f = cell.split(":");
+                Algorithm algorithm = Algorithm.parse("--cells", f[0]);
+                long bytes = Long.parseLong(f[1]);
+                int iterations = Integer.parseInt(f[2]);
+                CommunicatorStats before = c.stats();
+                long[] times;
+                try (Arena arena = Arena.ofConfined()) {
+                    times = AllReduceBench.rankLoop(c, algorithm, arena, bytes, AllReduceBench.warmupCalls(iterations) + iterations);
+                }
+                CommunicatorStats after = c.stats();
+                long inter = after.interNodeBytes() - before.interNodeBytes();
+                long local = after.localBytes() - before.localBytes();
+                String resolved = algorithm == Algorithm.AUTO ? ((ShmCommunicator) c).resolve(bytes).flagName() : algorithm.flagName();
+                lines.add(resolved + " " + inter + "/" + local + " "
+                        + Arrays.stream(times).mapToObj(Long::toString).reduce((a, b) -> a + "," + b).orElse(""));
+            }
+            if (rank == 0) {
+                // Rank 0 created the file and bound the regions, so it knows every policy's reason.
+                for (RegionResult region : RegionResult.of(c.regionPlacements())) {
+                    lines.add("region\t" + region.rank() + "\t" + region.wantedNode() + "\t" + region.obtainedNode()
+                            + "\t" + region.policy() + "\t" + region.note().replace('\t', ' ').replace('\n', ' '));
+                }
+            }
+        }
+        Files.write(out, lines);
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+package numatp.cli;
+
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.CollectiveAlgorithmKind;
+import numatp.runtime.config.ConfigJson;
+import numatp.runtime.config.IdleStrategyKind;
+import numatp.runtime.config.NodeAffinityParser;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.topology.IdSet;
+import numatp.topology.pinning.PinningPolicy;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The tensor-parallel configuration flags shared by {@code tp plan}, {@code tp serve},
+ * {@code tp generate} and the benchmarks. A {@code --config FILE.json} is read first;
+ * flags given on the command line override its fields.
+ */
+public final class ConfigOptions {
+    @Option(names = "--config", paramLabel = "FILE.json",
+            description = "Read the configuration from a JSON file (fields as in docs/configuration.md); flags override it.")
+    Path configFile;
+
+    @Option(names = "--shards", paramLabel = "N", description = "Number of tensor-parallel shards (default 1).")
+    Integer shards;
+
+    @Option(names = "--numa-nodes", paramLabel = "LIST",
+            description = "NUMA nodes to use, e.g. 0,1 or 0-3 (default: every allowed node with CPUs).")
+    String numaNodes;
+
+    @Option(names = "--numa-inter-node-penalty", paramLabel = "P",
+            description = "0..1: weight of cross-node traffic against compute balance (default 0.3).")
+    Double interNodePenalty;
+
+    @Option(names = "--numa-prefer-local-memory", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "Require each node to hold its shards' weights and KV cache locally (default true).")
+    Boolean preferLocalMemory;
+
+    @Option(names = "--node-affinity", paramLabel = "S:N,...",
+            description = "Manual shard-to-node map, e.g. 0:0,1:0,2:1,3:1 (every shard named).")
+    String nodeAffinity;
+
+    @Option(names = "--pinning", paramLabel = "scatter|compact|none",
+            description = "How shard threads are laid over a node's CPUs (default scatter); none = plan as scatter but leave threads unpinned (a baseline for comparisons).")
+    PinningPolicy pinning;
+
+    @Option(names = "--threads-per-shard", paramLabel = "N",
+            description = "Threads per shard (default: the node's cores divided among its shards).")
+    Integer threadsPerShard;
+
+    @Option(names = "--idle-strategy", paramLabel = "auto|backoff|busy-spin",
+            description = "How threads wait in collectives (default auto).",
+            converter = IdleStrategyConverter.class)
+    IdleStrategyKind idleStrategy;
+
+    @Option(names = "--collective-algorithm", paramLabel = "auto|hierarchical|ring|oneshot",
+            description = "Allreduce algorithm (default auto).")
+    CollectiveAlgorithmKind collectiveAlgorithm;
+
+    @Option(names = "--collective-timeout-ms", paramLabel = "MS",
+            description = "How long a collective waits for a missing shard (default 30000).")
+    Long collectiveTimeoutMs;
+
+    /** The configuration from the file (if any) with the flags applied. */
+    public NumaTensorParallelConfig toConfig() {
+        NumaTensorParallelConfig.Builder builder = NumaTensorParallelConfig.builder();
+        if (configFile != null) {
+            ConfigJson.read(configFile, builder);
+        }
+        if (shards != null) {
+            builder.shards(shards);
+        }
+        if (numaNodes != null) {
+            builder.numaNodes(IdSet.parseList(numaNodes, "--numa-nodes"));
+        }
+        if (interNodePenalty != null) {
+            builder.interNodePenalty(interNodePenalty);
+        }
+        if (preferLocalMemory != null) {
+            builder.preferLocalMemory(preferLocalMemory);
+        }
+        if (nodeAffinity != null) {
+            builder.nodeAffinity(NodeAffinityParser.parse(nodeAffinity, "--node-affinity"));
+        }
+        if (pinning != null) {
+            builder.pinningPolicy(pinning);
+        }
+        if (threadsPerShard != null) {
+            builder.threadsPerShard(threadsPerShard);
+        }
+        if (idleStrategy != null) {
+            builder.idleStrategy(idleStrategy);
+        }
+        if (collectiveAlgorithm != null) {
+            builder.collectiveAlgorithm(collectiveAlgorithm);
+        }
+        if (collectiveTimeoutMs != null) {
+            builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
+        }
+        return builder.build();
+    }
+
+    /** Parses a size flag such as {@code --model-bytes 14GiB}. */
+    static long size(String text, String flag) {
+        return ByteSize.parse(text, flag);
+    }
+
+    /** Accepts {@code busy-spin} as well as {@code busy_spin}. */
+    static final class IdleStrategyConverter implements picocli.CommandLine.ITypeConverter<IdleStrategyKind> {
+        @Override
+        public IdleStrategyKind convert(String value) {
+            for (IdleStrategyKind kind : IdleStrategyKind.values()) {
+                if (kind.name().equalsIgnoreCase(value.trim().replace('-', '_'))) {
+                    return kind;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("expected auto, backoff or busy-spin: '" + value + "'");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package numatp.cli;
+
+import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.topology.Topology;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code tp plan}: shows where each shard would run, without running anything. */
+@Command(name = "plan", description = "Plan which shard runs on which NUMA node and CPUs, and explain why.")
+final class PlanCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine (a directory holding sys/ and proc/, or a tp topology --capture archive).")
+    Path topologyRoot;
+
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "The model to place; its size on disk is taken as the weights, split evenly over the shards.")
+    Path model;
+
+    @Option(names = "--model-bytes", paramLabel = "SIZE",
+            description = "Model size instead of --model, e.g. 14GiB, split evenly over the shards.")
+    String modelBytes;
+
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @Option(names = "--report", paramLabel = "FILE.md", description = "Also write a Markdown report of the plan.")
+    Path report;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        var config = options.toConfig();
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        PlacementPlan plan = PlacementPlanner.plan(topology, config, memory(config.shards()));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
+        out.flush();
+        if (report != null) {
+            String machine = topologyRoot == null ? "this machine" : "capture " + topologyRoot;
+            String command = "tp plan " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+            try {
+                Files.writeString(report, PlanOutput.markdown(plan, machine, command));
+            } catch (IOException e) {
+                throw new UsageException("--report: cannot write " + report + ": " + e.getMessage());
+            }
+        }
+        return 0;
+    }
+
+    private ModelMemory memory(int shards) {
+        if (model != null && modelBytes != null) {
+            throw new UsageException("give --model or --model-bytes, not both");
+        }
+        if (model != null) {
+            try {
+                return ModelMemory.splitEvenly(Files.size(model), shards);
+            } catch (IOException e) {
+                throw new UsageException("--model: cannot read " + model + ": " + e.getMessage());
+            }
+        }
+        if (modelBytes != null) {
+            return ModelMemory.splitEvenly(ConfigOptions.size(modelBytes, "--model-bytes"), shards);
+        }
+        return ModelMemory.NONE;
+    }
+}

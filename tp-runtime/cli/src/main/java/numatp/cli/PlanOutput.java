@@ -1,0 +1,119 @@
+package numatp.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.ConfigJson;
+import numatp.runtime.plan.NodeBudget;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.ShardPlacement;
+
+import java.util.Locale;
+
+/** A {@link PlacementPlan} as a table, as JSON (stable keys) and as a Markdown report. */
+final class PlanOutput {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private PlanOutput() {
+    }
+
+    static String text(PlacementPlan plan) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-6s %-5s %-8s %s%n", "shard", "node", "threads", "cpus"));
+        for (ShardPlacement s : plan.shards()) {
+            out.append(String.format(Locale.ROOT, "%-6d %-5d %-8d %s%n", s.shard(), s.node(), s.threads(),
+                    s.cpus().toListString()));
+        }
+        out.append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "%-5s %-8s %-6s %-12s %-12s %s%n", "node", "shards", "cores", "memory",
+                "free", "fits"));
+        for (NodeBudget n : plan.nodes()) {
+            out.append(String.format(Locale.ROOT, "%-5d %-8s %-6d %-12s %-12s %s%n", n.id(),
+                    n.shards().isEmpty() ? "-" : n.shards().toListString(), n.cores(),
+                    ByteSize.format(n.memoryBudgetBytes()), ByteSize.format(n.memFreeBytes()),
+                    n.shards().isEmpty() ? "-" : n.fits() ? "yes" : "NO"));
+        }
+        out.append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "cross-node share of allreduce traffic: %.0f%%%n",
+                100 * plan.interNodeTrafficShare()));
+        out.append("why:").append(System.lineSeparator());
+        plan.reasons().forEach(r -> out.append("  - ").append(r).append(System.lineSeparator()));
+        if (!plan.warnings().isEmpty()) {
+            out.append("warnings:").append(System.lineSeparator());
+            plan.warnings().forEach(w -> out.append("  ! ").append(w).append(System.lineSeparator()));
+        }
+        return out.toString();
+    }
+
+    static ObjectNode json(PlacementPlan plan) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.set("config", ConfigJson.toJson(plan.config()));
+        ArrayNode shards = root.putArray("shards");
+        for (ShardPlacement s : plan.shards()) {
+            ObjectNode node = shards.addObject();
+            node.put("shard", s.shard());
+            node.put("node", s.node());
+            ArrayNode cpus = node.putArray("cpus");
+            s.cpus().stream().forEach(cpus::add);
+            node.put("threads", s.threads());
+        }
+        ArrayNode nodes = root.putArray("nodes");
+        for (NodeBudget n : plan.nodes()) {
+            ObjectNode node = nodes.addObject();
+            node.put("id", n.id());
+            ArrayNode ranks = node.putArray("shards");
+            n.shards().stream().forEach(ranks::add);
+            node.put("cores", n.cores());
+            node.put("memoryBudgetBytes", n.memoryBudgetBytes());
+            node.put("memFreeBytes", n.memFreeBytes());
+        }
+        root.put("interNodeTrafficShare", plan.interNodeTrafficShare());
+        root.put("oversubscribed", plan.oversubscribed());
+        ObjectNode cost = root.putObject("cost");
+        cost.put("balance", plan.cost().balance());
+        cost.put("crossNode", plan.cost().crossNode());
+        cost.put("total", plan.cost().total());
+        ArrayNode reasons = root.putArray("reasons");
+        plan.reasons().forEach(reasons::add);
+        ArrayNode warnings = root.putArray("warnings");
+        plan.warnings().forEach(warnings::add);
+        return root;
+    }
+
+    static String jsonText(PlacementPlan plan) {
+        try {
+            return MAPPER.writeValueAsString(json(plan)) + System.lineSeparator();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String markdown(PlacementPlan plan, String machine, String command) {
+        StringBuilder out = new StringBuilder("# numatp placement plan\n\n");
+        out.append("- machine: ").append(machine).append('\n');
+        out.append("- command: `").append(command).append("`\n");
+        out.append(String.format(Locale.ROOT, "- shards: %d on %d node(s); cross-node share of allreduce traffic %.0f%%%n",
+                plan.shards().size(), plan.usedNodes().size(), 100 * plan.interNodeTrafficShare()));
+        out.append("\n## Shards\n\n| shard | node | threads | CPUs |\n|---|---|---|---|\n");
+        for (ShardPlacement s : plan.shards()) {
+            out.append("| ").append(s.shard()).append(" | ").append(s.node()).append(" | ").append(s.threads())
+                    .append(" | ").append(s.cpus().toListString()).append(" |\n");
+        }
+        out.append("\n## Nodes\n\n| node | shards | cores | memory needed | free | fits |\n|---|---|---|---|---|---|\n");
+        for (NodeBudget n : plan.nodes()) {
+            out.append("| ").append(n.id()).append(" | ").append(n.shards().isEmpty() ? "-" : n.shards().toListString())
+                    .append(" | ").append(n.cores()).append(" | ").append(ByteSize.format(n.memoryBudgetBytes()))
+                    .append(" | ").append(ByteSize.format(n.memFreeBytes())).append(" | ")
+                    .append(n.shards().isEmpty() ? "-" : n.fits() ? "yes" : "**no**").append(" |\n");
+        }
+        out.append("\n## Why\n\n");
+        plan.reasons().forEach(r -> out.append("- ").append(r).append('\n'));
+        if (!plan.warnings().isEmpty()) {
+            out.append("\n## Warnings\n\n");
+            plan.warnings().forEach(w -> out.append("- ").append(w).append('\n'));
+        }
+        return out.toString();
+    }
+}

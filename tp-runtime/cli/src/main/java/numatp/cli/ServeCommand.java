@@ -1,0 +1,291 @@
+package numatp.cli;
+
+import numatp.models.LlamaConfig;
+import numatp.models.ModelFiles;
+import numatp.models.tokenizer.Tokenizer;
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.engine.ModelFootprint;
+import numatp.runtime.engine.EngineWarmUp;
+import numatp.runtime.engine.TpRuntime;
+import numatp.models.tp.TpEngine;
+import numatp.models.tp.WeightPlacement;
+import numatp.server.BuiltinModel;
+import numatp.server.ChatTemplate;
+import numatp.runtime.engine.Engines;
+import numatp.server.InferenceServer;
+import numatp.server.ServeConfig;
+import numatp.server.ServeMetrics;
+import numatp.topology.NumaNode;
+import numatp.topology.Topology;
+import numatp.topology.TopologyView;
+import numatp.weights.ModelTensors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tp serve}: an OpenAI-compatible HTTP server over the tensor-parallel engine.
+ * Prints the machine, the placement plan, the weights per node and the URL, then serves
+ * until SIGTERM or Ctrl-C, which drain in-flight requests (a second signal aborts them)
+ * and exit 0.
+ */
+@Command(name = "serve", description = "Serve a model over an OpenAI-compatible HTTP API (continuous batching).")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "Model file: llama2.c .bin or GGUF (default: a built-in random model, for trying the API).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "llama2.c tokenizer.bin (default: the GGUF vocabulary, or tokenizer.bin next to the model).")
+    Path tokenizer;
+
+    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
+            description = "Plan for a captured machine (binding is then skipped).")
+    Path topologyRoot;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServeConfig.DEFAULT_HOST,
+            description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+            description = "TCP port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "16",
+            description = "KV-cache slots: sequences generated together (default ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64",
+            description = "Requests that may wait for a slot; more are refused with 429 (default ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--context", paramLabel = "N",
+            description = "Positions per sequence, prompt plus output (default: the model's, at most 2048).")
+    Integer context;
+
+    @Option(names = "--max-request-bytes", paramLabel = "SIZE", defaultValue = "1MiB",
+            description = "Largest request body; more is refused with 413 (default ${DEFAULT-VALUE}).")
+    String maxRequestBytes;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "On SIGTERM, how long in-flight requests may finish before they are aborted"
+                    + " (default ${DEFAULT-VALUE}).")
+    int shutdownTimeoutSeconds;
+
+    @Option(names = "--warmup-seconds", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Before listening, run throw-away steps until the JIT has compiled the kernels, for at most"
+                    + " this long (default ${DEFAULT-VALUE}; 0 skips it and the first requests pay for compilation).")
+    double warmupSeconds;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
+    static final int DEFAULT_CONTEXT_CAP = 2048;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (maxBatch < 1) {
+            throw new UsageException("--max-batch must be >= 1: " + maxBatch);
+        }
+        if (tokenizer != null && model == null) {
+            throw new UsageException("--tokenizer needs --model");
+        }
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
+        }
+        long requestBytes = ConfigOptions.size(maxRequestBytes, "--max-request-bytes");
+        if (requestBytes > Integer.MAX_VALUE - 1) {
+            throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
+        }
+        NumaTensorParallelConfig tp = options.toConfig();
+        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        printTopology(topology, out);
+
+        Arena arena = Arena.ofShared();
+        ModelTensors tensors;
+        Tokenizer tok;
+        String modelId;
+        ChatTemplate chat;
+        if (model == null) {
+            tensors = BuiltinModel.create(arena);
+            tok = BuiltinModel.tokenizer();
+            modelId = BuiltinModel.ID;
+            chat = ChatTemplate.PLAIN;
+        } else {
+            tensors = ModelFiles.open(model);
+            tok = ModelFiles.tokenizer(model, tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
+            modelId = modelId(model);
+            chat = ChatTemplate.fromJinja(ModelFiles.chatTemplate(model));
+        }
+        try {
+            LlamaConfig c = LlamaConfig.of(tensors.hp());
+            int positions = context != null ? context : Math.min(c.contextLength(), DEFAULT_CONTEXT_CAP);
+            if (positions < 2 || positions > c.contextLength()) {
+                throw new UsageException("--context must be in [2, " + c.contextLength() + "] (the model's context): "
+                        + positions);
+            }
+            if (tp.shards() > c.heads()) {
+                throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
+                        + tp.shards());
+            }
+            ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) requestBytes,
+                    Duration.ofSeconds(shutdownTimeoutSeconds), modelId);
+            out.println(String.format(Locale.ROOT, "model: %s (%s; dim %d, %d layers, %d heads / %d kv, vocab %d,"
+                            + " context %d)", modelId, model == null ? "built-in random weights, text is noise"
+                            : model.toString(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(),
+                    c.contextLength()));
+            out.println("chat template: " + chat.describe());
+
+            long kvBytes = Engines.kvCacheBytes(c, maxBatch, positions);
+            long replicated = ModelFootprint.replicatedBytes(tensors);
+            long sharded = ModelFootprint.tensorBytes(tensors) - replicated;
+            TpEngine.Capacity capacity = new TpEngine.Capacity(maxBatch, positions, maxBatch + Engines.PREFILL_CHUNK);
+            PlacementPlan plan = TpRuntime.plan(tensors, tp, topology, capacity);
+            out.println();
+            out.println("placement plan:");
+            out.print(PlanOutput.text(plan));
+            out.println();
+            out.flush();
+
+            Engines.Loaded loaded;
+            long expected = sharded + replicated * plan.usedNodes().size();
+            boolean simulated = topologyRoot != null;
+            LoadProgress[] progressHolder = new LoadProgress[1];
+            try (TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
+                     progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
+                     return progressHolder[0];
+                 }, line -> {
+                     err.println(line);
+                     err.flush();
+                 })) {
+                LoadProgress progress = progressHolder[0];
+                loaded = new Engines.Loaded(runtime.engine(), runtime.engine().replicatedBytes(),
+                        runtime.engine().shardedBytes());
+                progress.done();
+                progress.close();
+                List<ServeMetrics.NodeWeights> weights = nodeWeights(runtime.placement());
+                printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
+                printBinding(runtime, out);
+                out.println("placement: " + runtime.placement().summary());
+                if (!simulated) {
+                    out.println("residency:");
+                    for (String line : runtime.residencyLines()) {
+                        out.println("  " + line);
+                    }
+                }
+                if (warmupSeconds > 0) {
+                    out.print("warming up (compiling the kernels before the first request)... ");
+                    out.flush();
+                    EngineWarmUp.Result warm = EngineWarmUp.run(loaded.engine(), warmupSeconds);
+                    out.println(String.format(Locale.ROOT, "%.1f s, %d rounds%s", warm.elapsedNs() / 1e9,
+                            warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was still"
+                                    + " compiling, so early requests may be slower)"));
+                }
+                InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
+                installShutdown(server, err);
+                out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
+                        + " GET /metrics; Ctrl-C or SIGTERM to stop)");
+                out.flush();
+                server.awaitTermination();
+            }
+            out.println("stopped");
+            out.flush();
+            return 0;
+        } finally {
+            tensors.close();
+            arena.close();
+        }
+    }
+
+    /** The model id clients use: the file name without its extension. */
+    static String modelId(Path model) {
+        String name = model.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    private static void printTopology(Topology topology, PrintWriter out) {
+        TopologyView view = topology.allowed();
+        out.println(String.format(Locale.ROOT, "machine: %d NUMA node(s), %d package(s), %d cores, %d threads%s",
+                view.nodes().size(), view.packageCount(), view.coreCount(), view.puCount(),
+                topology.numaAvailable() ? "" : " (no NUMA information: one node holds everything)"));
+        for (NumaNode n : view.nodes()) {
+            out.println(String.format(Locale.ROOT, "  node %d: cpus %s, memory %s (%s free)", n.id(),
+                    n.cpus().isEmpty() ? "none" : n.cpus().toListString(), ByteSize.format(n.memTotalBytes()),
+                    ByteSize.format(n.memFreeBytes())));
+        }
+    }
+
+    /** Weights per node as the engine placed them (replicas and this node's shards' slices; KV caches apart). */
+    private static List<ServeMetrics.NodeWeights> nodeWeights(WeightPlacement placement) {
+        List<ServeMetrics.NodeWeights> out = new ArrayList<>();
+        for (WeightPlacement.NodeBytes n : placement.nodes()) {
+            out.add(new ServeMetrics.NodeWeights(n.node(), n.replicatedBytes(), n.shardedBytes()));
+        }
+        return out;
+    }
+
+    private static void printWeights(List<ServeMetrics.NodeWeights> weights, Engines.Loaded loaded, long kvBytes,
+                                     int slots, int positions, PrintWriter out) {
+        out.println(String.format(Locale.ROOT, "weights: %s (replicated %s per node, sharded %s in all)",
+                ByteSize.format(loaded.replicatedBytes() + loaded.shardedBytes()),
+                ByteSize.format(weights.isEmpty() ? 0 : weights.getFirst().replicatedBytes()),
+                ByteSize.format(loaded.shardedBytes())));
+        for (ServeMetrics.NodeWeights w : weights) {
+            out.println(String.format(Locale.ROOT, "  node %d: replicated %s, sharded %s", w.node(),
+                    ByteSize.format(w.replicatedBytes()), ByteSize.format(w.shardedBytes())));
+        }
+        out.println(String.format(Locale.ROOT, "kv cache: %d slots x %d positions = %s", slots, positions,
+                ByteSize.format(kvBytes)));
+    }
+
+    /**
+     * Where each shard thread landed: a summary, then one line per thread (planned CPU and
+     * node, what getcpu saw, match/mismatch/skipped); past 64 threads only the ones that
+     * did not match.
+     */
+    private static void printBinding(TpRuntime runtime, PrintWriter out) {
+        out.println(runtime.bindingSummary());
+        if (runtime.simulated()) {
+            return; // one warning said it already: the plan is for another machine
+        }
+        List<String> lines = runtime.bindingLines();
+        for (String line : lines) {
+            if (lines.size() <= 64 || !line.contains("-> match")) {
+                out.println("  " + line);
+            }
+        }
+    }
+
+    /**
+     * SIGTERM and SIGINT drain the server and let {@link #call} return 0 (a JVM shutdown
+     * hook alone would exit 143); a second signal aborts what is still running. The hook
+     * stays as the fallback for other ways the JVM may end.
+     */
+    private static void installShutdown(InferenceServer server, PrintWriter err) {
+        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tp-serve-shutdown-hook"));
+        ShutdownSignals.install(() -> {
+            err.println("shutting down: finishing in-flight requests (signal again to abort them)");
+            err.flush();
+            Thread.ofPlatform().name("tp-serve-shutdown").start(server::shutdown);
+        }, () -> server.scheduler().shutdownNow());
+    }
+}

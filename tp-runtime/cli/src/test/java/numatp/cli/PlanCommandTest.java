@@ -1,0 +1,102 @@
+package numatp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import numatp.topology.SharedCaptures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PlanCommandTest {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result tp(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = TpMain.execute(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private static String capture(String name) throws Exception {
+        JsonNode expected = new ObjectMapper().readTree(
+                SharedCaptures.sharedTopologies().resolve(name).resolve("expected.json").toFile());
+        return SharedCaptures.root(name, expected.get("fsroot").asText()).toString();
+    }
+
+    @Test
+    void plansEightShardsOnTwoNodesOfACaptureAsJsonWithStableKeys() throws Exception {
+        Result r = tp("plan", "--shards", "8", "--numa-nodes", "0,1", "--topology-root",
+                capture("32em64t-2n8c+dax+nvme+mic+dimms"), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals(8, plan.get("shards").size());
+        for (String key : new String[] {"shard", "node", "cpus", "threads"}) {
+            assertTrue(plan.get("shards").get(0).has(key), key);
+        }
+        for (String key : new String[] {"id", "shards", "memoryBudgetBytes", "memFreeBytes"}) {
+            assertTrue(plan.get("nodes").get(0).has(key), key);
+        }
+        assertTrue(plan.has("interNodeTrafficShare"));
+        assertTrue(plan.get("reasons").size() > 0);
+    }
+
+    @Test
+    void writesAMarkdownReportAndReadsTheConfigFromJson(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("tp.json");
+        Files.writeString(config, "{\"shards\": 4, \"numaNodes\": [0, 1], \"pinningPolicy\": \"compact\"}");
+        Path report = dir.resolve("plan.md");
+        Result r = tp("plan", "--config", config.toString(), "--topology-root",
+                capture("32em64t-2n8c+dax+nvme+mic+dimms"), "--report", report.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("why:"), r.out());
+        String markdown = Files.readString(report);
+        assertTrue(markdown.startsWith("# numatp placement plan"), markdown);
+        assertTrue(markdown.contains("| 3 |"), markdown);
+    }
+
+    @Test
+    void badFlagsGiveOneErrorLineAndExitTwo() {
+        Result penalty = tp("plan", "--shards", "2", "--numa-inter-node-penalty", "1.7");
+        assertEquals(2, penalty.code());
+        assertEquals("error: --numa-inter-node-penalty must be in [0, 1]: 1.7", penalty.err().lines().findFirst().orElseThrow());
+        Result node = tp("plan", "--shards", "2", "--numa-nodes", "5");
+        assertEquals(2, node.code());
+        assertTrue(node.err().startsWith("error: --numa-nodes names node 5, which does not exist"), node.err());
+        Result affinity = tp("plan", "--shards", "2", "--node-affinity", "0:0,1");
+        assertEquals(2, affinity.code());
+        assertTrue(affinity.err().startsWith("error: --node-affinity expects shard:node pairs"), affinity.err());
+        Result size = tp("plan", "--model-bytes", "lots");
+        assertEquals(2, size.code());
+        assertTrue(size.err().startsWith("error: --model-bytes expects a size"), size.err());
+    }
+
+    @Test
+    void badConfigFilesNameTheFileAndField(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("bad.json");
+        Files.writeString(config, "{\"shards\": \"eight\"}");
+        Result r = tp("plan", "--config", config.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: " + config + ": field 'shards' must be an integer, found \"eight\""), r.err());
+        Files.writeString(config, "{\"shard\": 8}");
+        Result unknown = tp("plan", "--config", config.toString());
+        assertTrue(unknown.err().contains("field 'shard' is not a configuration field"), unknown.err());
+        Files.writeString(config, "{\"shards\": 8");
+        Result broken = tp("plan", "--config", config.toString());
+        assertTrue(broken.err().contains("not valid JSON"), broken.err());
+    }
+
+    @Test
+    void oversubscribedPlanOnThisMachineStillRunsAndWarns() {
+        Result r = tp("plan", "--shards", "8");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("oversubscribed"), r.out());
+    }
+}

@@ -1,0 +1,176 @@
+package numatp.runtime.engine;
+
+import numatp.collectives.Communicator;
+import numatp.collectives.shm.RegionAllocator;
+import numatp.collectives.shm.ThreadTransport;
+import numatp.models.tp.TpEngine;
+import numatp.runtime.config.ByteSize;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.workers.BindingReport;
+import numatp.runtime.workers.ShardWorkers;
+import numatp.topology.Topology;
+import numatp.topology.binding.NumaBinder;
+import numatp.collectives.team.ShardGroup;
+import numatp.models.tp.WeightPlacement;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.NodeSliceAllocator;
+import numatp.weights.ModelTensors;
+import numatp.weights.SliceAllocator;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * A model running as a {@link NumaTensorParallelConfig} says: the topology is read (or a
+ * captured one used), the planner places the shards, a {@link ShardGroup} starts their
+ * pinned teams, each shard's communicator rank and weight slices are put on its node,
+ * and a {@link TpEngine} runs on top. What was obtained (plan, binding per thread, weight
+ * bytes per node) is kept for start-up reports and metrics.
+ */
+public final class TpRuntime implements AutoCloseable {
+    private final PlacementPlan plan;
+    private final boolean simulated;
+    private final ShardGroup group;
+    private final TpEngine engine;
+    private final NodeSliceAllocator nodeSlices; // null for a simulated plan
+
+    private TpRuntime(PlacementPlan plan, boolean simulated, ShardGroup group, TpEngine engine,
+                      NodeSliceAllocator nodeSlices) {
+        this.plan = plan;
+        this.simulated = simulated;
+        this.group = group;
+        this.engine = engine;
+        this.nodeSlices = nodeSlices;
+    }
+
+    /** The plan for {@code model} under {@code config}: its memory needs include the KV cache of {@code capacity}. */
+    public static PlacementPlan plan(ModelTensors model, NumaTensorParallelConfig config, Topology topology,
+                                     TpEngine.Capacity capacity) {
+        return PlacementPlanner.plan(topology, config,
+                ModelFootprint.of(model, config.shards(), capacity.slots(), capacity.slotPositions()));
+    }
+
+    /**
+     * Plans and starts {@code model} on {@code topology}. {@code simulated} is true when the
+     * topology is a capture of another machine: threads then run unpinned and memory is not
+     * bound, with one warning to {@code log}.
+     */
+    public static TpRuntime start(ModelTensors model, NumaTensorParallelConfig config, Topology topology,
+                                  boolean simulated, TpEngine.Capacity capacity, Consumer<String> log) {
+        PlacementPlan plan = plan(model, config, topology, capacity);
+        for (String warning : plan.warnings()) {
+            log.accept("warning: " + warning);
+        }
+        return start(model, plan, simulated, capacity, UnaryOperator.identity(), log);
+    }
+
+    /**
+     * Starts {@code model} as {@code plan} says. Weight slices and KV caches go to each
+     * shard's node ({@link NodeSliceAllocator}; plain memory for a captured topology's plan);
+     * {@code wrap} may decorate that allocator, e.g. to show loading progress.
+     */
+    public static TpRuntime start(ModelTensors model, PlacementPlan plan, boolean simulated,
+                                  TpEngine.Capacity capacity, UnaryOperator<SliceAllocator> wrap,
+                                  Consumer<String> log) {
+        ShardGroup group = ShardWorkers.start(plan, simulated, NumaBinder.system(), log);
+        NodeSliceAllocator nodeSlices = simulated ? null : NodeSliceAllocator.system();
+        SliceAllocator slices = wrap.apply(nodeSlices != null ? nodeSlices : new ArenaSliceAllocator(Arena.ofShared()));
+        Communicator[] comms = null;
+        try {
+            int[] nodeOfRank = plan.nodeOfRank();
+            NumaTensorParallelConfig config = plan.config();
+            comms = (simulated
+                    ? ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config), RegionAllocator.shared())
+                    : ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config))).toArray(new Communicator[0]);
+            TpEngine engine = new TpEngine(model, group, capacity, slices, comms);
+            return new TpRuntime(plan, simulated, group, engine, nodeSlices);
+        } catch (RuntimeException e) {
+            if (comms != null) {
+                for (Communicator c : comms) {
+                    c.close();
+                }
+            }
+            if (nodeSlices != null) {
+                nodeSlices.close();
+            }
+            group.close();
+            throw e;
+        }
+    }
+
+    public PlacementPlan plan() {
+        return plan;
+    }
+
+    /** True when the plan is for a captured topology and binding was skipped. */
+    public boolean simulated() {
+        return simulated;
+    }
+
+    public ShardGroup group() {
+        return group;
+    }
+
+    public TpEngine engine() {
+        return engine;
+    }
+
+    /** One line per shard thread: where it was planned, where getcpu saw it, match/mismatch/skipped. */
+    public List<String> bindingLines() {
+        return BindingReport.lines(group);
+    }
+
+    public String bindingSummary() {
+        return BindingReport.summary(group);
+    }
+
+    /** Where the weights and KV caches were placed: bytes per node, local share per shard. */
+    public WeightPlacement placement() {
+        return engine.placement();
+    }
+
+    /**
+     * One line per shard: where its weights and KV cache are against its node, e.g.
+     * {@code shard 1 on node 1: weights 520.3 MiB 100.0% local, KV 32.0 MiB 100.0% local -> match}.
+     * "match" needs at least 99% of both on the node; "unknown" when memory was not bound.
+     */
+    public List<String> residencyLines() {
+        List<String> lines = new ArrayList<>();
+        for (WeightPlacement.ShardBytes s : engine.placement().shards()) {
+            boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
+            boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
+            lines.add(String.format(Locale.ROOT,
+                    "shard %d on node %d: weights %s %s, KV %s %s -> %s", s.shard(), s.node(),
+                    ByteSize.format(s.weightBytes()), percent(s.weightLocalPercent()),
+                    ByteSize.format(s.kvCacheBytes()), percent(s.kvLocalPercent()),
+                    unknown ? "unknown" : match ? "match" : "MISMATCH"));
+        }
+        return lines;
+    }
+
+    private static String percent(double p) {
+        return Double.isNaN(p) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", p);
+    }
+
+    /** Frees the engine (communicators, buffers), then the shard threads, then the weights. */
+    @Override
+    public void close() {
+        try {
+            engine.close();
+        } finally {
+            try {
+                group.close();
+            } finally {
+                if (nodeSlices != null) {
+                    nodeSlices.close();
+                }
+            }
+        }
+    }
+}

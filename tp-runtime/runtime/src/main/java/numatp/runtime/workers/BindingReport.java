@@ -1,0 +1,69 @@
+package numatp.runtime.workers;
+
+import numatp.collectives.team.ShardGroup;
+import numatp.topology.binding.WorkerOutcome;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Where each shard thread landed, as start-up reports print it: one line per thread,
+ * wanted vs seen, and the verdict ("match", "mismatch", "skipped").
+ */
+public final class BindingReport {
+    private BindingReport() {
+    }
+
+    /** One line per thread, e.g. {@code shard 1 thread 0: node 1 CPU 3 -> match (getcpu: CPU 3, node 1; memory preferred)}. */
+    public static List<String> lines(ShardGroup group) {
+        List<String> lines = new ArrayList<>();
+        for (WorkerOutcome o : group.outcomes()) {
+            lines.add(line(o));
+        }
+        return lines;
+    }
+
+    /** One line for the whole group, e.g. {@code binding: 8 threads, 8 match}. */
+    public static String summary(ShardGroup group) {
+        int match = 0;
+        int mismatch = 0;
+        int skipped = 0;
+        for (WorkerOutcome o : group.outcomes()) {
+            switch (o.status()) {
+                case BOUND -> match++;
+                case MISMATCH -> mismatch++;
+                case SKIPPED -> skipped++;
+            }
+        }
+        StringBuilder sb = new StringBuilder("binding: ").append(group.outcomes().size()).append(" threads");
+        if (match > 0) {
+            sb.append(", ").append(match).append(" match");
+        }
+        if (mismatch > 0) {
+            sb.append(", ").append(mismatch).append(" MISMATCH");
+        }
+        if (skipped > 0) {
+            sb.append(", ").append(skipped).append(" skipped");
+        }
+        return sb.toString();
+    }
+
+    static String line(WorkerOutcome o) {
+        String cpu = o.wantedCpus().isEmpty() ? "unpinned" : "CPU " + o.wantedCpus().toListString();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "shard %d thread %d: node %d %s -> %s",
+                o.shard(), o.thread(), o.wantedNode(), cpu, o.verdict()));
+        if (o.status() != WorkerOutcome.Status.SKIPPED) {
+            sb.append(String.format(Locale.ROOT, " (getcpu: CPU %s, node %s; memory %s)",
+                    known(o.seenCpu()), known(o.seenNode()), o.memoryPolicy().name().toLowerCase(Locale.ROOT)));
+        }
+        if (!o.note().isEmpty()) {
+            sb.append(": ").append(o.note());
+        }
+        return sb.toString();
+    }
+
+    private static String known(int id) {
+        return id < 0 ? "?" : Integer.toString(id);
+    }
+}

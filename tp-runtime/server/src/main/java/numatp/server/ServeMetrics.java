@@ -1,0 +1,162 @@
+package numatp.server;
+
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (several servers can live in
+ * one JVM, as in tests). Names and labels are documented in docs/serving-api.md; every
+ * series is written by the official client's exposition writers, never by hand.
+ */
+public final class ServeMetrics {
+    /** Weight bytes held on one NUMA node. */
+    public record NodeWeights(int node, long replicatedBytes, long shardedBytes) {
+    }
+
+    private static final double[] SECONDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+            10, 30, 60, 120};
+    private static final double[] COUNTS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final ExpositionFormats formats = ExpositionFormats.init();
+    private final Counter httpRequests;
+    private final Counter promptTokens;
+    private final Counter completionTokens;
+    private final Counter finished;
+    private final Histogram batchSequences;
+    private final Histogram batchEntries;
+    private final Histogram timeToFirstToken;
+    private final Histogram timePerOutputToken;
+    private final Histogram requestLatency;
+
+    private final Histogram queueWait;
+
+    /** @param weights weight bytes per node, for {@code numatp_weight_bytes} */
+    public ServeMetrics(List<NodeWeights> weights) {
+        httpRequests = Counter.builder().name("numatp_http_requests")
+                .help("HTTP requests answered, by endpoint (a known path or \"other\") and status code")
+                .labelNames("endpoint", "status").register(registry);
+        promptTokens = Counter.builder().name("numatp_prompt_tokens")
+                .help("Prompt tokens of admitted requests").register(registry);
+        completionTokens = Counter.builder().name("numatp_completion_tokens")
+                .help("Tokens generated").register(registry);
+        finished = Counter.builder().name("numatp_sequences_finished")
+                .help("Sequences that left their slot, by reason: stop, length, cancelled (client gone), aborted"
+                        + " (shutdown), failed (engine error)")
+                .labelNames("reason").register(registry);
+        batchSequences = Histogram.builder().name("numatp_batch_sequences")
+                .help("Sequences advanced by one engine step").classicOnly().classicUpperBounds(COUNTS)
+                .register(registry);
+        batchEntries = Histogram.builder().name("numatp_batch_entries")
+                .help("Entries (prompt tokens and decode tokens) fed by one engine step").classicOnly()
+                .classicUpperBounds(COUNTS).register(registry);
+        timeToFirstToken = Histogram.builder().name("numatp_time_to_first_token_seconds")
+                .help("From request arrival to its first generated token").classicOnly()
+                .classicUpperBounds(SECONDS).register(registry);
+        timePerOutputToken = Histogram.builder().name("numatp_time_per_output_token_seconds")
+                .help("Between consecutive generated tokens of one sequence").classicOnly()
+                .classicUpperBounds(SECONDS).register(registry);
+        requestLatency = Histogram.builder().name("numatp_request_latency_seconds")
+                .help("From request arrival to its last token, sequences that ended with stop or length")
+                .classicOnly().classicUpperBounds(SECONDS).register(registry);
+        queueWait = Histogram.builder().name("numatp_queue_wait_seconds")
+                .help("From request arrival to its admission into a KV-cache slot").classicOnly()
+                .classicUpperBounds(SECONDS).register(registry);
+        GaugeWithCallback.builder().name("numatp_weight_bytes")
+                .help("Weight bytes held on each NUMA node: replicated (a copy per node) or sharded (this node's"
+                        + " slices)")
+                .labelNames("node", "kind")
+                .callback(cb -> {
+                    for (NodeWeights w : weights) {
+                        cb.call(w.replicatedBytes(), String.valueOf(w.node()), "replicated");
+                        cb.call(w.shardedBytes(), String.valueOf(w.node()), "sharded");
+                    }
+                }).register(registry);
+    }
+
+    /** Registers the gauges read from {@code scheduler} (once, at its construction). */
+    void watch(Scheduler scheduler) {
+        GaugeWithCallback.builder().name("numatp_queue_depth")
+                .help("Requests waiting for a KV-cache slot")
+                .callback(cb -> cb.call(scheduler.queueDepth())).register(registry);
+        GaugeWithCallback.builder().name("numatp_running_sequences")
+                .help("Sequences holding a KV-cache slot (prefilling or decoding)")
+                .callback(cb -> cb.call(scheduler.running())).register(registry);
+        GaugeWithCallback.builder().name("numatp_kv_slots")
+                .help("KV-cache slots: the most sequences in flight (--max-batch)")
+                .callback(cb -> cb.call(scheduler.slots())).register(registry);
+        CounterWithCallback.builder().name("numatp_engine_steps")
+                .help("Engine steps run").callback(cb -> cb.call(scheduler.counters().steps())).register(registry);
+        CounterWithCallback.builder().name("numatp_engine_step_seconds")
+                .help("Time inside engine steps")
+                .callback(cb -> cb.call(scheduler.counters().stepNs() / 1e9)).register(registry);
+        CounterWithCallback.builder().name("numatp_engine_collective_seconds")
+                .help("Time of engine steps spent in collectives (allreduce, allgather) on shard 0")
+                .callback(cb -> cb.call(scheduler.counters().collectiveNs() / 1e9)).register(registry);
+        GaugeWithCallback.builder().name("numatp_allreduce_share")
+                .help("Share of engine step time spent in collectives since start (0..1); for a window use"
+                        + " rate(numatp_engine_collective_seconds_total) / rate(numatp_engine_step_seconds_total)")
+                .callback(cb -> cb.call(scheduler.counters().collectiveShare())).register(registry);
+    }
+
+    void httpRequest(String endpoint, int status) {
+        httpRequests.labelValues(endpoint, String.valueOf(status)).inc();
+    }
+
+    void admitted(int promptTokenCount, double waitedSeconds) {
+        promptTokens.inc(promptTokenCount);
+        queueWait.observe(waitedSeconds);
+    }
+
+    void step(int sequences, int entries) {
+        batchSequences.observe(sequences);
+        batchEntries.observe(entries);
+    }
+
+    void firstToken(double secondsSinceArrival) {
+        completionTokens.inc();
+        timeToFirstToken.observe(secondsSinceArrival);
+    }
+
+    void nextToken(double secondsSincePrevious) {
+        completionTokens.inc();
+        timePerOutputToken.observe(secondsSincePrevious);
+    }
+
+    void finished(FinishReason reason, double secondsSinceArrival) {
+        finished.labelValues(reason.label()).inc();
+        if (reason == FinishReason.STOP || reason == FinishReason.LENGTH) {
+            requestLatency.observe(secondsSinceArrival);
+        }
+    }
+
+    /** Sequences that ended for {@code reason} so far (tests and the shutdown summary read it). */
+    public long finishedCount(FinishReason reason) {
+        return (long) finished.labelValues(reason.label()).get();
+    }
+
+    /** The content type of the exposition chosen for an {@code Accept} header (null: Prometheus text). */
+    public String contentType(String accept) {
+        return writer(accept).getContentType();
+    }
+
+    /** Writes every metric in the format the {@code Accept} header asks for. */
+    public void write(String accept, OutputStream out) throws IOException {
+        writer(accept).write(out, registry.scrape(), EscapingScheme.fromAcceptHeader(accept));
+    }
+
+    private ExpositionFormatWriter writer(String accept) {
+        ExpositionFormatWriter w = formats.findWriter(accept);
+        return w.isAvailable() ? w : formats.getPrometheusTextFormatWriter();
+    }
+}

@@ -1,0 +1,111 @@
+package numatp.server;
+
+import numatp.models.LlamaConfig;
+import numatp.models.ModelException;
+import numatp.models.tp.SequenceEngine;
+
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@link SequenceEngine} whose steps wait for permission: tests hold the scheduler at a
+ * step boundary to build a queue, disconnect a client or shut down at a known moment,
+ * without depending on how fast the machine is.
+ */
+public final class GatedEngine implements SequenceEngine {
+    private final SequenceEngine delegate;
+    private final Semaphore permits = new Semaphore(0);
+    private final AtomicInteger entered = new AtomicInteger();
+    private volatile boolean open;
+    private volatile boolean closed;
+    private volatile RuntimeException failure;
+
+    GatedEngine(SequenceEngine delegate) {
+        this.delegate = delegate;
+    }
+
+    /** Lets every step through from now on. */
+    public void open() {
+        open = true;
+        permits.release(1 << 20);
+    }
+
+    /** Stops steps again (the one running, if any, finishes). */
+    public void hold() {
+        open = false;
+        permits.drainPermits();
+    }
+
+    /** Lets {@code steps} more steps through. */
+    void allow(int steps) {
+        permits.release(steps);
+    }
+
+    /** Permits not yet taken by a step. */
+    int availablePermits() {
+        return permits.availablePermits();
+    }
+
+    /** Every later step throws {@code e} (after passing the gate). */
+    void failWith(RuntimeException e) {
+        failure = e;
+    }
+
+    /** Steps that have started (including one waiting at the gate). */
+    int stepsEntered() {
+        return entered.get();
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    @Override
+    public void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+        entered.incrementAndGet();
+        if (!open) {
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ModelException("interrupted at the gate");
+            }
+        }
+        RuntimeException f = failure;
+        if (f != null) {
+            throw f;
+        }
+        delegate.step(n, tokens, slots, positions, logits);
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return delegate.config();
+    }
+
+    @Override
+    public int slots() {
+        return delegate.slots();
+    }
+
+    @Override
+    public int slotPositions() {
+        return delegate.slotPositions();
+    }
+
+    @Override
+    public int maxBatchEntries() {
+        return delegate.maxBatchEntries();
+    }
+
+    @Override
+    public Counters counters() {
+        return delegate.counters();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        delegate.close();
+    }
+}

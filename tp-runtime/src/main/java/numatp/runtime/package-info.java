@@ -1,4 +1,0 @@
-/**
- * The runtime: NumaTensorParallelConfig, the placement planner, pinned shard workers, the engine and HTTP server.
- */
-package numatp.runtime;

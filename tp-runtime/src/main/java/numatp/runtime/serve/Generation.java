@@ -1,7 +1,0 @@
-package numatp.runtime.serve;
-
-/** A submitted sequence, as its request handler sees it. */
-public interface Generation {
-    /** Stops generating and frees the slot at the next step boundary; idempotent, any thread. */
-    void cancel();
-}

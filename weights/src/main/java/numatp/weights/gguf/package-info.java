@@ -1,0 +1,4 @@
+/**
+ * Reading and writing GGUF files: metadata, tensor infos, memory-mapped tensor data.
+ */
+package numatp.weights.gguf;
