@@ -1,0 +1,58 @@
+package numatp.models;
+
+import numatp.models.tokenizer.Tokenizer;
+import numatp.weights.ModelTensors;
+import numatp.weights.TensorType;
+import numatp.weights.gguf.GgufWriter;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Small models and vocabularies built in memory, so loader tests need no shared data: a
+ * vocabulary of the three specials, all 256 byte tokens, the space, letters and some
+ * merges, and random-weight Llama models whose embedding has one row per token.
+ */
+final class TinyModels {
+    private TinyModels() {
+    }
+
+    /** The first {@code n} pieces of the tiny vocabulary ({@code n} >= 3), scores favouring longer merges. */
+    static Tokenizer tokenizer(int n) {
+        List<String> p = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
+        for (int b = 0; b < 256; b++) {
+            p.add(String.format("<0x%02X>", b));
+        }
+        p.add(" ");
+        for (char c = 'a'; c <= 'z'; c++) {
+            p.add(String.valueOf(c));
+        }
+        for (String m : new String[] {"th", " t", "he", " the", "in", "an", " a", "er", "é", "\uD83E\uDD99", " and"}) {
+            p.add(m);
+        }
+        for (int i = 0; p.size() < n; i++) {
+            p.add("x" + i);
+        }
+        byte[][] pieces = new byte[n][];
+        float[] scores = new float[n];
+        for (int i = 0; i < n; i++) {
+            pieces[i] = p.get(i).getBytes(StandardCharsets.UTF_8);
+            scores[i] = i < 259 ? 0 : pieces[i].length - i * 1e-3f;
+        }
+        return new Tokenizer(pieces, scores);
+    }
+
+    /** Size of the whole tiny vocabulary. */
+    static final int VOCAB = 300;
+
+    static LlamaConfig config(int vocab) {
+        return new LlamaConfig(16, 32, 2, 4, 2, vocab, 32, 10000f, 1e-5f);
+    }
+
+    /** A GGUF writer for a random model of {@code rows} embedding rows and {@code tok}'s vocabulary. */
+    static GgufWriter gguf(int rows, Tokenizer tok, long seed) {
+        ModelTensors m = RandomModels.create(config(rows), TensorType.F32, seed);
+        return GgufConverter.writer(m, tok, TensorType.F32);
+    }
+}
