@@ -10,10 +10,7 @@ import numatp.weights.gguf.GgufWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -61,7 +58,7 @@ class ModelLoadValidationTest {
     @Test
     void llama2cTokenizerLongerOrShorterThanTheModelIsRefused() throws Exception {
         Path tok = Files.createTempFile("tok", ".bin");
-        Files.write(tok, tokenizerBin(TinyModels.tokenizer(ROWS)));
+        Files.write(tok, TinyModels.tokenizerBin(TinyModels.tokenizer(ROWS)));
         assertEquals(ROWS, Llama2cTokenizerFile.read(tok, ROWS).vocabSize());
         expect(ModelException.class, () -> Llama2cTokenizerFile.read(tok, ROWS - 1), tok.toString(),
                 "longer than the model's vocabulary of 299");
@@ -141,19 +138,6 @@ class ModelLoadValidationTest {
         Path file = Files.createTempFile("model", ".gguf");
         w.write(file);
         return file;
-    }
-
-    /** llama2.c's tokenizer.bin of {@code tok}. */
-    static byte[] tokenizerBin(Tokenizer tok) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        out.write(b.putInt(0, 64).array(), 0, 4);
-        for (int i = 0; i < tok.vocabSize(); i++) {
-            b.putFloat(0, tok.score(i)).putInt(4, tok.piece(i).length);
-            out.write(b.array(), 0, 8);
-            out.writeBytes(tok.piece(i));
-        }
-        return out.toByteArray();
     }
 
     private static void expect(Class<? extends NumatpException> type, Executable call, String... parts) {

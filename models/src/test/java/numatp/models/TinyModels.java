@@ -5,9 +5,13 @@ import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import numatp.weights.gguf.GgufWriter;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * Small models and vocabularies built in memory, so loader tests need no shared data: a
@@ -54,5 +58,36 @@ final class TinyModels {
     static GgufWriter gguf(int rows, Tokenizer tok, long seed) {
         ModelTensors m = RandomModels.create(config(rows), TensorType.F32, seed);
         return GgufConverter.writer(m, tok, TensorType.F32);
+    }
+    /**
+     * A llama2.c (run.c) checkpoint of {@code c}'s shape with random f32 weights; the
+     * classifier is shared with the embedding (positive vocab_size) or stored after the
+     * RoPE tables (negative vocab_size).
+     */
+    static byte[] llama2c(LlamaConfig c, boolean sharedClassifier, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        long dim = c.dim(), hidden = c.hiddenDim(), layers = c.layers(), vocab = c.vocabSize(), kvDim = c.kvDim();
+        long floats = vocab * dim + layers * (2 * dim + 2 * dim * dim + 2 * kvDim * dim + 3 * hidden * dim) + dim
+                + (long) c.contextLength() * c.headSize() + (sharedClassifier ? 0 : vocab * dim);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(7 * 4 + 4 * floats)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.layers()).putInt(c.heads()).putInt(c.kvHeads())
+                .putInt(sharedClassifier ? c.vocabSize() : -c.vocabSize()).putInt(c.contextLength());
+        while (b.hasRemaining()) {
+            b.putFloat((float) rnd.nextDouble(-1, 1));
+        }
+        return b.array();
+    }
+
+    /** llama2.c's tokenizer.bin of {@code tok}: max_token_length, then per token score, length, bytes. */
+    static byte[] tokenizerBin(Tokenizer tok) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        out.write(b.putInt(0, 64).array(), 0, 4);
+        for (int i = 0; i < tok.vocabSize(); i++) {
+            b.putFloat(0, tok.score(i)).putInt(4, tok.piece(i).length);
+            out.write(b.array(), 0, 8);
+            out.writeBytes(tok.piece(i));
+        }
+        return out.toByteArray();
     }
 }
