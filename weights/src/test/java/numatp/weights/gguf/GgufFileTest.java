@@ -146,6 +146,35 @@ class GgufFileTest {
         assertRejected(noTensors, "after the header", "unused bytes"); // the writer pads the header to 32 already
     }
 
+    @Test
+    void hostileLengthsAreRefusedBeforeAnythingIsAllocated() throws Exception {
+        Path file = Files.createTempFile("lengths", ".gguf");
+        new GgufWriter().putStrings("names", new String[] {"abc"}).addTensor("t.a", TensorType.F32, new long[] {32},
+                MemorySegment.ofArray(new byte[128])).write(file);
+        byte[] valid = Files.readAllBytes(file);
+        int keyLength = 24; // after magic, version and the two counts
+        int arrayLength = indexOf(valid, "names") + 5 + 4 + 4; // after the key, value type and element type
+        int dim = indexOf(valid, "t.a") + 3 + 4;
+        for (long v : new long[] {-1L, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 40}) {
+            byte[] b = valid.clone();
+            putU64(b, keyLength, v);
+            Files.write(file, b);
+            assertRejected(file, "metadata entry 0", "string length");
+            b = valid.clone();
+            putU64(b, arrayLength, v);
+            Files.write(file, b);
+            assertRejected(file, "metadata key names", "array length");
+            b = valid.clone();
+            putU64(b, dim, v);
+            Files.write(file, b);
+            assertRejected(file, "tensor t.a", "dimension 0");
+            b = valid.clone();
+            putU64(b, 8, v); // tensor count
+            Files.write(file, b);
+            assertRejected(file, "header", "tensor count");
+        }
+    }
+
     /** t.a and t.b, each [32, 1] f32 (128 bytes), at data offsets 0 and 128. */
     private static Path twoTensors(String prefix) throws Exception {
         Path file = Files.createTempFile(prefix, ".gguf");
