@@ -24,6 +24,11 @@ public final class GgufConverter {
     }
 
     public static void write(ModelTensors model, Tokenizer tokenizer, TensorType matrixType, Path out) {
+        writer(model, tokenizer, matrixType).write(out);
+    }
+
+    /** The writer {@link #write} uses, for tests that change a key or a tensor before writing. */
+    public static GgufWriter writer(ModelTensors model, Tokenizer tokenizer, TensorType matrixType) {
         var hp = model.hp();
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama")
@@ -68,7 +73,7 @@ public final class GgufConverter {
             long[] dims = vector ? new long[] {t.cols()} : new long[] {t.cols(), t.rows()};
             w.addTensor(t.name(), type, dims, encode(t, type));
         }
-        w.write(out);
+        return w;
     }
 
     private static MemorySegment encode(Tensor t, TensorType type) {

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * GGUF Llama models ({@code general.architecture = llama}, {@code llama.*} keys) and
@@ -50,6 +52,8 @@ public final class GgufModels {
                 throw new WeightsException(path + ": token_embd.weight has " + embed.cols()
                         + " columns, llama.embedding_length is " + dim);
             }
+            checkValues(g, hp);
+            checkVocabulary(g, embed.rows());
             checkShapes(path, tensors, hp);
             return new ModelTensors(hp, tensors, g.mappedFile());
         } catch (RuntimeException e) {
@@ -58,8 +62,54 @@ public final class GgufModels {
         }
     }
 
+    /** Metadata values the forward pass divides by or feeds to exp/pow: finite, positive, consistent. */
+    private static void checkValues(GgufFile g, ModelTensors.Hyperparameters hp) {
+        Path path = g.path();
+        if (hp.dim() % hp.heads() != 0 || (hp.dim() / hp.heads()) % 2 != 0) {
+            throw new WeightsException(path + ": llama.embedding_length " + hp.dim()
+                    + " is not llama.attention.head_count " + hp.heads() + " times an even head size");
+        }
+        if (hp.kvHeads() > hp.heads() || hp.heads() % hp.kvHeads() != 0) {
+            throw new WeightsException(path + ": llama.attention.head_count " + hp.heads()
+                    + " is not a multiple of llama.attention.head_count_kv " + hp.kvHeads());
+        }
+        String rotary = "llama.rope.dimension_count";
+        if (g.metadata().containsKey(rotary) && g.getPositiveInt(rotary) != hp.dim() / hp.heads()) {
+            throw new WeightsException(path + ": " + rotary + " is " + g.getPositiveInt(rotary)
+                    + ", expected the head size " + hp.dim() / hp.heads() + " (partial RoPE is not supported)");
+        }
+        if (!(hp.ropeTheta() > 0 && hp.ropeTheta() < Float.POSITIVE_INFINITY)) {
+            throw new WeightsException(path + ": llama.rope.freq_base is " + hp.ropeTheta()
+                    + ", expected a finite positive number");
+        }
+        if (!(hp.normEps() > 0 && hp.normEps() < 1)) {
+            throw new WeightsException(path + ": llama.attention.layer_norm_rms_epsilon is " + hp.normEps()
+                    + ", expected a number in (0, 1)");
+        }
+    }
+
+    /**
+     * The vocabulary ({@code tokenizer.ggml.tokens}, {@code llama.vocab_size}) must have one
+     * token per embedding row. llama.cpp requires the same, and its converters pad a
+     * vocabulary to a padded embedding with {@code [PADn]} tokens, so real files match; a
+     * mismatch would let the sampler pick ids the tokenizer cannot decode, or the tokenizer
+     * produce ids the embedding does not have.
+     */
+    private static void checkVocabulary(GgufFile g, int rows) {
+        Object tokens = g.metadata().get("tokenizer.ggml.tokens");
+        if (tokens instanceof String[] t && t.length != rows) {
+            throw new WeightsException(g.path() + ": vocabulary size " + t.length + " (tokenizer.ggml.tokens) does not"
+                    + " match the " + rows + " rows of token_embd.weight");
+        }
+        if (g.metadata().containsKey("llama.vocab_size") && g.getPositiveInt("llama.vocab_size") != rows) {
+            throw new WeightsException(g.path() + ": vocabulary size " + g.getPositiveInt("llama.vocab_size")
+                    + " (llama.vocab_size) does not match the " + rows + " rows of token_embd.weight");
+        }
+    }
+
     private static void checkShapes(Path path, Map<String, Tensor> t, ModelTensors.Hyperparameters hp) {
         int hs = hp.dim() / hp.heads();
+        Set<String> unused = new TreeSet<>(t.keySet());
         for (int l = 0; l < hp.layers(); l++) {
             String p = "blk." + l + ".";
             shape(path, t, p + "attn_norm.weight", 1, hp.dim());
@@ -74,7 +124,27 @@ public final class GgufModels {
         }
         shape(path, t, "output_norm.weight", 1, hp.dim());
         shape(path, t, "output.weight", hp.vocabSize(), hp.dim());
+        unused.remove("token_embd.weight");
+        for (int l = 0; l < hp.layers(); l++) {
+            for (String n : LAYER_TENSORS) {
+                unused.remove("blk." + l + "." + n);
+            }
+        }
+        unused.remove("output_norm.weight");
+        unused.remove("output.weight");
+        if (!unused.isEmpty()) {
+            // An error, not a warning: a tensor this loader does not know (rope_freqs.weight, biases,
+            // extra blocks) belongs to a variant it does not implement, so running would be wrong.
+            throw new WeightsException(path + ": " + unused.size() + " tensors that a llama model of "
+                    + hp.layers() + " blocks does not use: "
+                    + String.join(", ", unused.stream().limit(8).toList()) + (unused.size() > 8 ? ", ..." : "")
+                    + " (another variant or block count?)");
+        }
     }
+
+    private static final String[] LAYER_TENSORS = {"attn_norm.weight", "ffn_norm.weight", "attn_q.weight",
+            "attn_k.weight", "attn_v.weight", "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
+            "ffn_down.weight"};
 
     private static void shape(Path path, Map<String, Tensor> t, String name, int rows, int cols) {
         Tensor x = t.get(name);
@@ -110,6 +180,10 @@ public final class GgufModels {
         String[] tokens = g.get("tokenizer.ggml.tokens", String[].class);
         float[] scores = g.metadata().containsKey("tokenizer.ggml.scores")
                 ? g.get("tokenizer.ggml.scores", float[].class) : new float[tokens.length];
+        if (tokens.length <= Tokenizer.EOS) {
+            throw new WeightsException(g.path() + ": tokenizer.ggml.tokens has " + tokens.length
+                    + " tokens, expected at least " + (Tokenizer.EOS + 1) + " (<unk>, BOS, EOS)");
+        }
         if (scores.length != tokens.length) {
             throw new WeightsException(g.path() + ": tokenizer.ggml.scores has " + scores.length
                     + " entries for " + tokens.length + " tokens");

@@ -20,6 +20,26 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
         if (heads % kvHeads != 0) {
             throw new ModelException("heads " + heads + " must be a multiple of kv heads " + kvHeads);
         }
+        if (!(ropeTheta > 0 && ropeTheta < Float.POSITIVE_INFINITY)) {
+            throw new ModelException("RoPE theta must be finite and positive: " + ropeTheta);
+        }
+        if (!(normEps > 0 && normEps < 1)) {
+            throw new ModelException("RMS norm epsilon must be in (0, 1): " + normEps);
+        }
+    }
+
+    /**
+     * Checks that every id of {@code tokens} is a row of the token embedding, [0, vocabSize):
+     * for ids that arrive from outside the tokenizer (a request's prompt ids, a stop list).
+     * {@code what} names them in the message: {@code "prompt token"}.
+     */
+    public void checkTokenIds(int[] tokens, String what) {
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocabSize) {
+                throw new ModelException(what + " " + i + " is " + tokens[i] + ", outside the model's vocabulary [0, "
+                        + vocabSize + ")");
+            }
+        }
     }
 
     public static LlamaConfig of(ModelTensors.Hyperparameters hp) {

@@ -54,13 +54,20 @@ public final class ModelFiles {
     /**
      * The tokenizer: {@code tokenizerPath} when given (llama2.c tokenizer.bin format), else
      * the GGUF file's own vocabulary, else {@code tokenizer.bin} next to a llama2.c model.
+     * Its vocabulary has exactly {@code vocabSize} (the token embedding's rows) tokens, or
+     * this fails naming the file, so every id it makes or decodes is a row of the model.
      */
     public static Tokenizer tokenizer(Path model, Path tokenizerPath, int vocabSize) {
         if (tokenizerPath != null) {
             return Llama2cTokenizerFile.read(tokenizerPath, vocabSize);
         }
         if (isGguf(model)) {
-            return GgufModels.tokenizer(model);
+            Tokenizer tok = GgufModels.tokenizer(model);
+            if (tok.vocabSize() != vocabSize) {
+                throw new ModelException(model + ": vocabulary size " + tok.vocabSize()
+                        + " does not match the model's " + vocabSize + " token embedding rows");
+            }
+            return tok;
         }
         Path sibling = model.toAbsolutePath().resolveSibling("tokenizer.bin");
         if (!Files.isRegularFile(sibling)) {

@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Reads llama2.c's {@code tokenizer.bin}: int32 max_token_length, then per token f32
  * score, int32 length and the bytes. The file does not store the vocabulary size:
- * pass the model's, or -1 to read to the end.
+ * pass the model's (token embedding rows; the file must hold exactly that many tokens,
+ * as llama2.c's tokenizer.py writes it), or -1 to read to the end.
  */
 public final class Llama2cTokenizerFile {
     private Llama2cTokenizerFile() {
@@ -52,6 +53,15 @@ public final class Llama2cTokenizerFile {
             buf.get(p);
             pieces.add(p);
             scores.add(score);
+        }
+        if (buf.hasRemaining()) {
+            throw new ModelException(path + ": " + buf.remaining() + " bytes left at offset " + buf.position()
+                    + " after " + vocabSize + " tokens: the tokenizer is longer than the model's vocabulary of "
+                    + vocabSize + " (token embedding rows)");
+        }
+        if (pieces.size() <= Tokenizer.EOS) {
+            throw new ModelException(path + ": " + pieces.size() + " tokens, expected at least " + (Tokenizer.EOS + 1)
+                    + " (<unk>, BOS, EOS)");
         }
         float[] s = new float[scores.size()];
         for (int i = 0; i < s.length; i++) {

@@ -29,6 +29,10 @@ public final class Tokenizer {
         if (pieces.length != scores.length) {
             throw new ModelException("tokenizer: " + pieces.length + " pieces but " + scores.length + " scores");
         }
+        if (pieces.length <= EOS) {
+            throw new ModelException("tokenizer: " + pieces.length + " pieces, expected at least " + (EOS + 1)
+                    + " (<unk>, BOS " + BOS + ", EOS " + EOS + ")");
+        }
         this.pieces = pieces;
         this.scores = scores;
         this.index = new PieceIndex(pieces);
@@ -59,11 +63,19 @@ public final class Tokenizer {
     }
 
     public byte[] piece(int id) {
-        return pieces[id];
+        return pieces[checkId(id)];
     }
 
     public float score(int id) {
-        return scores[id];
+        return scores[checkId(id)];
+    }
+
+    /** {@code id}, or a {@link ModelException} when it is not a token of this vocabulary. */
+    private int checkId(int id) {
+        if (id < 0 || id >= pieces.length) {
+            throw new ModelException("token id " + id + " is outside the vocabulary [0, " + pieces.length + ")");
+        }
+        return id;
     }
 
     /** The id of {@code piece}, or -1. */
@@ -122,9 +134,11 @@ public final class Tokenizer {
     /**
      * The bytes run.c prints for {@code token} following {@code prev}: a leading space is
      * dropped after BOS, {@code <0xXX>} becomes the byte, and a lone byte that is neither
-     * printable nor whitespace prints nothing (run.c's safe_printf). Never allocates.
+     * printable nor whitespace prints nothing (run.c's safe_printf). Never allocates; a
+     * token outside the vocabulary is a {@link ModelException}.
      */
     public byte[] decode(int prev, int token) {
+        checkId(token);
         byte[] p = prev == BOS ? afterBos[token] : pieces[token];
         int b = byteFallback(p);
         if (b >= 0) {

@@ -233,7 +233,9 @@ public final class GgufFile implements AutoCloseable {
                 if (type == null) {
                     throw error("unknown value type at offset " + typeAt);
                 }
-                meta.put(key, value(type));
+                if (meta.put(key, value(type)) != null) {
+                    throw error("duplicate metadata key: defined twice, which value counts is ambiguous");
+                }
             }
             int alignment = DEFAULT_ALIGNMENT;
             Object a = meta.get("general.alignment");
@@ -293,6 +295,7 @@ public final class GgufFile implements AutoCloseable {
                 }
             }
             context = "data section";
+            long headerEnd = at;
             long dataStart = (at + alignment - 1) / alignment * alignment;
             if (dataStart > size && !infos.isEmpty()) {
                 throw error("starts at offset " + dataStart + " past the end of the file (" + size + " bytes)");
@@ -304,7 +307,42 @@ public final class GgufFile implements AutoCloseable {
                             + " bytes) runs past the end of the file (" + size + " bytes)");
                 }
             }
+            checkLayout(infos, headerEnd, dataStart, alignment);
             return new GgufFile(f, version, meta, infos, Math.min(dataStart, size));
+        }
+
+        /**
+         * Tensor data must not overlap, and every byte of the file must belong to the header
+         * or a tensor apart from alignment padding (fewer than {@code alignment} bytes before
+         * each tensor and at the end): llama.cpp's and gguf-py's writers produce exactly that,
+         * so anything more is a damaged or spliced file whose tensors may be misplaced.
+         */
+        private void checkLayout(Map<String, GgufTensorInfo> infos, long headerEnd, long dataStart, int alignment) {
+            GgufTensorInfo[] byOffset = infos.values().toArray(new GgufTensorInfo[0]);
+            java.util.Arrays.sort(byOffset, java.util.Comparator.comparingLong(GgufTensorInfo::offset));
+            long end = headerEnd; // absolute end of the header or of the last tensor so far
+            String last = "the header";
+            for (GgufTensorInfo t : byOffset) {
+                long start = dataStart + t.offset();
+                if (start < end) {
+                    context = "tensor " + t.name();
+                    throw error("data at offset " + start + " (+" + t.sizeBytes() + " bytes) overlaps " + last
+                            + ", which ends at offset " + end);
+                }
+                if (start - end >= alignment) {
+                    context = "tensor " + t.name();
+                    throw error((start - end) + " unused bytes at offset " + end + " before its data at offset "
+                            + start + ": only alignment padding (< " + alignment + " bytes) may separate tensors");
+                }
+                end = start + t.sizeBytes();
+                last = "tensor " + t.name();
+            }
+            if (size - end >= alignment) {
+                context = "data section";
+                throw error((size - end) + " unused bytes at offset " + end + " after " + last
+                        + ", up to the end of the file (" + size + " bytes): only alignment padding (< "
+                        + alignment + " bytes) may follow");
+            }
         }
 
         private Object value(GgufValueType type) {

@@ -78,18 +78,19 @@ public final class Llama2cCheckpoint {
         Tensor embed = r.take("token_embd.weight", vocab, dim);
         tensors.put("token_embd.weight", embed);
         Tensor rmsAtt = r.take("rms_att_weight", layers, dim);
-        Tensor wq = r.take("wq", layers * dim, dim);
-        Tensor wk = r.take("wk", layers * kvDim, dim);
-        Tensor wv = r.take("wv", layers * kvDim, dim);
-        Tensor wo = r.take("wo", layers * dim, dim);
+        Tensor wq = r.take("wq", r.product("wq", layers, dim), dim);
+        Tensor wk = r.take("wk", r.product("wk", layers, kvDim), dim);
+        Tensor wv = r.take("wv", r.product("wv", layers, kvDim), dim);
+        Tensor wo = r.take("wo", r.product("wo", layers, dim), dim);
         Tensor rmsFfn = r.take("rms_ffn_weight", layers, dim);
-        Tensor w1 = r.take("w1", layers * hidden, dim);
-        Tensor w2 = r.take("w2", layers * dim, hidden);
-        Tensor w3 = r.take("w3", layers * hidden, dim);
+        Tensor w1 = r.take("w1", r.product("w1", layers, hidden), dim);
+        Tensor w2 = r.take("w2", r.product("w2", layers, dim), hidden);
+        Tensor w3 = r.take("w3", r.product("w3", layers, hidden), dim);
         tensors.put("output_norm.weight", r.take("output_norm.weight", 1, dim));
-        r.skip("freq_cis", 2L * seqLen * (headSize / 2) * 4);
+        r.skip("freq_cis", r.product("freq_cis", r.product("freq_cis", 2L * seqLen, headSize / 2), 4));
         tensors.put("output.weight", shared ? embed.withName("output.weight") : r.take("output.weight", vocab, dim));
-        for (int l = 0; l < layers; l++) {
+        r.requireEnd(shared, (long) vocab * dim * 4);
+        for (int l = 0; l < layers; l++) { // take() kept layers * dim etc. below 2^31: l * dim cannot wrap
             String p = "blk." + l + ".";
             tensors.put(p + "attn_norm.weight", rmsAtt.rowSlice(l, 1).withName(p + "attn_norm.weight"));
             tensors.put(p + "attn_q.weight", wq.rowSlice(l * dim, dim).withName(p + "attn_q.weight"));
@@ -105,19 +106,27 @@ public final class Llama2cCheckpoint {
         return new ModelTensors(hp, tensors, file);
     }
 
-    /** Takes consecutive f32 arrays from the file, checking each fits. */
+    /** Takes consecutive f32 arrays from the file, checking each fits; sizes are overflow-checked longs. */
     private record Reader(MappedFile file, long[] at) {
-        Tensor take(String name, long rows, long cols) {
-            long bytes;
+        /** {@code a * b} for the size of {@code name}, or an error instead of a wrapped-around size. */
+        long product(String name, long a, long b) {
             try {
-                bytes = Math.multiplyExact(Math.multiplyExact(rows, cols), 4L);
+                return Math.multiplyExact(a, b);
             } catch (ArithmeticException e) {
-                throw new WeightsException(file.path() + ": tensor " + name + " size [" + rows + ", " + cols
-                        + "] overflows");
+                throw new WeightsException(file.path() + ": tensor " + name + " size " + a + " * " + b
+                        + " overflows a long: the llama2.c header sizes are impossible");
             }
-            if (rows > Integer.MAX_VALUE || bytes > file.size() - at[0]) {
+        }
+
+        Tensor take(String name, long rows, long cols) {
+            long bytes = product(name, product(name, rows, cols), 4L);
+            if (bytes > file.size() - at[0]) {
                 throw new WeightsException(file.path() + ": truncated: tensor " + name + " [" + rows + ", " + cols
                         + "] f32 at offset " + at[0] + " needs " + bytes + " bytes, file has " + file.size());
+            }
+            if (rows > Integer.MAX_VALUE) {
+                throw new WeightsException(file.path() + ": tensor " + name + " [" + rows + ", " + cols
+                        + "] at offset " + at[0] + " has more than 2^31-1 rows");
             }
             Tensor t = new Tensor(name, TensorType.F32, (int) rows, (int) cols, file.segment().asSlice(at[0], bytes));
             at[0] += bytes;
@@ -130,6 +139,26 @@ public final class Llama2cCheckpoint {
                         + bytes + " bytes, file has " + file.size());
             }
             at[0] += bytes;
+        }
+
+        /**
+         * run.c's layout has no trailing data: the file ends after the RoPE tables (shared
+         * classifier, positive vocab_size) or after the [vocab, dim] classifier (negative
+         * vocab_size). Anything else means the header does not describe this file, and the
+         * weights would be read at the wrong offsets.
+         */
+        void requireEnd(boolean shared, long classifierBytes) {
+            long left = file.size() - at[0];
+            if (left == 0) {
+                return;
+            }
+            String hint = shared && left == classifierBytes
+                    ? "; they are exactly one [vocab, dim] f32 classifier: an unshared checkpoint needs a negative"
+                            + " vocab_size at offset 20"
+                    : "; the header's sizes do not describe this file";
+            throw new WeightsException(file.path() + ": " + left + " unused bytes at offset " + at[0]
+                    + " after the last tensor (" + (shared ? "RoPE tables, classifier shared with the embedding"
+                    : "output.weight") + "), file has " + file.size() + hint);
         }
     }
 

@@ -95,4 +95,75 @@ class Llama2cCheckpointTest {
             }
         }
     }
+    /**
+     * A run.c checkpoint of random f32 weights for {@code header} (dim, hidden_dim, n_layers,
+     * n_heads, n_kv_heads, vocab_size, seq_len; negative vocab_size: own classifier).
+     */
+    static byte[] checkpoint(int[] header, SplittableRandom rnd) {
+        long dim = header[0], hidden = header[1], layers = header[2], vocab = Math.abs(header[5]);
+        long headSize = dim / header[3], kvDim = header[4] * headSize;
+        long floats = vocab * dim + layers * (2 * dim + 2 * dim * dim + 2 * kvDim * dim + 3 * hidden * dim) + dim
+                + (long) header[6] * headSize + (header[5] < 0 ? vocab * dim : 0);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(Llama2cCheckpoint.HEADER_BYTES + 4 * floats))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int h : header) {
+            b.putInt(h);
+        }
+        while (b.hasRemaining()) {
+            b.putFloat((float) rnd.nextDouble(-1, 1));
+        }
+        return b.array();
+    }
+
+    static final int[] SMALL = {8, 16, 2, 2, 1, 12, 8};
+
+    @Test
+    void smallCheckpointsOfBothClassifierVariantsLoad() throws Exception {
+        Path tmp = Files.createTempFile("small", ".bin");
+        for (int vocab : new int[] {12, -12}) {
+            int[] h = SMALL.clone();
+            h[5] = vocab;
+            Files.write(tmp, checkpoint(h, new SplittableRandom(1)));
+            try (ModelTensors m = Llama2cCheckpoint.load(tmp)) {
+                assertEquals(12, m.tensor("output.weight").rows());
+                assertEquals(vocab > 0, m.tensor("output.weight").data().equals(m.tensor("token_embd.weight").data()));
+            }
+        }
+    }
+
+    @Test
+    void sizesOverflowingIntAreAWeightsException() throws Exception {
+        Path tmp = Files.createTempFile("overflow", ".bin");
+        // n_layers * hidden_dim = 2^31: wrapped to a negative int row count before the fix.
+        byte[] b = Arrays.copyOf(checkpoint(new int[] {2, 2, 1, 1, 1, 4, 4}, new SplittableRandom(2)), 1 << 20);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 1 << 20).putInt(8, 1 << 11);
+        Files.write(tmp, b);
+        WeightsException e = assertThrows(WeightsException.class, () -> Llama2cCheckpoint.load(tmp));
+        assertTrue(e.getMessage().contains(tmp.toString()) && e.getMessage().contains("tensor w1"), e.getMessage());
+    }
+
+    @Test
+    void headerThatDoesNotDescribeTheWholeFileIsRejected() throws Exception {
+        Path tmp = Files.createTempFile("edited", ".bin");
+        byte[] b = checkpoint(SMALL, new SplittableRandom(3));
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1); // n_layers 2 -> 1: loaded garbage before
+        Files.write(tmp, b);
+        WeightsException e = assertThrows(WeightsException.class, () -> Llama2cCheckpoint.load(tmp));
+        assertTrue(e.getMessage().contains(tmp.toString()) && e.getMessage().contains("unused bytes at offset")
+                && e.getMessage().contains("do not describe this file"), e.getMessage());
+        Files.write(tmp, Arrays.copyOf(checkpoint(SMALL, new SplittableRandom(3)), b.length + 4));
+        assertThrows(WeightsException.class, () -> Llama2cCheckpoint.load(tmp));
+    }
+
+    @Test
+    void sharedFlagOnAFileWithItsOwnClassifierSaysSo() throws Exception {
+        Path tmp = Files.createTempFile("unshared", ".bin");
+        int[] h = SMALL.clone();
+        h[5] = -12;
+        byte[] b = checkpoint(h, new SplittableRandom(4));
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(20, 12);
+        Files.write(tmp, b);
+        WeightsException e = assertThrows(WeightsException.class, () -> Llama2cCheckpoint.load(tmp));
+        assertTrue(e.getMessage().contains("negative vocab_size at offset 20"), e.getMessage());
+    }
 }
