@@ -68,16 +68,17 @@ class GgufFileTest {
 
     @Test
     void unsupportedTensorTypeNamesTheTensor() throws Exception {
-        Path file = Files.createTempFile("q4k", ".gguf");
+        Path file = Files.createTempFile("iq2xxs", ".gguf");
         new GgufWriter().addTensor("w", TensorType.F32, new long[] {32}, MemorySegment.ofArray(new byte[128]))
                 .write(file);
         byte[] b = Files.readAllBytes(file);
         // magic, version, counts (24) + name (8 + 1) + n_dims (4) + dim (8): the type id is at 45.
         assertEquals(0, b[45]);
-        b[45] = 12; // Q4_K
+        b[45] = 16; // IQ2_XXS
         Files.write(file, b);
         WeightsException e = assertThrows(WeightsException.class, () -> GgufFile.open(file));
-        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("unsupported type 12")
+        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("unsupported type 16")
+                && e.getMessage().contains("Q4_K")
                 && e.getMessage().contains("offset 45") && e.getMessage().contains(file.toString()), e.getMessage());
     }
 
