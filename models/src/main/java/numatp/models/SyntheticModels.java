@@ -4,6 +4,14 @@ import numatp.weights.ModelTensors;
 import numatp.weights.Quantize;
 import numatp.weights.Tensor;
 import numatp.weights.TensorType;
+import numatp.weights.quant.Q2KLayout;
+import numatp.weights.quant.Q3KLayout;
+import numatp.weights.quant.Q41Layout;
+import numatp.weights.quant.Q4KLayout;
+import numatp.weights.quant.Q50Layout;
+import numatp.weights.quant.Q51Layout;
+import numatp.weights.quant.Q5KLayout;
+import numatp.weights.quant.Q6KLayout;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -71,6 +79,12 @@ public final class SyntheticModels {
                     seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * type.blockBytes(), scale);
                 }
             }
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> {
+                long blocks = bytes / type.blockBytes();
+                for (long b = 0; b < blocks; b++) {
+                    setBlockScales(type, seg, b * type.blockBytes());
+                }
+            }
             case F16 -> {
                 for (long i = 0; i < bytes / 2; i++) {
                     seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i,
@@ -91,5 +105,31 @@ public final class SyntheticModels {
         }
         t.put(name, new Tensor(name, type, rows, cols, seg));
         assert rowBytes > 0 || cols == 0;
+    }
+
+    /**
+     * The f16 scale (and min) fields of the random block at {@code block}, so its values are
+     * about 0.02 whatever its random quants and sub-block scales: d = 0.02 / (largest
+     * |sub-scale * q|), min scales half of that.
+     */
+    private static void setBlockScales(TensorType type, MemorySegment seg, long block) {
+        switch (type) {
+            case Q4_1 -> setScales(seg, block + Q41Layout.D, 0.02f / 15, block + Q41Layout.M, -0.01f);
+            case Q5_0 -> setScales(seg, block + Q50Layout.D, 0.02f / 16, -1, 0f);
+            case Q5_1 -> setScales(seg, block + Q51Layout.D, 0.02f / 31, block + Q51Layout.M, -0.01f);
+            case Q2_K -> setScales(seg, block + Q2KLayout.D, 0.02f / (15 * 3), block + Q2KLayout.DMIN, 0.01f / 15);
+            case Q3_K -> setScales(seg, block + Q3KLayout.D, 0.02f / (32 * 4), -1, 0f);
+            case Q4_K -> setScales(seg, block + Q4KLayout.D, 0.02f / (63 * 15), block + Q4KLayout.DMIN, 0.01f / 63);
+            case Q5_K -> setScales(seg, block + Q5KLayout.D, 0.02f / (63 * 31), block + Q5KLayout.DMIN, 0.01f / 63);
+            case Q6_K -> setScales(seg, block + Q6KLayout.D, 0.02f / (128 * 32), -1, 0f);
+            default -> throw new IllegalArgumentException("not a block type with scale fields: " + type);
+        }
+    }
+
+    private static void setScales(MemorySegment seg, long dAt, float d, long minAt, float min) {
+        seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, dAt, Float.floatToFloat16(d));
+        if (minAt >= 0) {
+            seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, minAt, Float.floatToFloat16(min));
+        }
     }
 }

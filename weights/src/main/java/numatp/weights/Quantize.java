@@ -1,9 +1,14 @@
 package numatp.weights;
 
+import numatp.weights.quant.MinMaxEncoder;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Encodes f32 values as each {@link TensorType} (ggml's reference rounding), for writers and tests. */
+/**
+ * Encodes f32 values as each {@link TensorType}, for writers and tests: ggml's reference
+ * rounding for Q8_0 and Q4_0, plain min/max rounding ({@link MinMaxEncoder}) for the others.
+ */
 public final class Quantize {
     private Quantize() {
     }
@@ -69,6 +74,22 @@ public final class Quantize {
                         int q0 = Math.min(15, (int) (values[32 * b + j] * id + 8.5f));
                         int q1 = Math.min(15, (int) (values[32 * b + 16 + j] * id + 8.5f));
                         out.set(ValueLayout.JAVA_BYTE, block + 2 + j, (byte) (q0 | (q1 << 4)));
+                    }
+                }
+            }
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> {
+                int n = type.blockElements();
+                for (int b = 0; b < values.length / n; b++) {
+                    long block = (long) b * type.blockBytes();
+                    switch (type) {
+                        case Q4_1 -> MinMaxEncoder.q41(values, n * b, out, block);
+                        case Q5_0 -> MinMaxEncoder.q50(values, n * b, out, block);
+                        case Q5_1 -> MinMaxEncoder.q51(values, n * b, out, block);
+                        case Q2_K -> MinMaxEncoder.q2k(values, n * b, out, block);
+                        case Q3_K -> MinMaxEncoder.q3k(values, n * b, out, block);
+                        case Q4_K -> MinMaxEncoder.q4k(values, n * b, out, block);
+                        case Q5_K -> MinMaxEncoder.q5k(values, n * b, out, block);
+                        default -> MinMaxEncoder.q6k(values, n * b, out, block);
                     }
                 }
             }

@@ -61,6 +61,18 @@ public final class Split {
         return new Split(copy[copy.length - 1], copy);
     }
 
+    /** The same parts in units {@code unit} times as small (heads to columns: {@code scaled(headSize)}). */
+    public Split scaled(int unit) {
+        if (unit <= 0) {
+            throw new WeightsException("split unit must be positive: " + unit);
+        }
+        int[] scaled = new int[starts.length];
+        for (int p = 0; p < starts.length; p++) {
+            scaled[p] = Math.multiplyExact(starts[p], unit);
+        }
+        return new Split(scaled[scaled.length - 1], scaled);
+    }
+
     public int total() {
         return total;
     }

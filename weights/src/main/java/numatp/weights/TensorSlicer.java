@@ -6,10 +6,14 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * Copies slices of tensors into memory from a {@link SliceAllocator}: whole rows
- * keep their encoding; column ranges keep it when they fall on block boundaries and
- * are dequantised to f32 otherwise (the kernels accept either). Counts replicated and
- * sharded bytes per node for the placement statistics.
+ * Copies slices of tensors into memory from a {@link SliceAllocator}: whole rows keep
+ * their encoding (a row of a block type is whole blocks, so any row range is); column
+ * ranges keep it when they fall on block boundaries. A column range that cuts a block is
+ * dequantised to f32 for the 32-element block types (the kernels accept either), but
+ * rejected for the 256-element K-quant super-blocks: there f32 is 7 to 12 times the bytes,
+ * and ordinary head splits of real models (head 128 = half a block) would cut them, so the
+ * planner must choose block-aligned splits rather than silently multiply the memory. Counts
+ * replicated and sharded bytes per node for the placement statistics.
  */
 public final class TensorSlicer {
     private final SliceAllocator allocator;
@@ -55,7 +59,38 @@ public final class TensorSlicer {
         return new Tensor(t.name(), t.type(), total, t.cols(), dst);
     }
 
-    /** Columns [from, from + count) of every row, copied to {@code node}. */
+    /** Blocks wider than this are never cut by a column range (see the class comment). */
+    static final int MAX_CUTTABLE_BLOCK_ELEMENTS = 32;
+
+    /**
+     * Part {@code part} of {@code t}'s columns as {@code split} (over all of them) divides them
+     * among shards, copied to {@code node}. Fails, naming the tensor, its width and the shard
+     * count, when any part of the split cuts a K-quant super-block; see {@link #columns(Tensor, int, int, int)}.
+     */
+    public Tensor columns(Tensor t, Split split, int part, int node) {
+        if (split.total() != t.cols()) {
+            throw new WeightsException("tensor " + t.name() + ": column split " + split + " covers " + split.total()
+                    + " columns, the tensor has " + t.cols());
+        }
+        int block = t.type().blockElements();
+        if (block > MAX_CUTTABLE_BLOCK_ELEMENTS) {
+            for (int p = 1; p < split.parts(); p++) {
+                if (split.start(p) % block != 0) {
+                    throw new WeightsException("tensor " + t.name() + ": " + t.type() + " width " + t.cols()
+                            + " cannot be split by columns into " + split.parts() + " shards as " + split
+                            + ": shard " + p + " starts at column " + split.start(p) + ", inside a " + block
+                            + "-element block (column splits of K-quant tensors must fall on block boundaries)");
+                }
+            }
+        }
+        return columns(t, split.start(part), split.size(part), node);
+    }
+
+    /**
+     * Columns [from, from + count) of every row, copied to {@code node}: in {@code t}'s encoding
+     * when the range falls on block boundaries, as f32 otherwise; a range that cuts a block wider
+     * than 32 elements (the K-quants) fails.
+     */
     public Tensor columns(Tensor t, int from, int count, int node) {
         if (from < 0 || count < 0 || from + count > t.cols()) {
             throw new WeightsException("tensor " + t.name() + ": columns [" + from + ", " + (from + count)
@@ -63,6 +98,10 @@ public final class TensorSlicer {
         }
         int block = t.type().blockElements();
         boolean aligned = from % block == 0 && count % block == 0;
+        if (!aligned && block > MAX_CUTTABLE_BLOCK_ELEMENTS) {
+            throw new WeightsException("tensor " + t.name() + ": " + t.type() + " width " + t.cols() + ": columns ["
+                    + from + ", " + (from + count) + ") cut its " + block + "-element blocks");
+        }
         TensorType type = aligned ? t.type() : TensorType.F32;
         long rowBytes = type.bytesFor(count);
         long bytes = rowBytes * t.rows();

@@ -1,5 +1,14 @@
 package numatp.weights;
 
+import numatp.weights.quant.Q2KLayout;
+import numatp.weights.quant.Q3KLayout;
+import numatp.weights.quant.Q41Layout;
+import numatp.weights.quant.Q4KLayout;
+import numatp.weights.quant.Q50Layout;
+import numatp.weights.quant.Q51Layout;
+import numatp.weights.quant.Q5KLayout;
+import numatp.weights.quant.Q6KLayout;
+
 /**
  * Element encodings numatp reads and computes on, with ggml's type ids. Quantised
  * types store blocks of {@link #blockElements()} elements in {@link #blockBytes()} bytes.
@@ -11,8 +20,24 @@ public enum TensorType {
     F16(1, 1, 2),
     /** Blocks of 32: f16 scale d, 16 bytes of nibbles (low nibbles = elements 0..15); value = (q - 8) * d. */
     Q4_0(2, 32, 18),
+    /** Blocks of 32: f16 scale d, f16 min m, 16 bytes of nibbles; see {@link Q41Layout}. */
+    Q4_1(3, Q41Layout.BLOCK_ELEMENTS, Q41Layout.BLOCK_BYTES),
+    /** Blocks of 32: f16 scale d, 32 high bits, 16 bytes of nibbles; see {@link Q50Layout}. */
+    Q5_0(6, Q50Layout.BLOCK_ELEMENTS, Q50Layout.BLOCK_BYTES),
+    /** Blocks of 32: f16 scale d, f16 min m, 32 high bits, 16 bytes of nibbles; see {@link Q51Layout}. */
+    Q5_1(7, Q51Layout.BLOCK_ELEMENTS, Q51Layout.BLOCK_BYTES),
     /** Blocks of 32: f16 scale d, 32 int8 q; value = q * d. */
     Q8_0(8, 32, 34),
+    /** Super-blocks of 256, 2-bit q, 4-bit sub-block scales and mins; see {@link Q2KLayout}. */
+    Q2_K(10, Q2KLayout.BLOCK_ELEMENTS, Q2KLayout.BLOCK_BYTES),
+    /** Super-blocks of 256, 3-bit q, 6-bit sub-block scales; see {@link Q3KLayout}. */
+    Q3_K(11, Q3KLayout.BLOCK_ELEMENTS, Q3KLayout.BLOCK_BYTES),
+    /** Super-blocks of 256, 4-bit q, 6-bit sub-block scales and mins; see {@link Q4KLayout}. */
+    Q4_K(12, Q4KLayout.BLOCK_ELEMENTS, Q4KLayout.BLOCK_BYTES),
+    /** Super-blocks of 256, 5-bit q, 6-bit sub-block scales and mins; see {@link Q5KLayout}. */
+    Q5_K(13, Q5KLayout.BLOCK_ELEMENTS, Q5KLayout.BLOCK_BYTES),
+    /** Super-blocks of 256, 6-bit q, 8-bit sub-block scales; see {@link Q6KLayout}. */
+    Q6_K(14, Q6KLayout.BLOCK_ELEMENTS, Q6KLayout.BLOCK_BYTES),
     /** bfloat16: the upper half of an f32. */
     BF16(30, 1, 2);
 

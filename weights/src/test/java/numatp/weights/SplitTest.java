@@ -36,6 +36,17 @@ class SplitTest {
     }
 
     @Test
+    void scaledSplitMultipliesEveryBound() {
+        Split heads = Split.even(5, 2);
+        Split columns = heads.scaled(128);
+        assertEquals(640, columns.total());
+        assertEquals(2, columns.parts());
+        assertEquals(384, columns.size(0));
+        assertEquals(384, columns.start(1));
+        assertEquals(256, columns.size(1));
+    }
+
+    @Test
     void rejectsBadBounds() {
         assertThrows(WeightsException.class, () -> Split.even(10, 0));
         assertThrows(WeightsException.class, () -> Split.of(new int[] {0, 5, 3}));

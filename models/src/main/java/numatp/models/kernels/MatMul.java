@@ -6,6 +6,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
+import numatp.weights.TensorType;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -68,6 +69,16 @@ public final class MatMul {
                 }
             }
             case BF16 -> half(true, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case Q4_K, Q6_K -> {
+                if (MatVec.QUANT_VECTOR) {
+                    kQuant(w.type() == TensorType.Q4_K, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff,
+                            outStride);
+                } else {
+                    perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                }
+            }
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+                    DequantisingKernels.matMul(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
         }
     }
 
@@ -219,6 +230,33 @@ public final class MatMul {
             }
             for (; e < n; e++) {
                 out[outOff + e * outStride + r] = MatVec.q8Row(w, base, blocks, x, xOff + e * xStride);
+            }
+        }
+    }
+
+    /** Q4_K ({@code q4k}) or Q6_K rows: groups of four entries through {@link KQuantKernels}, leftovers one by one. */
+    static void kQuant(boolean q4k, MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
+                       int xStride, float[] out, int outOff, int outStride) {
+        final int blocks = cols / TensorType.Q4_K.blockElements();
+        final long rowBytes = (q4k ? TensorType.Q4_K : TensorType.Q6_K).bytesFor(cols);
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int o = outOff + e * outStride + r;
+                if (q4k) {
+                    KQuantKernels.q4kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
+                            out, o, outStride);
+                } else {
+                    KQuantKernels.q6kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
+                            out, o, outStride);
+                }
+            }
+            for (; e < n; e++) {
+                final int xe = xOff + e * xStride;
+                out[outOff + e * outStride + r] = q4k ? KQuantKernels.q4kRow(w, base, blocks, x, xe)
+                        : KQuantKernels.q6kRow(w, base, blocks, x, xe);
             }
         }
     }

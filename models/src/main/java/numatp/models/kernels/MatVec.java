@@ -16,8 +16,9 @@ import java.nio.ByteOrder;
 
 /**
  * Matrix-vector products on the Vector API over weights in a {@link MemorySegment}:
- * out[outOff + r] = sum_c w[r, c] * x[xOff + c] for rows [rowFrom, rowTo). Each type
- * has a {@link ScalarMatVec} twin; results differ from it only by f32 summation order
+ * out[outOff + r] = sum_c w[r, c] * x[xOff + c] for rows [rowFrom, rowTo). Q4_K and Q6_K
+ * run in {@link KQuantKernels}, the other K-quants and Q4_1/Q5_0/Q5_1 in
+ * {@link DequantisingKernels}. Each type has a {@link ScalarMatVec} twin; results differ from it only by f32 summation order
  * (lanes accumulate separately, then reduce). Allocation-free.
  */
 public final class MatVec {
@@ -58,6 +59,22 @@ public final class MatVec {
                 }
             }
             case BF16 -> bf16(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+            case Q4_K -> {
+                if (QUANT_VECTOR) {
+                    KQuantKernels.q4k(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
+                    ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+            case Q6_K -> {
+                if (QUANT_VECTOR) {
+                    KQuantKernels.q6k(w.data(), w.cols(), rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
+                    ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+                    DequantisingKernels.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
         }
     }
 

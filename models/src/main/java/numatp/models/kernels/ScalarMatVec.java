@@ -66,6 +66,11 @@ public final class ScalarMatVec {
                         sum += s * d;
                     }
                 }
+                case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> {
+                    for (int c = 0; c < cols; c++) {
+                        sum += Dequant.element(w.type(), seg, base, c) * x[xOff + c];
+                    }
+                }
             }
             out[outOff + r] = sum;
         }

@@ -2,6 +2,7 @@ package numatp.models.tp;
 
 import numatp.models.LlamaConfig;
 import numatp.weights.ModelTensors;
+import numatp.weights.Split;
 import numatp.weights.Tensor;
 import numatp.weights.TensorSlicer;
 
@@ -84,6 +85,7 @@ public final class ShardWeights {
         int kvn = plan.kvCount(shard) * hs;
         int h0 = plan.hidden().start(shard);
         int hn = plan.hidden().size(shard);
+        Split queryColumns = plan.queryHeads().scaled(hs);
         Tensor[] attnNorm = new Tensor[layers];
         Tensor[] wq = new Tensor[layers];
         Tensor[] wk = new Tensor[layers];
@@ -100,10 +102,10 @@ public final class ShardWeights {
             wq[l] = slicer.rows(model.tensor(p + "attn_q.weight"), q0, qn, node);
             wk[l] = slicer.rows(model.tensor(p + "attn_k.weight"), kv0, kvn, node);
             wv[l] = slicer.rows(model.tensor(p + "attn_v.weight"), kv0, kvn, node);
-            wo[l] = slicer.columns(model.tensor(p + "attn_output.weight"), q0, qn, node);
+            wo[l] = slicer.columns(model.tensor(p + "attn_output.weight"), queryColumns, shard, node);
             w1[l] = slicer.rows(model.tensor(p + "ffn_gate.weight"), h0, hn, node);
             w3[l] = slicer.rows(model.tensor(p + "ffn_up.weight"), h0, hn, node);
-            w2[l] = slicer.columns(model.tensor(p + "ffn_down.weight"), h0, hn, node);
+            w2[l] = slicer.columns(model.tensor(p + "ffn_down.weight"), plan.hidden(), shard, node);
         }
         Tensor embed = replicas.get(model.tensor("token_embd.weight"), node);
         Tensor outNorm = replicas.get(model.tensor("output_norm.weight"), node);

@@ -6,6 +6,8 @@ import numatp.models.ReferenceLlama;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
+import numatp.weights.WeightsException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -13,11 +15,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Sharded forward vs the naive single-shard reference on seeded random models of
- * every tensor type and awkward shapes (uneven heads, GQA, MQA, shards > KV heads).
+ * every tensor type and awkward shapes (uneven heads, GQA, MQA, shards > KV heads; for
+ * the 256-element K-quants, widths of whole blocks and block-aligned shard counts).
  * Both read identical dequantised weights, so only f32 summation order differs:
  * tolerance |got - ref| <= 2e-4 * max|ref| + 1e-5 per logit.
  */
@@ -31,12 +36,14 @@ class ShardedForwardDifferentialTest {
         long seed = new SplittableRandom().nextLong();
         System.out.println("ShardedForwardDifferentialTest " + type + " seed=" + seed);
         SplittableRandom rnd = new SplittableRandom(seed);
-        LlamaConfig[] shapes = {
+        boolean superBlocks = type.blockElements() > 32;
+        LlamaConfig[] shapes = superBlocks ? SUPER_BLOCK_SHAPES : new LlamaConfig[] {
                 new LlamaConfig(64, 96, 2, 8, 4, 67, 8, 10000f, 1e-5f),
                 new LlamaConfig(96, 160, 1, 6, 2, 50, 8, 10000f, 1e-5f),
                 new LlamaConfig(64, 64, 1, 4, 1, 33, 8, 10000f, 1e-5f),
         };
-        int[] shardCounts = {1, 2, 3, 5, 8};
+        // K-quant column splits must fall on 256-element blocks: on these shapes 1 and 2 shards do.
+        int[] shardCounts = superBlocks ? new int[] {1, 2} : new int[] {1, 2, 3, 5, 8};
         for (LlamaConfig c : shapes) {
             ModelTensors m = RandomModels.create(c, type, rnd.nextLong());
             ReferenceLlama ref = new ReferenceLlama(m);
@@ -52,6 +59,25 @@ class ShardedForwardDifferentialTest {
                 }
                 check(m, c, shards, tokens, expected, type + " " + c + " shards=" + shards + " seed=" + seed);
             }
+        }
+    }
+
+    /** Widths in whole 256-element blocks, and heads whose 2-shard splits give whole blocks of attn_output columns. */
+    private static final LlamaConfig[] SUPER_BLOCK_SHAPES = {
+            new LlamaConfig(512, 512, 1, 4, 2, 33, 8, 10000f, 1e-5f),
+            new LlamaConfig(512, 768, 2, 8, 2, 50, 8, 10000f, 1e-5f),
+    };
+
+    @Test
+    @Timeout(60)
+    void kQuantShardCountThatCutsABlockFailsNamingTheTensor() {
+        LlamaConfig c = SUPER_BLOCK_SHAPES[0];
+        ModelTensors m = RandomModels.create(c, TensorType.Q4_K, 3);
+        try (Arena arena = Arena.ofShared()) {
+            WeightsException e = assertThrows(WeightsException.class,
+                    () -> new TpEngine(m, 4, c.contextLength(), new ArenaSliceAllocator(arena), null).close());
+            assertTrue(e.getMessage().contains("blk.0.attn_output.weight") && e.getMessage().contains("4 shards")
+                    && e.getMessage().contains("width 512"), e.getMessage());
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -274,7 +275,7 @@ public final class GgufFile implements AutoCloseable {
                 TensorType type = TensorType.ofGgmlId(typeId);
                 if (type == null) {
                     throw error("unsupported type " + typeId + " at offset " + typeAt
-                            + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
+                            + " (supported: " + Arrays.toString(TensorType.values()) + ")");
                 }
                 if (dims[0] % type.blockElements() != 0) {
                     throw error("row length " + dims[0] + " is not a multiple of the " + type + " block size");

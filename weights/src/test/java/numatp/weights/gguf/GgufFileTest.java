@@ -33,12 +33,12 @@ class GgufFileTest {
                 .putI32s("types", new int[] {1, -3});
         float[][] values = new float[TensorType.values().length][];
         for (TensorType t : TensorType.values()) {
-            float[] v = new float[64 * 3];
+            float[] v = new float[cols(t) * 3];
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) rnd.nextDouble(-1, 1);
             }
             values[t.ordinal()] = v;
-            w.addTensor("t." + t, t, new long[] {64, 3}, Quantize.encode(t, v));
+            w.addTensor("t." + t, t, new long[] {cols(t), 3}, Quantize.encode(t, v));
         }
         w.write(file);
         try (GgufFile g = GgufFile.open(file)) {
@@ -54,11 +54,11 @@ class GgufFileTest {
                 Tensor x = g.tensor("t." + t);
                 assertEquals(t, x.type());
                 assertEquals(3, x.rows());
-                assertEquals(64, x.cols());
+                assertEquals(cols(t), x.cols());
                 assertEquals(0, (g.dataStart() + g.tensorInfos().get("t." + t).offset()) % 32);
-                Tensor expected = new Tensor("e", t, 3, 64, Quantize.encode(t, values[t.ordinal()]));
+                Tensor expected = new Tensor("e", t, 3, cols(t), Quantize.encode(t, values[t.ordinal()]));
                 for (int r = 0; r < 3; r++) {
-                    for (int c = 0; c < 64; c++) {
+                    for (int c = 0; c < cols(t); c++) {
                         assertEquals(expected.get(r, c), x.get(r, c));
                     }
                 }
@@ -66,18 +66,24 @@ class GgufFileTest {
         }
     }
 
+    /** Row width of the round-trip tensor of type t: 64, or one block for the 256-element K-quants. */
+    private static int cols(TensorType t) {
+        return Math.max(64, t.blockElements());
+    }
+
     @Test
     void unsupportedTensorTypeNamesTheTensor() throws Exception {
-        Path file = Files.createTempFile("q4k", ".gguf");
+        Path file = Files.createTempFile("iq2xxs", ".gguf");
         new GgufWriter().addTensor("w", TensorType.F32, new long[] {32}, MemorySegment.ofArray(new byte[128]))
                 .write(file);
         byte[] b = Files.readAllBytes(file);
         // magic, version, counts (24) + name (8 + 1) + n_dims (4) + dim (8): the type id is at 45.
         assertEquals(0, b[45]);
-        b[45] = 12; // Q4_K
+        b[45] = 16; // IQ2_XXS
         Files.write(file, b);
         WeightsException e = assertThrows(WeightsException.class, () -> GgufFile.open(file));
-        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("unsupported type 12")
+        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("unsupported type 16")
+                && e.getMessage().contains("Q4_K")
                 && e.getMessage().contains("offset 45") && e.getMessage().contains(file.toString()), e.getMessage());
     }
 
