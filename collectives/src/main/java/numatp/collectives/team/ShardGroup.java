@@ -3,6 +3,7 @@ package numatp.collectives.team;
 import numatp.topology.binding.PinnedThreadFactory;
 import numatp.topology.binding.ShardBinding;
 import numatp.topology.binding.WorkerOutcome;
+import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
 
@@ -27,14 +28,15 @@ import java.util.function.Consumer;
  * waiting in a collective for the failed one, are released) and {@code run} throws a
  * {@link ShardFailedException} naming the first shard that failed.
  *
- * <p>Idle workers and the waiting caller spin for {@link WorkerOptions#spinNanos()} and then
- * park, so back-to-back steps hand over in microseconds while an idle group costs no CPU.
+ * <p>Idle workers and the waiting caller wait with the {@link WorkerOptions#idle()} strategy
+ * (spin, yield) and then park until woken, so back-to-back steps hand over in microseconds
+ * while an idle group costs no CPU.
  * One caller at a time; {@code run} must not be called from a worker.
  */
 public final class ShardGroup implements AutoCloseable {
     private static final long START_TIMEOUT_SECONDS = 60;
 
-    private final WorkerOptions options;
+    private final IdleStrategy callerIdle; // the one caller's wait in run()
     private final Team[] teams;
     private final List<WorkerOutcome> outcomes;
     private final List<Consumer<String>> abortHooks = new CopyOnWriteArrayList<>();
@@ -48,7 +50,7 @@ public final class ShardGroup implements AutoCloseable {
     private volatile boolean closed;
 
     private ShardGroup(List<ShardBinding> bindings, WorkerOptions options, NumaBinder binder) {
-        this.options = options;
+        this.callerIdle = options.idle().copy();
         int shards = bindings.size();
         this.teams = new Team[shards];
         List<WorkerOutcome> recorded = Collections.synchronizedList(new ArrayList<>());
@@ -75,7 +77,7 @@ public final class ShardGroup implements AutoCloseable {
                 throw new IllegalArgumentException("bindings must be in shard order: position " + s + " has shard "
                         + b.shard());
             }
-            teams[s] = new Team(this, b, new PinnedThreadFactory(b, options.binding(), binder, listener));
+            teams[s] = new Team(this, b, new PinnedThreadFactory(b, options.binding(), binder, listener), options.idle());
         }
         for (Team t : teams) {
             t.start();
@@ -182,17 +184,12 @@ public final class ShardGroup implements AutoCloseable {
      * release shards blocked in collectives) and is reported back so the caller's flag is restored.
      */
     private boolean awaitZero(AtomicInteger counter) {
-        long spinUntil = System.nanoTime() + options.spinNanos();
-        int spins = 0;
+        final IdleStrategy idle = callerIdle;
+        idle.reset();
         boolean interrupted = false;
         while (counter.get() != 0) {
-            if (++spins < 64) {
-                Thread.onSpinWait();
-                continue;
-            }
-            if (System.nanoTime() < spinUntil) {
-                // yield, not spin: an unpinned caller may share a CPU with a shard it waits for
-                Thread.yield();
+            if (!idle.parking()) {
+                idle.idle(); // spins, then yields: an unpinned caller may share a CPU with a shard it waits for
                 continue;
             }
             waiterParked = true;
@@ -238,10 +235,6 @@ public final class ShardGroup implements AutoCloseable {
 
     boolean closed() {
         return closed;
-    }
-
-    long spinNanos() {
-        return options.spinNanos();
     }
 
     /** Stops every thread; a task still running is given a few seconds to return. */

@@ -1,51 +1,39 @@
 package numatp.collectives.team;
 
+import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.binding.PinnedThreadFactory;
 import numatp.topology.binding.ShardBinding;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.LongSupplier;
 
 /**
  * One shard's threads: the leader runs the group's steps, the helpers run their part of
- * the leader's {@link #parallelFor} calls. Waiting is spin-then-park on both sides.
+ * the leader's {@link #parallelFor} calls. Every thread waits with its own copy of the
+ * group's {@link IdleStrategy}; once that strategy reaches its parking phase, a thread waiting
+ * for work parks until it is unparked, so an idle group costs no CPU.
+ *
+ * <p>Memory layout: the fields the leader writes per fork ({@link ForkLine}) and each helper's
+ * fields ({@link HelperSlot}) live in separate objects padded to 128 bytes on both sides, so a
+ * helper finishing its part never invalidates the line the next fork is published on.
  */
 final class Team implements ShardTeam {
     final ShardBinding binding;
     private final ShardGroup group;
     private final Thread[] threads; // [0] is the leader
-    private volatile boolean leaderParked;
-    private final Parked[] helperParked;
+    private final ForkLine fork = new ForkLine();
+    private final HelperSlot[] helpers; // [0] unused: the leader's own part needs no slot
+    private final IdleStrategy leaderIdle;
 
-    // parallelFor state, published by the leader through forkGeneration
-    private final AtomicLong forkGeneration = new AtomicLong();
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicReference<Throwable> helperFailure = new AtomicReference<>();
-    private final LongSupplier stepGeneration;
-    private final LongSupplier forkGenerationSource;
-    private volatile RangeBody body;
-    private volatile int count;
-    private volatile int parts;
-    private static final int SPINS_BEFORE_YIELD = 2_000;
-
-    /** A volatile flag per helper (an array of volatiles). */
-    private static final class Parked {
-        volatile boolean value;
-    }
-
-    Team(ShardGroup group, ShardBinding binding, PinnedThreadFactory factory) {
+    Team(ShardGroup group, ShardBinding binding, PinnedThreadFactory factory, IdleStrategy idle) {
         this.group = group;
         this.binding = binding;
         int n = binding.threads();
         this.threads = new Thread[n];
-        this.stepGeneration = group::generation;
-        this.forkGenerationSource = forkGeneration::get;
-        this.helperParked = new Parked[n];
+        this.helpers = new HelperSlot[n];
         for (int i = 0; i < n; i++) {
-            helperParked[i] = new Parked();
+            helpers[i] = new HelperSlot(idle.copy());
         }
+        this.leaderIdle = idle.copy();
         threads[0] = factory.newThread(this::leaderLoop);
         for (int i = 1; i < n; i++) {
             final int index = i;
@@ -85,34 +73,38 @@ final class Team implements ShardTeam {
             body.run(0, count);
             return;
         }
-        this.body = body;
-        this.count = count;
-        this.parts = parts;
-        helperFailure.set(null);
-        pending.set(parts - 1);
-        forkGeneration.incrementAndGet();
+        final ForkLine f = fork;
+        f.body = body;
+        f.count = count;
+        f.parts = parts;
+        long generation = f.generation + 1;
+        f.generation = generation; // volatile write: publishes body, count and parts to the helpers
         for (int i = 1; i < parts; i++) {
-            if (helperParked[i].value) {
+            HelperSlot h = helpers[i];
+            if (h.parked) {
                 LockSupport.unpark(threads[i]);
             }
         }
-        Throwable own = null;
+        Throwable failed = null;
         try {
             body.run(0, (int) ((long) count / parts));
         } catch (Throwable t) {
-            own = t;
+            failed = t;
         }
-        // spin briefly, then yield: a helper descheduled on a busy machine must get the CPU back
-        int spins = 0;
-        while (pending.get() != 0) {
-            if (++spins < SPINS_BEFORE_YIELD) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
+        final IdleStrategy idle = leaderIdle;
+        for (int i = 1; i < parts; i++) {
+            HelperSlot h = helpers[i];
+            idle.reset();
+            while (h.done != generation) { // volatile read: acquires the helper's part and its failure
+                idle.idle();
+            }
+            Throwable helperFailed = h.failure;
+            if (helperFailed != null) {
+                failed = failed == null ? helperFailed : failed;
+                h.failure = null; // the helper writes it again only after the next fork
             }
         }
-        this.body = null;
-        Throwable failed = own != null ? own : helperFailure.get();
+        f.body = null;
         if (failed instanceof RuntimeException re) {
             throw re;
         }
@@ -122,7 +114,7 @@ final class Team implements ShardTeam {
     }
 
     void wakeLeader() {
-        if (leaderParked) {
+        if (fork.leaderParked) {
             LockSupport.unpark(threads[0]);
         }
     }
@@ -130,7 +122,7 @@ final class Team implements ShardTeam {
     private void leaderLoop() {
         long seen = 0; // not generation(): a step may already be published before this thread gets here
         while (true) {
-            long g = awaitChange(stepGeneration, seen, true, 0);
+            long g = awaitStep(seen);
             if (g < 0) {
                 return;
             }
@@ -145,63 +137,65 @@ final class Team implements ShardTeam {
         }
     }
 
-    private void helperLoop(int index) {
-        long seen = 0;
+    /** Waits until the group publishes a step after {@code seen}; -1 when the group closes. */
+    private long awaitStep(long seen) {
+        final IdleStrategy idle = leaderIdle;
+        final ForkLine f = fork;
+        idle.reset();
         while (true) {
-            long g = awaitChange(forkGenerationSource, seen, false, index);
-            if (g < 0) {
-                return;
-            }
-            seen = g;
-            int p = parts;
-            if (index >= p) {
-                continue; // this fork uses fewer threads
-            }
-            int c = count;
-            try {
-                body.run((int) ((long) c * index / p), (int) ((long) c * (index + 1) / p));
-            } catch (Throwable e) {
-                helperFailure.compareAndSet(null, e);
-            }
-            pending.decrementAndGet();
-        }
-    }
-
-    /** Waits until {@code source} differs from {@code seen}; -1 when the group closes. */
-    private long awaitChange(LongSupplier source, long seen, boolean leader, int index) {
-        long spinUntil = System.nanoTime() + group.spinNanos();
-        int spins = 0;
-        while (true) {
-            long g = source.getAsLong();
+            long g = group.generation();
             if (g != seen) {
                 return g;
             }
             if (group.closed()) {
                 return -1;
             }
-            if (++spins < 64) {
-                Thread.onSpinWait();
+            if (!idle.parking()) {
+                idle.idle();
                 continue;
             }
-            if (System.nanoTime() < spinUntil) {
-                Thread.yield(); // gives the CPU to a thread that shares it (the caller, an oversubscribed peer)
-                continue;
-            }
-            setParked(leader, index, true);
-            if (source.getAsLong() == seen && !group.closed()) {
+            f.leaderParked = true; // volatile: the group reads it after publishing the next step
+            if (group.generation() == seen && !group.closed()) {
                 LockSupport.park(this);
             }
-            setParked(leader, index, false);
-            spins = 0;
-            spinUntil = System.nanoTime() + group.spinNanos();
+            f.leaderParked = false;
         }
     }
 
-    private void setParked(boolean leader, int index, boolean value) {
-        if (leader) {
-            leaderParked = value;
-        } else {
-            helperParked[index].value = value;
+    private void helperLoop(int index) {
+        final HelperSlot h = helpers[index];
+        final ForkLine f = fork;
+        final IdleStrategy idle = h.idle;
+        long seen = 0;
+        while (true) {
+            idle.reset();
+            long g;
+            while ((g = f.generation) == seen) { // volatile read: acquires body, count and parts
+                if (group.closed()) {
+                    return;
+                }
+                if (!idle.parking()) {
+                    idle.idle();
+                    continue;
+                }
+                h.parked = true; // volatile: the leader reads it after publishing the next fork
+                if (f.generation == seen && !group.closed()) {
+                    LockSupport.park(this);
+                }
+                h.parked = false;
+            }
+            seen = g;
+            int p = f.parts;
+            if (index >= p) {
+                continue; // this fork uses fewer threads
+            }
+            int c = f.count;
+            try {
+                f.body.run((int) ((long) c * index / p), (int) ((long) c * (index + 1) / p));
+            } catch (Throwable e) {
+                h.failure = e;
+            }
+            h.done = g; // volatile write: publishes this part's results and failure to the leader
         }
     }
 
@@ -224,6 +218,52 @@ final class Team implements ShardTeam {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /** 128 bytes before the leader's fork fields. */
+    abstract static class ForkLinePad {
+        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+    }
+
+    /** Written by the leader only; read by the helpers (and {@code leaderParked} by the group). */
+    abstract static class ForkLineFields extends ForkLinePad {
+        /** Fork sequence; written last per fork (release), helpers poll it (acquire). */
+        volatile long generation;
+        /** The fork's work, published by {@link #generation}. */
+        RangeBody body;
+        int count;
+        int parts;
+        /** The leader is parked waiting for a step; the group unparks it. */
+        volatile boolean leaderParked;
+    }
+
+    /** 128 bytes after, so nothing else shares the fork fields' lines. */
+    static final class ForkLine extends ForkLineFields {
+        long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+    }
+
+    abstract static class HelperSlotPad {
+        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+    }
+
+    /** Written by one helper; read by the leader. */
+    abstract static class HelperSlotFields extends HelperSlotPad {
+        /** The last fork this helper finished (release); the leader polls it (acquire). */
+        volatile long done;
+        /** The helper is parked waiting for a fork; the leader unparks it. */
+        volatile boolean parked;
+        /** What this helper's part threw, published by {@link #done}; cleared by the leader. */
+        Throwable failure;
+        /** This helper's wait, its own instance (strategies keep state). */
+        IdleStrategy idle;
+    }
+
+    static final class HelperSlot extends HelperSlotFields {
+        long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+
+        HelperSlot(IdleStrategy idle) {
+            this.idle = idle;
         }
     }
 }

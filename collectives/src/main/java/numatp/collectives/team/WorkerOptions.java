@@ -1,5 +1,8 @@
 package numatp.collectives.team;
 
+import numatp.collectives.sync.BackoffIdleStrategy;
+import numatp.collectives.sync.BusySpinIdleStrategy;
+import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.binding.BindMode;
 import numatp.topology.binding.BindingOptions;
 import numatp.topology.linux.MemPolicy;
@@ -8,38 +11,48 @@ import numatp.topology.linux.MemPolicy;
  * How a {@link ShardGroup} starts and waits.
  *
  * @param binding how each thread is placed (name, pinning, memory policy)
- * @param spinNanos how long an idle worker (and a waiting caller) spins before it parks; spinning
- *                  keeps step handoff in the microseconds, parking gives the core back
+ * @param idle how a team thread waits for work and the leader for its helpers; each thread gets
+ *             its own {@link IdleStrategy#copy()}. Once the strategy reaches its parking phase, a
+ *             thread waiting for the next step or fork parks until it is woken, so the strategy
+ *             must have one (busy spin would keep every core of an idle server busy)
  */
-public record WorkerOptions(BindingOptions binding, long spinNanos) {
+public record WorkerOptions(BindingOptions binding, IdleStrategy idle) {
+    /**
+     * The default wait: 64 spins, then 100 yields (tens of microseconds, so back-to-back
+     * forks and steps hand over without a wake-up), then parking.
+     */
+    public static IdleStrategy defaultIdle() {
+        return new BackoffIdleStrategy(64, 100, 1_000, 50_000);
+    }
+
     public WorkerOptions {
-        if (binding == null) {
-            throw new IllegalArgumentException("binding must not be null");
+        if (binding == null || idle == null) {
+            throw new IllegalArgumentException("binding and idle must not be null");
         }
-        if (spinNanos < 0) {
-            throw new IllegalArgumentException("spinNanos must be >= 0: " + spinNanos);
+        if (idle instanceof BusySpinIdleStrategy) {
+            throw new IllegalArgumentException("a team's idle strategy must reach a parking phase: " + idle);
         }
     }
 
-    /** Unpinned workers named {@code tp-shard}, spinning 50 µs before parking. */
+    /** Unpinned workers named {@code tp-shard}. */
     public static WorkerOptions unbound() {
-        return new WorkerOptions(BindingOptions.unbound(), 50_000);
+        return new WorkerOptions(BindingOptions.unbound(), defaultIdle());
     }
 
     /** Pinned workers that prefer their node's memory. */
     public static WorkerOptions bound() {
-        return new WorkerOptions(BindingOptions.bound(), 50_000);
+        return new WorkerOptions(BindingOptions.bound(), defaultIdle());
     }
 
     public WorkerOptions withMode(BindMode newMode) {
-        return new WorkerOptions(binding.withMode(newMode), spinNanos);
+        return new WorkerOptions(binding.withMode(newMode), idle);
     }
 
     public WorkerOptions withMemoryPolicy(MemPolicy policy) {
-        return new WorkerOptions(binding.withMemoryPolicy(policy), spinNanos);
+        return new WorkerOptions(binding.withMemoryPolicy(policy), idle);
     }
 
-    public WorkerOptions withSpinNanos(long nanos) {
-        return new WorkerOptions(binding, nanos);
+    public WorkerOptions withIdle(IdleStrategy strategy) {
+        return new WorkerOptions(binding, strategy);
     }
 }

@@ -3,6 +3,8 @@ package numatp.collectives.team;
 import numatp.topology.binding.ShardBinding;
 import numatp.topology.binding.WorkerOutcome;
 import numatp.topology.binding.BindMode;
+import numatp.collectives.sync.BackoffIdleStrategy;
+import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.IdSet;
 import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
@@ -30,8 +32,9 @@ class ShardGroupTest {
 
     @Test
     void everyShardRunsEveryStepExactlyOnceOnItsOwnThread() {
-        for (long spin : new long[] {0, 50_000}) {
-            try (ShardGroup group = ShardGroup.start(bindings(4, 1), WorkerOptions.unbound().withSpinNanos(spin),
+        for (IdleStrategy spin : new IdleStrategy[] {new BackoffIdleStrategy(0, 0, 1_000, 1_000),
+                WorkerOptions.defaultIdle()}) {
+            try (ShardGroup group = ShardGroup.start(bindings(4, 1), WorkerOptions.unbound().withIdle(spin),
                     NumaBinder.system())) {
                 int steps = 500;
                 AtomicIntegerArray counts = new AtomicIntegerArray(4);
