@@ -63,6 +63,16 @@ public final class ProcessTransport {
         return "g" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /**
+     * Removes group {@code name}'s file from {@code dir} if its owner no longer runs (see
+     * {@link StaleSegments}); true if removed. For a launcher once its workers are gone: a rank
+     * killed while creating or joining leaves the file, which nobody else would remove until the
+     * next start in that directory.
+     */
+    public static boolean removeIfAbandoned(Path dir, String name) {
+        return StaleSegments.removeIfStale(path(dir, name));
+    }
+
     public static Path path(Path dir, String name) {
         return dir.resolve(PREFIX + name);
     }

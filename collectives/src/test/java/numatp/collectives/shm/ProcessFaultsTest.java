@@ -31,6 +31,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -179,6 +180,10 @@ class ProcessFaultsTest {
         for (Path kept : List.of(liveCreator, liveInstance, foreign, unrelated)) {
             assertTrue(Files.exists(kept), kept + " is not provably stale and must be kept");
         }
+        // What a launcher calls once its workers are gone.
+        writeGroupFile("g" + self + "-abandoned", dead.pid());
+        assertTrue(ProcessTransport.removeIfAbandoned(dir, "g" + self + "-abandoned"));
+        assertFalse(ProcessTransport.removeIfAbandoned(dir, "g" + dead.pid() + "-livecreator"));
     }
 
     static List<String> rankCommand(String dir, String name, int rank, String nodes, String mode, String idle) {
