@@ -1,6 +1,7 @@
 package numatp.collectives.shm;
 
 import numatp.collectives.CollectiveException;
+import numatp.collectives.process.ProcessLiveness;
 import numatp.collectives.sync.CurrentCpu;
 import numatp.collectives.sync.IdleStrategy;
 import numatp.collectives.sync.SequenceFlags;
@@ -117,7 +118,8 @@ final class EpochSync {
                     if (now - start > timeoutNs) {
                         fail(timeoutMessage(target, peers[i], now - start));
                     }
-                    if (idle.parking() && now - lastLivenessNs > LIVENESS_CHECK_NS) {
+                    // Parking or spinning alike: a busy-spin wait never parks. One /proc read per 50 ms of waiting.
+                    if (now - lastLivenessNs > LIVENESS_CHECK_NS) {
                         lastLivenessNs = now;
                         checkAlive(peers[i], target);
                     }
@@ -185,10 +187,9 @@ final class EpochSync {
         if (pid == 0 || pid == ProcessHandle.current().pid()) {
             return;
         }
-        boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-        if (!alive && SequenceFlags.getAcquire(regions[peer], RankLayout.SEQ) < target) {
-            fail(OP_NAMES[op] + ": rank " + peer + " (process " + pid + ") exited before reaching sequence "
-                    + target + " (it is at " + group.sequence(peer) + ")");
+        if (!ProcessLiveness.running(pid) && SequenceFlags.getAcquire(regions[peer], RankLayout.SEQ) < target) {
+            fail(OP_NAMES[op] + ": rank " + peer + " (pid " + pid + ") exited before reaching sequence "
+                    + target + " (it is at " + group.sequence(peer) + "); seen from rank " + rank);
         }
     }
 
@@ -204,8 +205,7 @@ final class EpochSync {
             long s = group.sequence(r);
             if (s == min && s < target) {
                 long pid = group.pid(r);
-                String alive = pid == 0 ? "" : ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
-                        ? ", process " + pid : ", process " + pid + " exited";
+                String alive = pid == 0 ? "" : ProcessLiveness.running(pid) ? ", pid " + pid : ", pid " + pid + " exited";
                 missing.add(r + " (at sequence " + s + alive + ")");
             }
         }

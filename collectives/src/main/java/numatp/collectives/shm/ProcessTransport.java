@@ -3,6 +3,7 @@ package numatp.collectives.shm;
 import numatp.collectives.CollectiveException;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
+import numatp.collectives.process.ProcessLiveness;
 import numatp.collectives.sync.SequenceFlags;
 import numatp.topology.linux.KernelFiles;
 import numatp.topology.memory.NodeMemory;
@@ -33,8 +34,15 @@ import java.util.concurrent.locks.LockSupport;
  * complete file under a temporary name and renames it into place, so joiners never see a
  * half-written header. A file left by a dead run (its creator process is gone, or its header
  * is unreadable) is replaced with the next generation; a file whose creator is alive is never
- * touched. Joiners check magic, version, rank count, sizes and the node table. Rank 0 deletes
- * the file when it closes. An aborted group stays aborted; join a new name to continue.
+ * touched. Joiners check magic, version, rank count, sizes and the node table. An aborted group
+ * stays aborted; join a new name to continue.
+ *
+ * <p>No file outlives its group: once every rank has mapped it (all joined), rank 0 unlinks it and
+ * the mappings keep the memory; a join that fails removes it (rank 0, or a joiner that finds the
+ * creator dead); and rank 0 first removes files of other groups whose owner is dead
+ * ({@link StaleSegments}), left by processes killed while joining. While waiting in the join each
+ * rank checks every {@link #LIVENESS_CHECK_NS} that the ranks that published their pid still run,
+ * so a rank that dies there fails the others at once instead of at the timeout.
  *
  * <p>Before anything touches the new file, rank 0 binds each rank's region (and the header) to
  * the rank's node with {@code mbind} ({@link NodeMemory#bindRange}: bind, falling back to
@@ -44,6 +52,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class ProcessTransport {
     public static final Path DEFAULT_DIR = Path.of("/dev/shm");
     private static final String PREFIX = "numatp-";
+    /** How often a rank waiting in the join checks that its peers still run. */
+    static final long LIVENESS_CHECK_NS = 50_000_000L;
 
     private ProcessTransport() {
     }
@@ -51,6 +61,16 @@ public final class ProcessTransport {
     /** A name no other communicator uses (pass it to every rank). */
     public static String uniqueName() {
         return "g" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /**
+     * Removes group {@code name}'s file from {@code dir} if its owner no longer runs (see
+     * {@link StaleSegments}); true if removed. For a launcher once its workers are gone: a rank
+     * killed while creating or joining leaves the file, which nobody else would remove until the
+     * next start in that directory.
+     */
+    public static boolean removeIfAbandoned(Path dir, String name) {
+        return StaleSegments.removeIfStale(path(dir, name));
     }
 
     public static Path path(Path dir, String name) {
@@ -80,19 +100,29 @@ public final class ProcessTransport {
         Arena arena = Arena.ofShared();
         String[] bindNotes = new String[ranks];
         Arrays.fill(bindNotes, "");
+        if (rank == 0) {
+            StaleSegments.reclaim(dir, path);
+        }
+        boolean created = false;
         try {
             MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes, bindNotes)
                     : open(path, arena, nodeOfRank, config.slotBytes(), fileBytes, deadline);
+            created = rank == 0;
             MemorySegment header = file.asSlice(0, headerBytes);
             MemorySegment[] regions = new MemorySegment[ranks];
             for (int r = 0; r < ranks; r++) {
                 regions[r] = file.asSlice(headerBytes + r * stride, regionBytes);
             }
             long generation = header.get(ValueLayout.JAVA_LONG, GroupLayout.GENERATION);
-            regions[rank].set(ValueLayout.JAVA_LONG, RankLayout.PID, ProcessHandle.current().pid());
+            // Publishes this rank's pid for the peers' liveness checks while it joins.
+            SequenceFlags.setRelease(regions[rank], RankLayout.PID, ProcessHandle.current().pid());
             // Publishes this rank's pid; peers wait for every rank's JOINED before the first call.
             SequenceFlags.setRelease(regions[rank], RankLayout.JOINED, generation);
-            awaitJoined(path, regions, generation, deadline, config.timeoutNs());
+            awaitJoined(path, rank, regions, generation, deadline, config.timeoutNs());
+            if (created) {
+                // Every rank has mapped it: the name is no longer needed, and an unlinked file cannot be left behind.
+                removeOwn(path);
+            }
             String[] policies = new String[ranks];
             String[] notes = new String[ranks];
             for (int r = 0; r < ranks; r++) {
@@ -102,20 +132,27 @@ public final class ProcessTransport {
                 notes[r] = bindNotes[r]; // known to rank 0, which bound the regions
             }
             SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "processes " + path, false,
-                    policies, notes, () -> {
-                        arena.close();
-                        if (rank == 0) {
-                            try {
-                                Files.deleteIfExists(path);
-                            } catch (IOException ignored) {
-                                // Left behind: the next creator sees its creator is gone and replaces it.
-                            }
-                        }
-                    });
+                    policies, notes, arena::close);
             return new ShmCommunicator(group, rank, config, group::release);
         } catch (RuntimeException e) {
             arena.close();
+            if (created) {
+                removeOwn(path);
+            } else {
+                StaleSegments.removeIfStale(path); // only when its creator has died
+            }
             throw e;
+        }
+    }
+
+    /** Unlinks {@code path} if this process created the file there (not a later group's file of the same name). */
+    private static void removeOwn(Path path) {
+        if (StaleSegments.creatorPid(path) == ProcessHandle.current().pid()) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                // Left behind: the next creator in this directory sees its creator is gone and removes it.
+            }
         }
     }
 
@@ -260,21 +297,44 @@ public final class ProcessTransport {
         return null;
     }
 
-    private static void awaitJoined(Path path, MemorySegment[] regions, long generation, long deadline, long timeoutNs) {
+    /**
+     * Waits until every rank has published {@code JOINED == generation}, checking every
+     * {@link #LIVENESS_CHECK_NS} that each rank that wrote its pid still runs.
+     */
+    private static void awaitJoined(Path path, int rank, MemorySegment[] regions, long generation, long deadline,
+                                    long timeoutNs) {
+        long self = ProcessHandle.current().pid();
+        long nextCheckNs = System.nanoTime() + LIVENESS_CHECK_NS;
         for (int r = 0; r < regions.length; r++) {
             while (SequenceFlags.getAcquire(regions[r], RankLayout.JOINED) != generation) {
-                if (System.nanoTime() > deadline) {
-                    List<Integer> missing = new ArrayList<>();
+                long now = System.nanoTime();
+                if (now > deadline) {
+                    throw new CollectiveException("join " + path + ": rank " + rank + " timed out after "
+                            + timeoutNs / 1_000_000 + " ms; missing ranks: " + missing(regions, generation));
+                }
+                if (now >= nextCheckNs) {
+                    nextCheckNs = now + LIVENESS_CHECK_NS;
                     for (int q = 0; q < regions.length; q++) {
-                        if (SequenceFlags.getAcquire(regions[q], RankLayout.JOINED) != generation) {
-                            missing.add(q);
+                        long pid = SequenceFlags.getAcquire(regions[q], RankLayout.PID);
+                        if (pid != 0 && pid != self && !ProcessLiveness.running(pid)) {
+                            throw new CollectiveException("join " + path + ": rank " + q + " (pid " + pid
+                                    + ") exited while joining; seen from rank " + rank + ", missing ranks: "
+                                    + missing(regions, generation));
                         }
                     }
-                    throw new CollectiveException("join " + path + ": timed out after " + timeoutNs / 1_000_000
-                            + " ms; missing ranks: " + missing);
                 }
                 LockSupport.parkNanos(200_000);
             }
         }
+    }
+
+    private static List<Integer> missing(MemorySegment[] regions, long generation) {
+        List<Integer> missing = new ArrayList<>();
+        for (int q = 0; q < regions.length; q++) {
+            if (SequenceFlags.getAcquire(regions[q], RankLayout.JOINED) != generation) {
+                missing.add(q);
+            }
+        }
+        return missing;
     }
 }

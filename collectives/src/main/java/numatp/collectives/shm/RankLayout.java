@@ -11,7 +11,11 @@ package numatp.collectives.shm;
 public final class RankLayout {
     /** long flag: last published sequence number, increasing by one per epoch. Owner writes (release); peers read (acquire). */
     public static final long SEQ = 0;
-    /** long: owner's process id (processes), 0 for threads. Owner writes before its first SEQ; peers read on timeout. */
+    /**
+     * long: owner's process id (processes), 0 for threads. Owner writes (release) right after mapping
+     * the file, before {@link #JOINED}; peers read it (acquire) to check the owner still runs, every
+     * 50 ms while joining or waiting for it in a call, and on timeout.
+     */
     public static final long PID = 128;
     /** long flag: group generation this rank joined (processes). Owner writes (release); peers read at join. */
     public static final long JOINED = 256;

@@ -5,6 +5,8 @@ import numatp.collectives.CollectiveException;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.ElementType;
+import numatp.collectives.process.WorkerLifetime;
+import numatp.collectives.sync.BusySpinIdleStrategy;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,18 +16,29 @@ import java.util.Arrays;
 
 /**
  * One rank of {@link ProcessTransportTest}, run in its own JVM:
- * {@code dir name rank nodes(comma) mode(sum|hang)}. Prints {@code RESULT <hash>} per checked
- * call, {@code READY} when a "hang" rank has stopped participating, {@code COLLECTIVE-ERROR <msg>}
- * (exit 3) on a collective failure.
+ * {@code dir name rank nodes(comma) mode(sum|hang) [idle(default|spin)]}. Prints {@code RESULT <hash>}
+ * per checked call, {@code READY} when a "hang" rank has stopped participating, and
+ * {@code COLLECTIVE-ERROR <msg>} on stdout and stderr (exit 3) on a collective failure. Binds itself to
+ * its launcher first, when started by one ({@link WorkerLifetime}).
  */
 public final class ProcessRankMain {
     public static void main(String[] args) throws Exception {
+        try {
+            WorkerLifetime.bindToLauncher();
+        } catch (CollectiveException e) {
+            System.err.println("LAUNCHER-GONE " + e.getMessage());
+            System.exit(WorkerLifetime.ORPHAN_EXIT);
+        }
         Path dir = Path.of(args[0]);
         String name = args[1];
         int rank = Integer.parseInt(args[2]);
         int[] nodes = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
         String mode = args[4];
         CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(4096).withTimeoutNs(20_000_000_000L);
+        if (args.length > 5 && args[5].equals("spin")) {
+            // What IdleStrategy.forRanks picks with a core per rank: never parks.
+            config = config.withIdle(new BusySpinIdleStrategy());
+        }
         try (Communicator c = ProcessTransport.join(dir, name, rank, nodes, config); Arena arena = Arena.ofConfined()) {
             int count = 5000; // larger than one slot
             MemorySegment buffer = arena.allocate(count * 4L);
@@ -58,6 +71,8 @@ public final class ProcessRankMain {
             System.out.println("DONE");
         } catch (CollectiveException e) {
             System.out.println("COLLECTIVE-ERROR " + e.getMessage());
+            System.out.flush();
+            System.err.println("COLLECTIVE-ERROR " + e.getMessage());
             System.exit(3);
         }
     }

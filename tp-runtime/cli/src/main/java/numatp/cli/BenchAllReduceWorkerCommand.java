@@ -4,9 +4,11 @@ import numatp.collectives.Algorithm;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.CommunicatorStats;
+import numatp.collectives.process.WorkerLifetime;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.collectives.shm.ShmCommunicator;
 import numatp.cli.bench.AllReduceBench;
+import numatp.cli.bench.ProcessAllReduceBench;
 import numatp.cli.bench.RegionResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,11 +34,13 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
     long slotBytes;
     @Option(names = "--cells", required = true, description = "algorithm:bytes:iterations;...")
     String cells;
-    @Option(names = "--out", required = true)
+    @Option(names = "--out", description = "result file; stdout after a RESULTS line when absent")
     Path out;
 
     @Override
     public Integer call() throws Exception {
+        // First thing: die with the launcher (and fail if it has died already).
+        WorkerLifetime.bindToLauncher();
         int[] nodeOfRank = Arrays.stream(nodes.split(",")).mapToInt(Integer::parseInt).toArray();
         CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes).withTimeoutNs(60_000_000_000L);
         List<String> lines = new ArrayList<>();
@@ -74,7 +78,13 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
                 }
             }
         }
-        Files.write(out, lines);
+        if (out != null) {
+            Files.write(out, lines);
+        } else {
+            System.out.println(ProcessAllReduceBench.RESULTS_MARKER);
+            lines.forEach(System.out::println);
+            System.out.flush();
+        }
         return 0;
     }
 }

@@ -2,10 +2,9 @@ package numatp.cli.bench;
 
 import numatp.collectives.Algorithm;
 import numatp.collectives.CollectiveException;
+import numatp.collectives.process.RankLauncher;
+import numatp.collectives.shm.ProcessTransport;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,50 +14,54 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code tp bench allreduce --processes}: one JVM per rank ({@code tp bench allreduce-worker}),
- * joined through {@code /dev/shm}; each worker runs every cell and writes its call times to a
- * file, and the slowest rank per call is taken here.
+ * joined through {@code /dev/shm} and supervised by a {@link RankLauncher} (workers die with this
+ * process; a failed worker's error names its rank, pid, signal and stderr); each worker runs every
+ * cell and prints its call times on stdout, and the slowest rank per call is taken here.
  */
 public final class ProcessAllReduceBench {
     /** One measured cell: algorithm, message size, calls including warmup. */
     public record Cell(Algorithm algorithm, long bytes, int iterations) {
     }
 
+    /** Line a worker prints before its result lines on stdout. */
+    public static final String RESULTS_MARKER = "RESULTS";
+
     private ProcessAllReduceBench() {
     }
 
     public static List<AllReduceResult> run(List<Cell> cells, int[] nodeOfRank, long slotBytes, double copyBytesPerSecond,
-                                            String name) throws IOException, InterruptedException {
+                                            String name) throws InterruptedException {
         int shards = nodeOfRank.length;
-        Path dir = Files.createTempDirectory("numatp-bench-");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         StringJoiner cellArg = new StringJoiner(";");
         for (Cell c : cells) {
             cellArg.add(c.algorithm().flagName() + ":" + c.bytes() + ":" + c.iterations());
         }
         String nodes = Arrays.stream(nodeOfRank).mapToObj(Integer::toString).reduce((a, b) -> a + "," + b).orElseThrow();
-        List<Process> workers = new ArrayList<>();
+        List<List<String>> commands = new ArrayList<>();
         for (int r = 0; r < shards; r++) {
-            workers.add(new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            commands.add(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                     "-cp", System.getProperty("java.class.path"), "numatp.cli.TpMain", "bench", "allreduce-worker",
                     "--name", name, "--rank", Integer.toString(r), "--nodes", nodes, "--slot-bytes", Long.toString(slotBytes),
-                    "--cells", cellArg.toString(), "--out", dir.resolve("rank-" + r + ".txt").toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("rank-" + r + ".log").toFile()).start());
+                    "--cells", cellArg.toString()));
         }
-        for (int r = 0; r < shards; r++) {
-            Process p = workers.get(r);
-            if (!p.waitFor(1, TimeUnit.HOURS) || p.exitValue() != 0) {
-                workers.forEach(Process::destroyForcibly);
-                String log = Files.readString(dir.resolve("rank-" + r + ".log"), StandardCharsets.UTF_8);
-                throw new CollectiveException("benchmark worker rank " + r + " failed (exit " + p.exitValue() + "): "
-                        + log.lines().filter(l -> !l.startsWith("WARNING: Using incubator")).reduce("", (a, b) -> a + " " + b).strip());
+        // Results come back through the workers' stdout: no temporary files to leave behind.
+        List<List<String>> lines = new ArrayList<>();
+        try (RankLauncher launcher = RankLauncher.start(commands, null)) {
+            for (List<String> out : launcher.awaitAll(TimeUnit.HOURS.toNanos(1))) {
+                int marker = out.lastIndexOf(RESULTS_MARKER);
+                if (marker < 0) {
+                    throw new CollectiveException("benchmark worker rank " + lines.size() + " printed no results: "
+                            + String.join(" | ", out));
+                }
+                lines.add(out.subList(marker + 1, out.size()));
             }
+        } finally {
+            // Every worker is gone now: a group file left by a rank killed while joining is abandoned.
+            ProcessTransport.removeIfAbandoned(ProcessTransport.DEFAULT_DIR, name);
         }
         List<AllReduceResult> results = new ArrayList<>();
-        List<List<String>> lines = new ArrayList<>();
         List<RegionResult> regions = new ArrayList<>();
-        for (int r = 0; r < shards; r++) {
-            lines.add(Files.readAllLines(dir.resolve("rank-" + r + ".txt")));
-        }
         // After its cells rank 0 lists every region: region, rank, wanted, obtained, policy, note (tab-separated).
         for (String line : lines.getFirst().subList(cells.size(), lines.getFirst().size())) {
             String[] region = line.split("\t", -1);
