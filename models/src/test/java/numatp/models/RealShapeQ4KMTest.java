@@ -1,10 +1,10 @@
 package numatp.models;
 
+import numatp.topology.SharedData;
 import numatp.models.tp.TpEngine;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,9 +33,8 @@ class RealShapeQ4KMTest {
     @Test
     @Timeout(120)
     void mistralShapeLogitsFollowLlamaCpp() throws IOException {
-        Path dir = Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models", "realshapes");
-        Path model = dir.resolve("mistral-shape.q4_k_m.gguf");
-        Assumptions.assumeTrue(Files.isRegularFile(model), "needs ../shared/models/realshapes: " + model);
+        Path dir = SharedData.require("models", "realshapes");
+        Path model = SharedData.require("models", "realshapes", "mistral-shape.q4_k_m.gguf");
         String json = Files.readString(dir.resolve("mistral-shape.q4_k_m.gguf.llamacpp-greedy.json"));
         int[] prompt = ints(json, "prompt_ids");
         int[] generated = ints(json, "generated_ids");

@@ -1,6 +1,6 @@
 package numatp.weights;
 
-import org.junit.jupiter.api.Assumptions;
+import numatp.topology.SharedData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,14 +24,13 @@ class DequantReferenceTest {
     private static final Pattern INT_FIELD = Pattern.compile("\"(rows|cols|ggml_type_id)\"\\s*:\\s*(\\d+)");
 
     static Path dequantDir() {
-        return Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models", "realshapes", "dequant");
+        return SharedData.require("models", "realshapes", "dequant");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"f16", "q8_0", "q4_0", "q3_k", "q4_k", "q5_k", "q6_k"})
     void dequantisesRealRowsBitwiseAsGgml(String name) throws IOException {
         Path dir = dequantDir();
-        Assumptions.assumeTrue(Files.isDirectory(dir), "needs ../shared/models/realshapes/dequant: " + dir);
         String json = Files.readString(dir.resolve("dequant-" + name + ".json"));
         int rows = field(json, "rows");
         int cols = field(json, "cols");
