@@ -13,7 +13,7 @@ import java.util.Arrays;
  * BOS = 1, EOS = 2. Encoding is O(n log n) in the text's length; the tests check it id
  * for id against a verbatim copy of run.c's quadratic loop.
  */
-public final class Tokenizer {
+public final class Tokenizer implements TextTokenizer {
     public static final int BOS = 1;
     public static final int EOS = 2;
 
@@ -54,10 +54,12 @@ public final class Tokenizer {
         }
     }
 
+    @Override
     public int vocabSize() {
         return pieces.length;
     }
 
+    @Override
     public byte[] piece(int id) {
         return pieces[id];
     }
@@ -67,6 +69,7 @@ public final class Tokenizer {
     }
 
     /** The id of {@code piece}, or -1. */
+    @Override
     public int lookup(byte[] piece) {
         return index.find(piece, 0, piece.length);
     }
@@ -77,6 +80,7 @@ public final class Tokenizer {
      * run.c's merges (best score first, leftmost on ties) done by {@link MergeQueue} in
      * O(n log n) instead of run.c's rescan per merge. Thread-safe.
      */
+    @Override
     public int[] encode(String text, boolean bos, boolean eos) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[utf8.length + 3];
@@ -124,6 +128,7 @@ public final class Tokenizer {
      * dropped after BOS, {@code <0xXX>} becomes the byte, and a lone byte that is neither
      * printable nor whitespace prints nothing (run.c's safe_printf). Never allocates.
      */
+    @Override
     public byte[] decode(int prev, int token) {
         byte[] p = prev == BOS ? afterBos[token] : pieces[token];
         int b = byteFallback(p);
@@ -139,6 +144,30 @@ public final class Tokenizer {
             }
         }
         return p;
+    }
+
+    /** {@link #BOS}. */
+    @Override
+    public int bos() {
+        return BOS;
+    }
+
+    /** {@link #EOS}. */
+    @Override
+    public int eos() {
+        return EOS;
+    }
+
+    /** Always: run.c puts BOS in front of every prompt. */
+    @Override
+    public boolean addsBos() {
+        return true;
+    }
+
+    /** Only {@link #EOS}. */
+    @Override
+    public boolean isEndOfGeneration(int id) {
+        return id == EOS;
     }
 
     private static final byte[] EMPTY = new byte[0];
