@@ -188,6 +188,11 @@ public final class BpeTokenizer implements TextTokenizer {
         return skippedMerges;
     }
 
+    /** Whether some token is the single byte {@code b}; a byte none is gets dropped from the text, as in llama.cpp. */
+    public boolean spellsByte(int b) {
+        return b >= 0 && b < 256 && byteTokens[b] >= 0;
+    }
+
     /** The {@link TokenType} of {@code id}. */
     public int type(int id) {
         check(id);
