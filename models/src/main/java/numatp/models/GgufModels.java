@@ -175,7 +175,7 @@ public final class GgufModels {
         String model = g.get("tokenizer.ggml.model", String.class);
         if (!model.equals("llama")) {
             throw new WeightsException(g.path() + ": tokenizer.ggml.model is " + model
-                    + ", only llama (SentencePiece) is supported");
+                    + ", only llama (SentencePiece) is supported here; GgufTokenizers.open reads gpt2 (BPE) too");
         }
         String[] tokens = g.get("tokenizer.ggml.tokens", String[].class);
         float[] scores = g.metadata().containsKey("tokenizer.ggml.scores")

@@ -1,6 +1,7 @@
 package numatp.models;
 
 import numatp.models.tokenizer.Llama2cTokenizerFile;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.weights.ModelTensors;
 import numatp.weights.WeightsException;
@@ -74,5 +75,17 @@ public final class ModelFiles {
             throw new ModelException(model + " is a llama2.c checkpoint without a vocabulary: pass --tokenizer FILE");
         }
         return Llama2cTokenizerFile.read(sibling, vocabSize);
+    }
+
+    /**
+     * Like {@link #tokenizer}, but a GGUF vocabulary of any supported model type
+     * ({@code llama} SentencePiece or {@code gpt2} byte-level BPE, see
+     * {@link GgufTokenizers}); llama2.c vocabularies as before.
+     */
+    public static TextTokenizer textTokenizer(Path model, Path tokenizerPath, int vocabSize) {
+        if (tokenizerPath == null && isGguf(model)) {
+            return GgufTokenizers.open(model);
+        }
+        return tokenizer(model, tokenizerPath, vocabSize);
     }
 }

@@ -5,13 +5,13 @@ package numatp.models.tokenizer;
  * open-addressing table of ids keyed by a polynomial hash of the piece bytes. The hash
  * of a concatenation is computed from the hashes of its parts ({@code h(ab) = h(a) *
  * 31^|b| + h(b)}), so {@link #findConcat} looks up a merge candidate in O(1) plus one
- * byte comparison per probe that matches length and hash. Immutable after construction;
- * safe to share between threads.
+ * byte comparison per probe that matches length and hash. A null piece is in no lookup
+ * (a token no text spells). Immutable after construction; safe to share between threads.
  */
 final class PieceIndex {
     private static final int EMPTY = -1;
 
-    private final byte[][] pieces; // [vocab], shared with the tokenizer, never written
+    private final byte[][] pieces; // [vocab], shared with the tokenizer, never written; null: not indexed
     private final int[] hashes; // [vocab], h(piece) of each id
     private final int[] pow31; // [longest piece + 1], 31^k (mod 2^32)
     private final int[] slots; // [power of two >= 2 * vocab], an id or EMPTY
@@ -22,6 +22,9 @@ final class PieceIndex {
         this.hashes = new int[pieces.length];
         int longest = 0;
         for (int i = 0; i < pieces.length; i++) {
+            if (pieces[i] == null) {
+                continue;
+            }
             hashes[i] = hash(pieces[i], 0, pieces[i].length);
             longest = Math.max(longest, pieces[i].length);
         }
@@ -36,6 +39,9 @@ final class PieceIndex {
         java.util.Arrays.fill(slots, EMPTY);
         for (int id = 0; id < pieces.length; id++) {
             byte[] p = pieces[id];
+            if (p == null) {
+                continue;
+            }
             int s = spread(hashes[id]) & mask;
             boolean seen = false;
             while (slots[s] != EMPTY) {

@@ -13,7 +13,7 @@ import java.util.Arrays;
  * BOS = 1, EOS = 2. Encoding is O(n log n) in the text's length; the tests check it id
  * for id against a verbatim copy of run.c's quadratic loop.
  */
-public final class Tokenizer {
+public final class Tokenizer implements TextTokenizer {
     public static final int BOS = 1;
     public static final int EOS = 2;
 
@@ -58,10 +58,12 @@ public final class Tokenizer {
         }
     }
 
+    @Override
     public int vocabSize() {
         return pieces.length;
     }
 
+    @Override
     public byte[] piece(int id) {
         return pieces[checkId(id)];
     }
@@ -79,6 +81,7 @@ public final class Tokenizer {
     }
 
     /** The id of {@code piece}, or -1. */
+    @Override
     public int lookup(byte[] piece) {
         return index.find(piece, 0, piece.length);
     }
@@ -89,6 +92,7 @@ public final class Tokenizer {
      * run.c's merges (best score first, leftmost on ties) done by {@link MergeQueue} in
      * O(n log n) instead of run.c's rescan per merge. Thread-safe.
      */
+    @Override
     public int[] encode(String text, boolean bos, boolean eos) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[utf8.length + 3];
@@ -137,6 +141,7 @@ public final class Tokenizer {
      * printable nor whitespace prints nothing (run.c's safe_printf). Never allocates; a
      * token outside the vocabulary is a {@link ModelException}.
      */
+    @Override
     public byte[] decode(int prev, int token) {
         checkId(token);
         byte[] p = prev == BOS ? afterBos[token] : pieces[token];
@@ -153,6 +158,30 @@ public final class Tokenizer {
             }
         }
         return p;
+    }
+
+    /** {@link #BOS}. */
+    @Override
+    public int bos() {
+        return BOS;
+    }
+
+    /** {@link #EOS}. */
+    @Override
+    public int eos() {
+        return EOS;
+    }
+
+    /** Always: run.c puts BOS in front of every prompt. */
+    @Override
+    public boolean addsBos() {
+        return true;
+    }
+
+    /** Only {@link #EOS}. */
+    @Override
+    public boolean isEndOfGeneration(int id) {
+        return id == EOS;
     }
 
     private static final byte[] EMPTY = new byte[0];
