@@ -1,8 +1,8 @@
 package numatp.models.tokenizer;
 
+import numatp.topology.SharedData;
 import numatp.models.GgufTokenizers;
 import numatp.weights.gguf.GgufFile;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * ZWJ emoji sequences and other supplementary characters.
  */
 class BpeRoundTripTest {
-    static final Path MODELS = Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models");
     private static final int CASES = 300;
 
     @ParameterizedTest
@@ -36,8 +35,7 @@ class BpeRoundTripTest {
             "gguf-vocab/ggml-vocab-deepseek-coder.gguf", "gguf-vocab/ggml-vocab-falcon.gguf",
             "gguf-vocab/ggml-vocab-starcoder.gguf", "gguf-vocab/ggml-vocab-mpt.gguf", "gguf-vocab/ggml-vocab-refact.gguf"})
     void decodeOfEncodeIsTheTextAndIdsMatchTheNaiveTwin(String file) {
-        Path path = MODELS.resolve(file);
-        Assumptions.assumeTrue(Files.isRegularFile(path), "needs ../shared/models/" + file + ": " + path);
+        Path path = SharedData.require("models").resolve(file);
         BpeTokenizer tok;
         NaiveBpe naive = null;
         try (GgufFile g = GgufFile.open(path)) {

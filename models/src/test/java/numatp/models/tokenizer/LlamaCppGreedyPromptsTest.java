@@ -1,11 +1,11 @@
 package numatp.models.tokenizer;
 
+import numatp.topology.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import numatp.models.GgufTokenizers;
 import numatp.weights.WeightsException;
 import numatp.weights.gguf.GgufFile;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * key for key (checked when the data was set up; see realshapes/README.md).
  */
 class LlamaCppGreedyPromptsTest {
-    static final Path DIR = Path.of(System.getProperty("numatp.shared.dir", "../../shared"), "models", "realshapes");
+    static final Path DIR = SharedData.dir().resolve("models").resolve("realshapes"); // required by the factory
     /** Files with the same tokenizer metadata as a K-quant shape file, relative to {@link #DIR}. */
     private static final Map<String, String> SAME_VOCABULARY = Map.of(
             "llama3-shape.q4_k_m.gguf", "../gguf-vocab/llama3-bpe-rebuilt.gguf",
@@ -43,7 +43,7 @@ class LlamaCppGreedyPromptsTest {
 
     @TestFactory
     Stream<DynamicTest> promptsAndGeneratedPiecesMatchLlamaCpp() throws IOException {
-        Assumptions.assumeTrue(Files.isDirectory(DIR), "needs ../shared/models/realshapes: " + DIR.toAbsolutePath());
+        SharedData.require("models", "realshapes");
         List<Path> runs;
         try (Stream<Path> s = Files.list(DIR)) {
             runs = s.filter(p -> p.getFileName().toString().contains(".llamacpp-greedy")).sorted().toList();

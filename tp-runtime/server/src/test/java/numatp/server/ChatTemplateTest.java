@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.topology.SharedData;
 import numatp.models.GgufModels;
 import numatp.models.tokenizer.Llama2cTokenizerFile;
 import numatp.models.tokenizer.Tokenizer;
@@ -27,7 +28,15 @@ class ChatTemplateTest {
             new Message("assistant", "Hello."),
             new Message("user", "Tell me a story."));
 
-    static final Tokenizer TOK512 = Llama2cTokenizerFile.read(ServeFixture.TOK512, 512);
+    private static Tokenizer tok512;
+
+    /** tok512 from ../shared, read once; the calling test is skipped when the data is absent. */
+    static synchronized Tokenizer tok512() {
+        if (tok512 == null) {
+            tok512 = Llama2cTokenizerFile.read(SharedData.require("models", "tok512.bin"), 512);
+        }
+        return tok512;
+    }
 
     // The templates as GGUF files carry them (Hugging Face tokenizer_config.json chat_template).
     static final String LLAMA2_JINJA = "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
@@ -141,9 +150,9 @@ class ChatTemplateTest {
 
     @Test
     void plainEncodesAsTheWholeTextWithBos() {
-        assertArrayEquals(TOK512.encode(ChatTemplate.PLAIN.render(CHAT), true, false),
-                ChatTemplate.PLAIN.encode(CHAT, TOK512));
-        assertEquals(0, ChatTemplate.PLAIN.stopTokens(TOK512).length);
+        assertArrayEquals(tok512().encode(ChatTemplate.PLAIN.render(CHAT), true, false),
+                ChatTemplate.PLAIN.encode(CHAT, tok512()));
+        assertEquals(0, ChatTemplate.PLAIN.stopTokens(tok512()).length);
     }
 
     /** Llama-2 with its own vocabulary: {@code <s>[INST]} is 1, "▁[", "INST", "]", as Meta's reference tokenizes it. */
@@ -164,7 +173,7 @@ class ChatTemplateTest {
     /** A vocabulary with ChatML's special pieces: they become their ids, but only where the template puts them. */
     @Test
     void chatmlSpecialPiecesAreTokensOnlyWhereTheTemplatePutsThem() {
-        Tokenizer tok = withPieces(TOK512, "<|im_start|>", "<|im_end|>");
+        Tokenizer tok = withPieces(tok512(), "<|im_start|>", "<|im_end|>");
         int imStart = 512;
         int imEnd = 513;
         ChatTemplate chatml = ChatTemplate.of(Family.CHATML);
@@ -180,13 +189,13 @@ class ChatTemplateTest {
         assertEquals(1, Arrays.stream(ids).filter(id -> id == imEnd).count(), "the user's <|im_end|> is text");
         assertArrayEquals(new int[] {imEnd}, chatml.stopTokens(tok));
         // Without the pieces, the markers are text and there is no stop token.
-        assertArrayEquals(TOK512.encode(chatml.render(chat), true, false), chatml.encode(chat, TOK512));
-        assertEquals(0, chatml.stopTokens(TOK512).length);
+        assertArrayEquals(tok512().encode(chatml.render(chat), true, false), chatml.encode(chat, tok512()));
+        assertEquals(0, chatml.stopTokens(tok512()).length);
     }
 
     @Test
     void llama3StopsAtEotAndEndOfText() {
-        Tokenizer tok = withPieces(TOK512, "<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+        Tokenizer tok = withPieces(tok512(), "<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
                 "<|eot_id|>", "<|end_of_text|>");
         assertArrayEquals(new int[] {515, 516}, ChatTemplate.of(Family.LLAMA3).stopTokens(tok));
         int[] ids = ChatTemplate.of(Family.LLAMA3).encode(CHAT, tok);
@@ -203,7 +212,7 @@ class ChatTemplateTest {
 
     @Test
     void requestParserFormatsChatsWithTheTemplateAndAddsItsStops() {
-        Tokenizer tok = withPieces(TOK512, "<|im_start|>", "<|im_end|>");
+        Tokenizer tok = withPieces(tok512(), "<|im_start|>", "<|im_end|>");
         ChatTemplate chatml = ChatTemplate.of(Family.CHATML);
         RequestParser parser = new RequestParser(tok, tok.vocabSize(), 512, "m", chatml);
         String body = "{\"messages\": [{\"role\": \"developer\", \"content\": \"You are terse.\"},"

@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.topology.SharedData;
 import numatp.models.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StopTokensTest {
     @Test
     void stopTokenEndsTheSequenceBeforeItsText() throws Exception {
-        int[] greedy = Arrays.stream(Files.readString(ServeFixture.MODELS.resolve("stories260K_t0_n200.ids.txt"))
+        int[] greedy = Arrays.stream(Files.readString(SharedData.require("models", "stories260K_t0_n200.ids.txt"))
                 .trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
         int k = 2; // the first token (from the third on) that did not come before: greedy decoding stops there
         while (contains(Arrays.copyOf(greedy, k), greedy[k])) {
