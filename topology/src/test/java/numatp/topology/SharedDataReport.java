@@ -77,7 +77,10 @@ public final class SharedDataReport implements TestExecutionListener {
     private static String describe(TestIdentifier test) {
         TestSource source = test.getSource().orElse(null);
         if (source instanceof MethodSource m) {
-            return simple(m.getClassName()) + "." + m.getMethodName();
+            String name = simple(m.getClassName()) + "." + m.getMethodName();
+            String shown = test.getDisplayName();
+            // parameterized and dynamic invocations: say which one
+            return shown.startsWith(m.getMethodName() + "(") ? name : name + " " + shown;
         }
         if (source instanceof ClassSource c) {
             return simple(c.getClassName());
