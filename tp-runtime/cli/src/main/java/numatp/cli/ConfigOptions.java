@@ -1,6 +1,5 @@
 package numatp.cli;
 
-import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
@@ -14,21 +13,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The tensor-parallel configuration flags shared by {@code tp plan}, {@code tp serve},
- * {@code tp generate} and the benchmarks. A {@code --config FILE.json} is read first;
- * flags given on the command line override its fields.
+ * The tensor-parallel configuration flags (a picocli mixin) of every command that plans or
+ * runs shards: {@code tp plan}, {@code tp serve}, {@code tp generate}, {@code tp bench generate}
+ * and {@code tp bench allreduce}. A {@code --config FILE.json} is read first; flags given on
+ * the command line override its fields. Values are parsed by {@link FlagConverters}.
  */
 public final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE.json",
             description = "Read the configuration from a JSON file (fields as in docs/configuration.md); flags override it.")
     Path configFile;
 
-    @Option(names = "--shards", paramLabel = "N", description = "Number of tensor-parallel shards (default 1).")
+    @Option(names = "--shards", paramLabel = "N", description = "Number of tensor-parallel shards (default 1; in tp bench allreduce the ranks, required there).")
     Integer shards;
 
-    @Option(names = "--numa-nodes", paramLabel = "LIST",
+    @Option(names = "--numa-nodes", paramLabel = "LIST", converter = FlagConverters.NodeSet.class,
             description = "NUMA nodes to use, e.g. 0,1 or 0-3 (default: every allowed node with CPUs).")
-    String numaNodes;
+    IdSet numaNodes;
 
     @Option(names = "--numa-inter-node-penalty", paramLabel = "P",
             description = "0..1: weight of cross-node traffic against compute balance (default 0.3).")
@@ -52,7 +52,7 @@ public final class ConfigOptions {
 
     @Option(names = "--idle-strategy", paramLabel = "auto|backoff|busy-spin",
             description = "How threads wait in collectives (default auto).",
-            converter = IdleStrategyConverter.class)
+            converter = FlagConverters.IdleKind.class)
     IdleStrategyKind idleStrategy;
 
     @Option(names = "--collective-algorithm", paramLabel = "auto|hierarchical|ring|oneshot",
@@ -65,7 +65,14 @@ public final class ConfigOptions {
 
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
-        NumaTensorParallelConfig.Builder builder = NumaTensorParallelConfig.builder();
+        return toConfig(NumaTensorParallelConfig.builder());
+    }
+
+    /**
+     * The configuration over a command's own defaults: {@code builder} as the command
+     * presets it, then the file (if any), then the flags; validated once by {@code build()}.
+     */
+    public NumaTensorParallelConfig toConfig(NumaTensorParallelConfig.Builder builder) {
         if (configFile != null) {
             ConfigJson.read(configFile, builder);
         }
@@ -73,7 +80,7 @@ public final class ConfigOptions {
             builder.shards(shards);
         }
         if (numaNodes != null) {
-            builder.numaNodes(IdSet.parseList(numaNodes, "--numa-nodes"));
+            builder.numaNodes(numaNodes);
         }
         if (interNodePenalty != null) {
             builder.interNodePenalty(interNodePenalty);
@@ -100,23 +107,5 @@ public final class ConfigOptions {
             builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
         }
         return builder.build();
-    }
-
-    /** Parses a size flag such as {@code --model-bytes 14GiB}. */
-    static long size(String text, String flag) {
-        return ByteSize.parse(text, flag);
-    }
-
-    /** Accepts {@code busy-spin} as well as {@code busy_spin}. */
-    static final class IdleStrategyConverter implements picocli.CommandLine.ITypeConverter<IdleStrategyKind> {
-        @Override
-        public IdleStrategyKind convert(String value) {
-            for (IdleStrategyKind kind : IdleStrategyKind.values()) {
-                if (kind.name().equalsIgnoreCase(value.trim().replace('-', '_'))) {
-                    return kind;
-                }
-            }
-            throw new picocli.CommandLine.TypeConversionException("expected auto, backoff or busy-spin: '" + value + "'");
-        }
     }
 }
