@@ -3,7 +3,6 @@ package numatp.cli;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
-import numatp.runtime.config.NodeAffinityParser;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
@@ -38,9 +37,9 @@ public final class ConfigOptions {
             description = "Require each node to hold its shards' weights and KV cache locally (default true).")
     Boolean preferLocalMemory;
 
-    @Option(names = "--node-affinity", paramLabel = "S:N,...",
+    @Option(names = "--node-affinity", paramLabel = "S:N,...", converter = FlagConverters.NodeAffinity.Converter.class,
             description = "Manual shard-to-node map, e.g. 0:0,1:0,2:1,3:1 (every shard named).")
-    String nodeAffinity;
+    FlagConverters.NodeAffinity nodeAffinity;
 
     @Option(names = "--pinning", paramLabel = "scatter|compact|none",
             description = "How shard threads are laid over a node's CPUs (default scatter); none = plan as scatter but leave threads unpinned (a baseline for comparisons).")
@@ -89,7 +88,7 @@ public final class ConfigOptions {
             builder.preferLocalMemory(preferLocalMemory);
         }
         if (nodeAffinity != null) {
-            builder.nodeAffinity(NodeAffinityParser.parse(nodeAffinity, "--node-affinity"));
+            builder.nodeAffinity(nodeAffinity.shardToNode());
         }
         if (pinning != null) {
             builder.pinningPolicy(pinning);

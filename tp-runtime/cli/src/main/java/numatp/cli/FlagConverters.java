@@ -6,14 +6,17 @@ import numatp.collectives.sync.BusySpinIdleStrategy;
 import numatp.collectives.sync.IdleStrategy;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.IdleStrategyKind;
+import numatp.runtime.config.NodeAffinityParser;
 import numatp.topology.IdSet;
 import numatp.topology.NumatpException;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
+import java.util.SortedMap;
+
 /**
- * Picocli converters for the value kinds several flags share: sizes, node sets, idle
- * strategies. Each calls the project's parser for that kind, naming the flag
+ * Picocli converters for the value kinds several flags share: sizes, node sets, the
+ * shard-to-node map, idle strategies. Each calls the project's parser for that kind, naming the flag
  * {@link #FLAG}; {@link TpMain} puts the option's name there, so a bad value reads
  * {@code error: --model-bytes expects a size like ...} with exit 2 whichever command took it.
  */
@@ -72,6 +75,21 @@ final class FlagConverters {
         @Override
         IdSet parse(String value) {
             return IdSet.parseList(value, FLAG);
+        }
+    }
+
+    /**
+     * {@code --node-affinity 0:0,1:0,2:1} ({@link NodeAffinityParser}); a record around the map
+     * because picocli would read a {@code Map} option as {@code key=value} pairs.
+     *
+     * @param shardToNode shard id to node id, sorted by shard
+     */
+    record NodeAffinity(SortedMap<Integer, Integer> shardToNode) {
+        static final class Converter extends Base<NodeAffinity> {
+            @Override
+            NodeAffinity parse(String value) {
+                return new NodeAffinity(NodeAffinityParser.parse(value, FLAG));
+            }
         }
     }
 

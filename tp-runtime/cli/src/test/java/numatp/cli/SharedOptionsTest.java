@@ -88,8 +88,9 @@ class SharedOptionsTest {
         assertTrue(help.out().contains("--idle=SPEC"), help.out());
         assertUsageError("--numa-inter-node-penalty must be in [0, 1]: 1.7", "bench", "allreduce", "--shards", "2",
                 "--numa-inter-node-penalty", "1.7");
-        assertUsageError("--node-affinity expects shard:node pairs", "bench", "allreduce", "--shards", "2",
-                "--node-affinity", "0:0,1");
+        assertParseError("--node-affinity expects shard:node pairs like 0:0,1:1; '1' in '0:0,1' is not one", "bench",
+                "allreduce", "--shards", "2", "--node-affinity", "0:0,1");
+        assertParseError("--node-affinity names shard 0 twice: '0:0,0:1'", "plan", "--node-affinity", "0:0,0:1");
     }
 
     @Test
