@@ -19,6 +19,21 @@ public final class Sampler {
     private final float[] orderProb; // [vocab] their probabilities
 
     public Sampler(int vocabSize, float temperature, float topP, int topK, long seed) {
+        check(temperature, topP, topK, seed);
+        this.vocabSize = vocabSize;
+        this.temperature = temperature;
+        this.topP = topP;
+        this.topK = topK;
+        this.rngState = seed;
+        this.order = new int[vocabSize];
+        this.orderProb = new float[vocabSize];
+    }
+
+    /**
+     * The one check of sampling settings, shared by this sampler and
+     * {@link numatp.models.tp.TpEngine.Sampling}; messages name the {@code tp} flags.
+     */
+    public static void check(float temperature, float topP, int topK, long seed) {
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
             throw new ModelException("--temperature must be >= 0: " + temperature);
         }
@@ -29,15 +44,8 @@ public final class Sampler {
             throw new ModelException("--top-k must be >= 0: " + topK);
         }
         if (seed == 0) {
-            throw new ModelException("seed must be non-zero (xorshift state)");
+            throw new ModelException("--seed must be non-zero (xorshift state)");
         }
-        this.vocabSize = vocabSize;
-        this.temperature = temperature;
-        this.topP = topP;
-        this.topK = topK;
-        this.rngState = seed;
-        this.order = new int[vocabSize];
-        this.orderProb = new float[vocabSize];
     }
 
     /** run.c's random_u32 (xorshift*), as an unsigned value in a long. */

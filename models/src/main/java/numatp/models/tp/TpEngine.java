@@ -36,8 +36,20 @@ public final class TpEngine implements SequenceEngine {
         void onToken(int previous, int token);
     }
 
-    /** Sampling settings of {@link #generate}. */
+    /**
+     * Sampling settings of {@link #generate}, checked once here ({@link Sampler#check}) so a bad
+     * value fails before a model is loaded: temperature >= 0 (0 = greedy), top-p in [0, 1],
+     * top-k >= 0 (0 = off), seed non-zero.
+     */
     public record Sampling(float temperature, float topP, int topK, long seed) {
+        public Sampling {
+            Sampler.check(temperature, topP, topK, seed);
+        }
+
+        /** The same settings with another seed (one per benchmark run). */
+        public Sampling withSeed(long value) {
+            return new Sampling(temperature, topP, topK, value);
+        }
     }
 
     /**

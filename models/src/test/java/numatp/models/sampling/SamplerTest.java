@@ -1,6 +1,7 @@
 package numatp.models.sampling;
 
 import numatp.models.ModelException;
+import numatp.models.tp.TpEngine;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -65,5 +66,18 @@ class SamplerTest {
         ModelException e = assertThrows(ModelException.class, () -> new Sampler(4, -1f, 0.9f, 0, 1));
         assertTrue(e.getMessage().contains("--temperature"));
         assertThrows(ModelException.class, () -> new Sampler(4, 1f, 1.5f, 0, 1));
+    }
+
+    @Test
+    void engineSamplingSettingsAreCheckedWhenBuiltAsTheSamplerChecksThem() {
+        assertEquals("--temperature must be >= 0: -3.0", assertThrows(ModelException.class,
+                () -> new TpEngine.Sampling(-3f, 0.9f, 0, 1)).getMessage());
+        assertEquals("--top-p must be in [0, 1]: 1.7", assertThrows(ModelException.class,
+                () -> new TpEngine.Sampling(1f, 1.7f, 0, 1)).getMessage());
+        assertEquals("--top-k must be >= 0: -1", assertThrows(ModelException.class,
+                () -> new TpEngine.Sampling(1f, 0.9f, -1, 1)).getMessage());
+        assertThrows(ModelException.class, () -> new TpEngine.Sampling(Float.NaN, 0.9f, 0, 1));
+        assertThrows(ModelException.class, () -> new TpEngine.Sampling(1f, 0.9f, 0, 1).withSeed(0));
+        assertEquals(7, new TpEngine.Sampling(0f, 0.9f, 0, 1).withSeed(7).seed());
     }
 }

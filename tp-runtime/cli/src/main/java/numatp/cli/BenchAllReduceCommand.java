@@ -2,9 +2,6 @@ package numatp.cli;
 
 import numatp.collectives.Algorithm;
 import numatp.collectives.CommunicatorConfig;
-import numatp.collectives.sync.BackoffIdleStrategy;
-import numatp.collectives.sync.BusySpinIdleStrategy;
-import numatp.collectives.sync.IdleStrategy;
 import numatp.cli.bench.AllReduceBench;
 import numatp.cli.bench.AllReducePlot;
 import numatp.cli.bench.AllReduceResult;
@@ -15,15 +12,18 @@ import numatp.cli.bench.ProcessAllReduceBench;
 import numatp.cli.bench.RegionResult;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.CollectiveSettings;
 import numatp.runtime.engine.JitQuiet;
 import numatp.runtime.plan.ModelMemory;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
+import numatp.topology.IdSet;
 import numatp.topology.NumatpException;
 import numatp.topology.Topology;
 import numatp.topology.binding.NumaBinder;
 import numatp.topology.pinning.PinningPolicy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -35,46 +35,53 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code tp bench allreduce}: latency and bandwidth of each allreduce algorithm against the memory-copy ceiling. */
+/**
+ * {@code tp bench allreduce}: latency and bandwidth of each allreduce algorithm against the
+ * memory-copy ceiling. Ranks are placed by the same configuration flags and planner as the
+ * shards of {@code tp generate} ({@link ConfigOptions}), one thread per rank and no penalty
+ * for crossing nodes unless the flags say otherwise.
+ */
 @Command(name = "allreduce",
-        description = "Measure f32 allreduce latency and bandwidth per algorithm and size, against memory copy bandwidth.")
+        description = "Measure f32 allreduce latency and bandwidth per algorithm and size, against memory copy bandwidth."
+                + " Ranks (--shards) are placed as tp plan places shards, except that here --numa-inter-node-penalty"
+                + " defaults to 0 and --threads-per-shard to 1 (a rank is one thread); process ranks are not pinned.",
+        modelTransformer = RequiredOptions.Shards.class)
 final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integer> {
-    @Option(names = "--shards", required = true, description = "Number of ranks (threads, or processes with --processes).")
-    int shards;
+    /** Ranks at most: one communicator's flags and slots per rank. */
+    static final int MAX_RANKS = 256;
 
-    @Option(names = "--numa-nodes", description = "Comma-separated node ids; ranks are assigned to them in contiguous blocks and each rank's"
-            + " region is bound to its node where the machine has it (default: 0).")
-    String numaNodes = "0";
+    @Mixin
+    ConfigOptions options;
 
-    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
-            description = "Plan the ranks for a captured machine; threads then run unpinned here (one warning).")
-    Path topologyRoot;
+    @Mixin
+    TopologyRootOptions topologyRoot;
 
-    @Option(names = "--pinning", paramLabel = "scatter|compact|none", defaultValue = "scatter",
-            description = "How rank threads are pinned, as the planner lays shards over CPUs (default ${DEFAULT-VALUE}; none leaves them to the scheduler; process ranks are not pinned).")
-    PinningPolicy pinning;
+    @Option(names = "--sizes", paramLabel = "SIZE", split = ",", converter = FlagConverters.PositiveSize.class,
+            defaultValue = "1KiB,4KiB,16KiB,64KiB,256KiB,1MiB,4MiB,16MiB,64MiB",
+            description = "Message sizes per rank (default: ${DEFAULT-VALUE}).")
+    List<Long> sizes;
 
-    @Option(names = "--sizes", description = "Message sizes per rank (default: ${DEFAULT-VALUE}).")
-    String sizes = "1KiB,4KiB,16KiB,64KiB,256KiB,1MiB,4MiB,16MiB,64MiB";
-
-    @Option(names = "--algorithms", description = "Algorithms to compare (default: ${DEFAULT-VALUE}).")
-    String algorithms = "auto,hierarchical,ring,oneshot";
+    @Option(names = "--algorithms", paramLabel = "A,...", description = "Algorithms to compare (default: the one"
+            + " --collective-algorithm names, else auto,hierarchical,ring,oneshot).")
+    String algorithms;
 
     @Option(names = "--iterations", description = "Timed calls per cell (default: by size, 10 to 2000).")
     Integer iterations;
 
-    @Option(names = "--slot-bytes", description = "Shared slot size per rank (default: 1MiB).")
-    String slotBytes = "1MiB";
+    @Option(names = "--slot-bytes", paramLabel = "SIZE", defaultValue = "1MiB", converter = FlagConverters.PositiveSize.class,
+            description = "Shared slot size per rank (default: ${DEFAULT-VALUE}).")
+    long slot;
 
-    @Option(names = "--idle", description = "Waiting strategy: auto (by ranks per core), busy-spin, or "
-            + "backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS (default: ${DEFAULT-VALUE}).")
-    String idle = "auto";
+    @Option(names = "--idle", paramLabel = "SPEC", converter = FlagConverters.IdleSpec.Converter.class,
+            description = "Waiting strategy with its parameters, overriding --idle-strategy: auto (by ranks per core),"
+                    + " busy-spin, or backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS (default: --idle-strategy's).")
+    FlagConverters.IdleSpec idle;
 
     @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
     boolean processes;
 
-    @Option(names = "--output-file", description = "Write the results as JSON here.")
-    Path outputFile;
+    @Mixin
+    OutputFileOptions outputFile;
 
     @Option(names = "--plot", description = "Draw latency and bandwidth against size into this PNG.")
     Path plot;
@@ -138,23 +145,19 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         return cpu < 0 ? " unpinned" : " on CPU " + cpu;
     }
 
-    static IdleStrategy parseIdle(String text) {
-        if (text.equals("auto")) {
-            return null;
-        }
-        if (text.equals("busy-spin")) {
-            return new BusySpinIdleStrategy();
-        }
-        String[] f = text.split(":");
-        if (f[0].equals("backoff") && f.length == 5) {
-            try {
-                return new BackoffIdleStrategy(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]),
-                        Long.parseLong(f[4]));
-            } catch (NumberFormatException e) {
-                // fall through to the usage error
+    /** {@code --algorithms}, or the configuration's algorithm when it names one, or all four. */
+    private List<Algorithm> algorithms(Algorithm configured) {
+        String list = algorithms != null ? algorithms
+                : configured != Algorithm.AUTO ? configured.flagName() : "auto,hierarchical,ring,oneshot";
+        List<Algorithm> parsed = new ArrayList<>();
+        try {
+            for (String a : list.split(",")) {
+                parsed.add(Algorithm.parse("--algorithms", a));
             }
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
-        throw new IllegalArgumentException("--idle must be auto, busy-spin or backoff:SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS: " + text);
+        return parsed;
     }
 
     private static void printRow(PrintWriter out, AllReduceResult r) {
@@ -188,26 +191,13 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (shards < 1 || shards > 256) {
-            throw new UsageException("--shards must be in [1, 256]: " + shards);
+        NumaTensorParallelConfig tp = options.toConfig(NumaTensorParallelConfig.builder().interNodePenalty(0)
+                .threadsPerShard(1));
+        int shards = tp.shards();
+        if (shards > MAX_RANKS) {
+            throw new UsageException("--shards must be in [1, " + MAX_RANKS + "] here: " + shards);
         }
-        List<Long> sizeList;
-        List<Algorithm> algorithmList = new ArrayList<>();
-        int[] nodes;
-        long slot;
-        try {
-            sizeList = ByteSizes.parseList("--sizes", sizes);
-            for (String a : algorithms.split(",")) {
-                algorithmList.add(Algorithm.parse("--algorithms", a));
-            }
-            nodes = Arrays.stream(numaNodes.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
-            slot = ByteSizes.parse("--slot-bytes", slotBytes);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--numa-nodes expects node ids like 0,1: " + numaNodes);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        for (long size : sizeList) {
+        for (long size : sizes) {
             if (size % 4 != 0) {
                 throw new UsageException("--sizes must be multiples of 4 bytes (f32 elements): " + size);
             }
@@ -215,28 +205,28 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         if (iterations != null && iterations < 1) {
             throw new UsageException("--iterations must be >= 1: " + iterations);
         }
-        CommunicatorConfig config;
+        CommunicatorConfig config = CollectiveSettings.of(tp);
+        List<Algorithm> algorithmList = algorithms(config.algorithm());
         try {
-            config = CommunicatorConfig.defaults().withSlotBytes(slot);
+            config = config.withSlotBytes(slot);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--slot-bytes " + e.getMessage());
         }
-        try {
-            config = config.withIdle(parseIdle(idle));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+        if (idle != null) {
+            config = config.withIdle(idle.strategy());
         }
+        outputFile.checkWritable();
         // ranks placed as the planner places shards: contiguous per node, a CPU each where there are enough
-        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        Topology topology = topologyRoot.detect();
         PlacementPlan plan = null;
+        int[] nodes = tp.numaNodes().isEmpty() ? new int[] {0} : tp.numaNodes().toArray();
         try {
-            NumaTensorParallelConfig tp = NumaTensorParallelConfig.builder().shards(shards).numaNodes(nodes)
-                    .interNodePenalty(0).pinningPolicy(pinning).threadsPerShard(1).build();
             plan = PlacementPlanner.plan(topology, tp, ModelMemory.NONE);
         } catch (NumatpException e) {
             // e.g. --numa-nodes 0,1 on a one-node machine, to exercise the multi-node paths
-            err.println("warning: " + e.getMessage() + "; ranks are given to --numa-nodes " + numaNodes
-                    + " in contiguous blocks and run unpinned (regions on nodes this machine lacks get plain memory)");
+            err.println("warning: " + e.getMessage() + "; ranks are given to --numa-nodes "
+                    + IdSet.of(nodes).toListString() + " in contiguous blocks and run unpinned"
+                    + " (regions on nodes this machine lacks get plain memory)");
         }
         int[] nodeOfRank = new int[shards];
         for (int r = 0; r < shards; r++) {
@@ -245,10 +235,10 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         int[] cpuOfRank = null;
         if (plan == null) {
             // unpinned, said above
-        } else if (topologyRoot != null) {
+        } else if (topologyRoot.simulated()) {
             err.println("warning: --topology-root plans for a captured machine; rank threads run unpinned here and"
                     + " regions are bound only to nodes this machine has");
-        } else if (pinning != PinningPolicy.NONE && !processes && NumaBinder.system().isNative()) {
+        } else if (tp.pinningPolicy() != PinningPolicy.NONE && !processes && NumaBinder.system().isNative()) {
             cpuOfRank = new int[shards];
             for (int r = 0; r < shards; r++) {
                 cpuOfRank[r] = plan.shard(r).cpus().first();
@@ -269,7 +259,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         if (processes) {
             List<ProcessAllReduceBench.Cell> cells = new ArrayList<>();
             for (Algorithm algorithm : algorithmList) {
-                for (long size : sizeList) {
+                for (long size : sizes) {
                     int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
                     cells.add(new ProcessAllReduceBench.Cell(algorithm, size, k));
                 }
@@ -279,7 +269,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         } else {
             warmUp(nodeOfRank, cpuOfRank, config, algorithmList);
             for (Algorithm algorithm : algorithmList) {
-                for (long size : sizeList) {
+                for (long size : sizes) {
                     int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
                     AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, cpuOfRank, config, copyBw);
                     results.add(r);
@@ -288,25 +278,26 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             }
         }
         printRegions(out, results);
-        if (outputFile != null) {
+        if (outputFile.file != null) {
             Map<String, Object> machine = new LinkedHashMap<>();
             machine.put("cpus", cpus);
-            machine.put("nodes", Arrays.stream(nodes).distinct().count());
+            machine.put("nodes", Arrays.stream(nodeOfRank).distinct().count());
             machine.put("memCopyGBs", copyBw / 1e9);
             machine.putAll(roundTrips);
             Map<String, Object> cfg = new LinkedHashMap<>();
             cfg.put("shards", shards);
             cfg.put("nodeOfRank", nodeOfRank);
             cfg.put("cpuOfRank", cpuOfRank);
-            cfg.put("sizes", sizeList);
+            cfg.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(java.util.Locale.ROOT));
+            cfg.put("sizes", sizes);
             cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
             cfg.put("iterations", iterations);
             cfg.put("transport", processes ? "processes" : "threads");
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
-            cfg.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
-            BenchJson.write(outputFile, machine, cfg, results);
-            out.println("wrote " + outputFile);
+            cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
+            BenchJson.write(outputFile.file, machine, cfg, results);
+            out.println("wrote " + outputFile.file);
         }
         if (plot != null) {
             try {

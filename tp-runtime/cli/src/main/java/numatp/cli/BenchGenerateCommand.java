@@ -28,11 +28,8 @@ import java.util.SplittableRandom;
  */
 @Command(name = "generate", description = "Measure prompt and decode tokens/s (median of runs after warm-up).")
 final class BenchGenerateCommand implements Runnable {
-    @Option(names = "--model", description = "Model file (llama2.c or GGUF); or use --synthetic.")
-    Path model;
-
-    @Option(names = "--tokenizer", description = "Accepted as in tp generate; unused (the benchmark feeds token ids).")
-    Path tokenizer;
+    @CommandLine.Mixin
+    ModelOptions models;
 
     @Option(names = "--synthetic", description = "Random model: dim 2048, hidden 5632, 32 heads, 8 KV heads, vocab 32000.")
     boolean synthetic;
@@ -46,9 +43,8 @@ final class BenchGenerateCommand implements Runnable {
     @picocli.CommandLine.Mixin
     ConfigOptions options;
 
-    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
-            description = "Plan for a captured machine; threads then run unpinned here (one warning).")
-    Path topologyRoot;
+    @CommandLine.Mixin
+    TopologyRootOptions topologyRoot;
 
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "Prompt length in tokens (random ids).")
     int promptTokens;
@@ -56,15 +52,14 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--steps", defaultValue = "256", description = "Positions per run, prompt included.")
     int steps;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature (default greedy, ${DEFAULT-VALUE}).")
-    float temperature;
+    @CommandLine.Mixin
+    SamplingOptions sampling = SamplingOptions.defaultTemperature(0f);
 
     @Option(names = "--runs", defaultValue = "5", description = "Measured runs; the figures are their medians (default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--output-file", paramLabel = "FILE.json",
-            description = "Also write the machine, the configuration and every run's figures as JSON here.")
-    Path outputFile;
+    @CommandLine.Mixin
+    OutputFileOptions outputFile;
 
     @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up runs before measuring; default: for at"
             + " least " + AUTO_WARMUP_SECONDS + " s and until the JIT has compiled nothing for "
@@ -80,12 +75,15 @@ final class BenchGenerateCommand implements Runnable {
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
+        Path model = models.model;
         if ((model == null) == !synthetic) {
             throw new UsageException("give exactly one of --model FILE and --synthetic");
         }
         if (runs < 1 || warmup < -1 || promptTokens < 1 || steps <= promptTokens) {
             throw new UsageException("need --runs >= 1, --warmup >= 0, 1 <= --prompt-tokens < --steps");
         }
+        TpEngine.Sampling settings = sampling.toSampling(1234);
+        outputFile.checkWritable();
         try (Arena arena = Arena.ofShared();
              ModelTensors tensors = synthetic
                      ? SyntheticModels.create(new LlamaConfig(2048, 5632, layers, 32, 8, 32000, 2048, 10000f, 1e-5f),
@@ -106,7 +104,7 @@ final class BenchGenerateCommand implements Runnable {
             }
             PrintWriter errOut = spec.commandLine().getErr();
             try (TpRuntime runtime = TpRuntime.start(tensors, tp,
-                    TopologySource.detect(topologyRoot, "--topology-root"), topologyRoot != null,
+                    topologyRoot.detect(), topologyRoot.simulated(),
                     TpEngine.Capacity.singleSequence(n), line -> {
                         errOut.println(line);
                         errOut.flush();
@@ -118,10 +116,10 @@ final class BenchGenerateCommand implements Runnable {
                 int decodeCount = 0;
                 JitQuiet quiet = new JitQuiet(AUTO_WARMUP_SECONDS, MAX_AUTO_WARMUP_SECONDS);
                 for (int w = 0; warmup < 0 ? w < 1 || !quiet.reached() : w < warmup; w++) {
-                    engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1000 + w), (prev, next) -> { });
+                    engine.generate(prompt, n, settings.withSeed(1000 + w), (prev, next) -> { });
                 }
                 for (int r = 0; r < runs; r++) {
-                    TpEngine.Stats s = engine.generate(prompt, n, new TpEngine.Sampling(temperature, 0.9f, 0, 1234 + r),
+                    TpEngine.Stats s = engine.generate(prompt, n, settings.withSeed(1234 + r),
                             (prev, next) -> { });
                     decodeCount = s.decodeTokens();
                     promptTps[r] = s.promptTokensPerSecond();
@@ -136,16 +134,16 @@ final class BenchGenerateCommand implements Runnable {
                         median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
                         100 * median(collective), engine.placement().summary()));
                 out.println(runtime.bindingSummary());
-                if (outputFile != null) {
-                    writeJson(tp, prompt.length, decodeCount, n, promptTps, decodeTps, collective,
+                if (outputFile.file != null) {
+                    writeJson(settings, tp, prompt.length, decodeCount, n, promptTps, decodeTps, collective,
                             engine.placement().summary(), runtime.bindingSummary());
-                    out.println("wrote " + outputFile);
+                    out.println("wrote " + outputFile.file);
                 }
             }
         }
     }
 
-    private void writeJson(NumaTensorParallelConfig tp, int promptLength, int decodeCount, int positions,
+    private void writeJson(TpEngine.Sampling settings, NumaTensorParallelConfig tp, int promptLength, int decodeCount, int positions,
                            double[] promptTps, double[] decodeTps, double[] collective, String placement,
                            String binding) {
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -153,17 +151,19 @@ final class BenchGenerateCommand implements Runnable {
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         machine.put("java", Runtime.version().toString());
         Map<String, Object> config = new LinkedHashMap<>();
-        config.put("model", synthetic ? null : model.toString());
+        config.put("model", synthetic ? null : models.model.toString());
         config.put("synthetic", synthetic ? "dim 2048, " + layers + " layers, " + type.name() : null);
         config.put("shards", tp.shards());
         config.put("numaNodes", tp.numaNodes() == null || tp.numaNodes().isEmpty() ? "all" : tp.numaNodes().toString());
         config.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(Locale.ROOT));
-        config.put("topologyRoot", topologyRoot == null ? null : topologyRoot.toString());
+        config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
         config.put("promptTokens", promptLength);
         config.put("positions", positions);
         config.put("runs", runs);
         config.put("warmup", warmup < 0 ? "auto" : warmup);
-        config.put("temperature", temperature);
+        config.put("temperature", settings.temperature());
+        config.put("topP", settings.topP());
+        config.put("topK", settings.topK());
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("promptTokens", promptLength);
         results.put("decodeTokens", decodeCount);
@@ -172,7 +172,7 @@ final class BenchGenerateCommand implements Runnable {
         results.put("collectiveShare", median(collective));
         results.put("placement", placement);
         results.put("binding", binding);
-        BenchJson.write(outputFile, machine, config, results);
+        BenchJson.write(outputFile.file, machine, config, results);
     }
 
     private static Map<String, Object> figures(double[] runs) {

@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -79,8 +78,8 @@ final class BenchServeCommand implements Callable<Integer> {
             + "e.g. \"pinned, 2 nodes\".")
     String label;
 
-    @Option(names = "--output-file", paramLabel = "FILE.json", description = "Write the run's configuration and metrics as JSON.")
-    Path outputFile;
+    @CommandLine.Mixin
+    OutputFileOptions outputFile;
 
     @Option(names = "--compare", paramLabel = "BASELINE.json",
             description = "Compare this run with one saved by --output-file, metric by metric.")
@@ -105,9 +104,7 @@ final class BenchServeCommand implements Callable<Integer> {
                 promptTokens, maxTokens, Endpoint.parse(endpoint), streamed, seed, warmup, temperature,
                 Math.round(requestTimeoutS * 1000), model, label);
         JsonNode baseline = compare == null ? null : ServeBenchReport.readBaseline(compare, "--compare");
-        if (outputFile != null) {
-            checkWritable(outputFile);
-        }
+        outputFile.checkWritable();
         ServeBenchRun run;
         try {
             run = ServeBench.run(config, err);
@@ -118,13 +115,13 @@ final class BenchServeCommand implements Callable<Integer> {
         ServeBenchSummary summary = ServeBenchSummary.of(run.results(), run.durationNs());
         ReportTable.print(run, summary, out);
         ServeBenchReport report = ServeBenchReport.of(run, summary);
-        if (outputFile != null) {
+        if (outputFile.file != null) {
             try {
-                report.write(outputFile);
+                report.write(outputFile.file);
             } catch (IOException e) {
-                throw new ServeBenchException("--output-file cannot be written: " + outputFile + ": " + e.getMessage(), e);
+                throw new ServeBenchException("--output-file cannot be written: " + outputFile.file + ": " + e.getMessage(), e);
             }
-            out.println("wrote " + outputFile);
+            out.println("wrote " + outputFile.file);
         }
         if (summary.ok() == 0) {
             throw new ServeBenchException("all " + summary.requests() + " requests failed: "
@@ -135,24 +132,5 @@ final class BenchServeCommand implements Callable<Integer> {
             Comparison.print(baseline, compare.toString(), report.toTree(), out);
         }
         return 0;
-    }
-
-    /** Fails before the run, not after minutes of it, when the output file cannot be written. */
-    private static void checkWritable(Path file) {
-        if (Files.isDirectory(file)) {
-            throw new UsageException("--output-file is a directory: " + file);
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        try {
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-        } catch (IOException e) {
-            throw new UsageException("--output-file cannot be written: " + file + ": cannot create " + parent + " ("
-                    + e.getMessage() + ")");
-        }
-        if (parent != null && !Files.isWritable(parent) || Files.exists(file) && !Files.isWritable(file)) {
-            throw new UsageException("--output-file cannot be written: " + file + " (permission denied)");
-        }
     }
 }

@@ -1,10 +1,8 @@
 package numatp.cli;
 
-import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
-import numatp.runtime.config.NodeAffinityParser;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
@@ -14,21 +12,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The tensor-parallel configuration flags shared by {@code tp plan}, {@code tp serve},
- * {@code tp generate} and the benchmarks. A {@code --config FILE.json} is read first;
- * flags given on the command line override its fields.
+ * The tensor-parallel configuration flags (a picocli mixin) of every command that plans or
+ * runs shards: {@code tp plan}, {@code tp serve}, {@code tp generate}, {@code tp bench generate}
+ * and {@code tp bench allreduce}. A {@code --config FILE.json} is read first; flags given on
+ * the command line override its fields. Values are parsed by {@link FlagConverters}.
  */
 public final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE.json",
             description = "Read the configuration from a JSON file (fields as in docs/configuration.md); flags override it.")
     Path configFile;
 
-    @Option(names = "--shards", paramLabel = "N", description = "Number of tensor-parallel shards (default 1).")
+    @Option(names = "--shards", paramLabel = "N", description = "Number of tensor-parallel shards (default 1; in tp bench allreduce the ranks, required there).")
     Integer shards;
 
-    @Option(names = "--numa-nodes", paramLabel = "LIST",
+    @Option(names = "--numa-nodes", paramLabel = "LIST", converter = FlagConverters.NodeSet.class,
             description = "NUMA nodes to use, e.g. 0,1 or 0-3 (default: every allowed node with CPUs).")
-    String numaNodes;
+    IdSet numaNodes;
 
     @Option(names = "--numa-inter-node-penalty", paramLabel = "P",
             description = "0..1: weight of cross-node traffic against compute balance (default 0.3).")
@@ -38,9 +37,9 @@ public final class ConfigOptions {
             description = "Require each node to hold its shards' weights and KV cache locally (default true).")
     Boolean preferLocalMemory;
 
-    @Option(names = "--node-affinity", paramLabel = "S:N,...",
+    @Option(names = "--node-affinity", paramLabel = "S:N,...", converter = FlagConverters.NodeAffinity.Converter.class,
             description = "Manual shard-to-node map, e.g. 0:0,1:0,2:1,3:1 (every shard named).")
-    String nodeAffinity;
+    FlagConverters.NodeAffinity nodeAffinity;
 
     @Option(names = "--pinning", paramLabel = "scatter|compact|none",
             description = "How shard threads are laid over a node's CPUs (default scatter); none = plan as scatter but leave threads unpinned (a baseline for comparisons).")
@@ -52,7 +51,7 @@ public final class ConfigOptions {
 
     @Option(names = "--idle-strategy", paramLabel = "auto|backoff|busy-spin",
             description = "How threads wait in collectives (default auto).",
-            converter = IdleStrategyConverter.class)
+            converter = FlagConverters.IdleKind.class)
     IdleStrategyKind idleStrategy;
 
     @Option(names = "--collective-algorithm", paramLabel = "auto|hierarchical|ring|oneshot",
@@ -65,7 +64,14 @@ public final class ConfigOptions {
 
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
-        NumaTensorParallelConfig.Builder builder = NumaTensorParallelConfig.builder();
+        return toConfig(NumaTensorParallelConfig.builder());
+    }
+
+    /**
+     * The configuration over a command's own defaults: {@code builder} as the command
+     * presets it, then the file (if any), then the flags; validated once by {@code build()}.
+     */
+    public NumaTensorParallelConfig toConfig(NumaTensorParallelConfig.Builder builder) {
         if (configFile != null) {
             ConfigJson.read(configFile, builder);
         }
@@ -73,7 +79,7 @@ public final class ConfigOptions {
             builder.shards(shards);
         }
         if (numaNodes != null) {
-            builder.numaNodes(IdSet.parseList(numaNodes, "--numa-nodes"));
+            builder.numaNodes(numaNodes);
         }
         if (interNodePenalty != null) {
             builder.interNodePenalty(interNodePenalty);
@@ -82,7 +88,7 @@ public final class ConfigOptions {
             builder.preferLocalMemory(preferLocalMemory);
         }
         if (nodeAffinity != null) {
-            builder.nodeAffinity(NodeAffinityParser.parse(nodeAffinity, "--node-affinity"));
+            builder.nodeAffinity(nodeAffinity.shardToNode());
         }
         if (pinning != null) {
             builder.pinningPolicy(pinning);
@@ -100,23 +106,5 @@ public final class ConfigOptions {
             builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
         }
         return builder.build();
-    }
-
-    /** Parses a size flag such as {@code --model-bytes 14GiB}. */
-    static long size(String text, String flag) {
-        return ByteSize.parse(text, flag);
-    }
-
-    /** Accepts {@code busy-spin} as well as {@code busy_spin}. */
-    static final class IdleStrategyConverter implements picocli.CommandLine.ITypeConverter<IdleStrategyKind> {
-        @Override
-        public IdleStrategyKind convert(String value) {
-            for (IdleStrategyKind kind : IdleStrategyKind.values()) {
-                if (kind.name().equalsIgnoreCase(value.trim().replace('-', '_'))) {
-                    return kind;
-                }
-            }
-            throw new picocli.CommandLine.TypeConversionException("expected auto, backoff or busy-spin: '" + value + "'");
-        }
     }
 }

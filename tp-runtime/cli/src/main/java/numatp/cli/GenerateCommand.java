@@ -14,20 +14,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * {@code tp generate}: prints the prompt and its continuation exactly as llama2.c's
  * run.c does, and a stats line on stderr.
  */
-@Command(name = "generate", description = "Generate text with a Llama model (llama2.c or GGUF), sharded over threads.")
+@Command(name = "generate", description = "Generate text with a Llama model (llama2.c or GGUF), sharded over threads.",
+        modelTransformer = RequiredOptions.Model.class)
 final class GenerateCommand implements Runnable {
-    @Option(names = "--model", required = true, description = "Model file: llama2.c .bin or GGUF.")
-    Path model;
-
-    @Option(names = "--tokenizer", description = "llama2.c tokenizer.bin (default: the GGUF vocabulary, or tokenizer.bin next to the model).")
-    Path tokenizer;
+    @CommandLine.Mixin
+    ModelOptions models;
 
     @Option(names = "--prompt", description = "Prompt text (default: none, as run.c).")
     String prompt;
@@ -38,14 +35,8 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--max-tokens", description = "Tokens to generate after the prompt (instead of --steps).")
     Integer maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
-    float temperature;
-
-    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus sampling threshold, as run.c (default: ${DEFAULT-VALUE}).")
-    float topP;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off.")
-    int topK;
+    @CommandLine.Mixin
+    SamplingOptions sampling = SamplingOptions.defaultTemperature(1.0f);
 
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; 0 = from the clock, as run.c.")
     long seed;
@@ -59,9 +50,8 @@ final class GenerateCommand implements Runnable {
     @CommandLine.Mixin
     ConfigOptions options;
 
-    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
-            description = "Plan for a captured machine; threads then run unpinned here (one warning).")
-    Path topologyRoot;
+    @CommandLine.Mixin
+    TopologyRootOptions topologyRoot;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -76,14 +66,15 @@ final class GenerateCommand implements Runnable {
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
         }
+        TpEngine.Sampling samplingSettings = sampling.toSampling(seed != 0 ? seed : System.currentTimeMillis() / 1000);
         NumaTensorParallelConfig tp = options.toConfig();
         int shards = tp.shards();
-        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
-        boolean simulated = topologyRoot != null;
+        Topology topology = topologyRoot.detect();
+        boolean simulated = topologyRoot.simulated();
         long t0 = System.nanoTime();
-        try (ModelTensors tensors = ModelFiles.open(model)) {
+        try (ModelTensors tensors = ModelFiles.open(models.model)) {
             LlamaConfig config = LlamaConfig.of(tensors.hp());
-            Tokenizer tok = ModelFiles.tokenizer(model, tokenizer, config.vocabSize());
+            Tokenizer tok = ModelFiles.tokenizer(models.model, models.tokenizer, config.vocabSize());
             int[] promptTokens = tok.encode(prompt == null ? "" : prompt, true, false);
             int n;
             if (maxTokens != null) {
@@ -98,16 +89,9 @@ final class GenerateCommand implements Runnable {
                 }
             }
             n = Math.min(n, config.contextLength());
-            if (temperature < 0 || Float.isNaN(temperature)) {
-                throw new UsageException("--temperature must be >= 0: " + temperature);
-            }
-            if (!(topP >= 0 && topP <= 1)) {
-                throw new UsageException("--top-p must be in [0, 1]: " + topP);
-            }
             if (shards > config.heads()) {
                 throw new UsageException("--shards must be in [1, " + config.heads() + "] (query heads of the model): " + shards);
             }
-            long s = seed != 0 ? seed : System.currentTimeMillis() / 1000;
             try (TpRuntime runtime = TpRuntime.start(tensors, tp, topology, simulated,
                     TpEngine.Capacity.singleSequence(n), line -> {
                         err.println(line);
@@ -118,7 +102,7 @@ final class GenerateCommand implements Runnable {
                 EngineWarmUp.Result warm = EngineWarmUp.run(engine, warmupSeconds);
                 Utf8Output text = new Utf8Output(out);
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
-                        new TpEngine.Sampling(temperature, topP, topK, s),
+                        samplingSettings,
                         (prev, next) -> text.write(tok.decode(prev, next)));
                 text.finish();
                 out.println();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import numatp.runtime.config.ByteSize;
 import numatp.topology.IdSet;
 import numatp.topology.NumaNode;
 import numatp.topology.Topology;
@@ -48,9 +47,9 @@ final class NumaCheckCommand implements Callable<Integer> {
     @Option(names = "--node", paramLabel = "N", required = true, description = "The NUMA node to check.")
     int node;
 
-    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "256MiB",
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "256MiB", converter = FlagConverters.PositiveSize.class,
             description = "Memory to allocate and first-touch (default ${DEFAULT-VALUE}).")
-    String size;
+    long bytes;
 
     @Option(names = "--policy", paramLabel = "bind|preferred|interleave", defaultValue = "bind",
             description = "Memory policy (default ${DEFAULT-VALUE}); interleave spreads over the allowed nodes.")
@@ -75,10 +74,6 @@ final class NumaCheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        long bytes = ByteSize.parse(size, "--size");
-        if (bytes <= 0) {
-            throw new UsageException("--size must be > 0: " + size);
-        }
         if (threads < 0 || threads > 4096) {
             throw new UsageException("--threads must be in [0, 4096]: " + threads);
         }
@@ -170,7 +165,7 @@ final class NumaCheckCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         root.put("node", node);
-        root.put("sizeBytes", ByteSize.parse(size, "--size"));
+        root.put("sizeBytes", bytes);
         root.put("policy", policy.name().toLowerCase());
         root.put("hugepages", hugePages.name().toLowerCase());
         ArrayNode threadsNode = root.putArray("threads");

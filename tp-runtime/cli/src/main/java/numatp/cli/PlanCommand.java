@@ -21,17 +21,16 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
-    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
-            description = "Plan for a captured machine (a directory holding sys/ and proc/, or a tp topology --capture archive).")
-    Path topologyRoot;
+    @Mixin
+    TopologyRootOptions topologyRoot;
 
     @Option(names = "--model", paramLabel = "FILE",
             description = "The model to place; its size on disk is taken as the weights, split evenly over the shards.")
     Path model;
 
-    @Option(names = "--model-bytes", paramLabel = "SIZE",
+    @Option(names = "--model-bytes", paramLabel = "SIZE", converter = FlagConverters.Size.class,
             description = "Model size instead of --model, e.g. 14GiB, split evenly over the shards.")
-    String modelBytes;
+    Long modelBytes;
 
     @Option(names = "--json", description = "Print the plan as JSON.")
     boolean json;
@@ -45,13 +44,13 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var config = options.toConfig();
-        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        Topology topology = topologyRoot.detect();
         PlacementPlan plan = PlacementPlanner.plan(topology, config, memory(config.shards()));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
         out.flush();
         if (report != null) {
-            String machine = topologyRoot == null ? "this machine" : "capture " + topologyRoot;
+            String machine = topologyRoot.simulated() ? "capture " + topologyRoot.root : "this machine";
             String command = "tp plan " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             try {
                 Files.writeString(report, PlanOutput.markdown(plan, machine, command));
@@ -74,7 +73,7 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         if (modelBytes != null) {
-            return ModelMemory.splitEvenly(ConfigOptions.size(modelBytes, "--model-bytes"), shards);
+            return ModelMemory.splitEvenly(modelBytes, shards);
         }
         return ModelMemory.NONE;
     }

@@ -46,17 +46,11 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
-    @Option(names = "--model", paramLabel = "FILE",
-            description = "Model file: llama2.c .bin or GGUF (default: a built-in random model, for trying the API).")
-    Path model;
+    @Mixin
+    ModelOptions models;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "llama2.c tokenizer.bin (default: the GGUF vocabulary, or tokenizer.bin next to the model).")
-    Path tokenizer;
-
-    @Option(names = "--topology-root", paramLabel = "DIR|FILE.tar.gz",
-            description = "Plan for a captured machine (binding is then skipped).")
-    Path topologyRoot;
+    @Mixin
+    TopologyRootOptions topologyRoot;
 
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServeConfig.DEFAULT_HOST,
             description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network).")
@@ -79,8 +73,9 @@ final class ServeCommand implements Callable<Integer> {
     Integer context;
 
     @Option(names = "--max-request-bytes", paramLabel = "SIZE", defaultValue = "1MiB",
+            converter = FlagConverters.Size.class,
             description = "Largest request body; more is refused with 413 (default ${DEFAULT-VALUE}).")
-    String maxRequestBytes;
+    long maxRequestBytes;
 
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "On SIGTERM, how long in-flight requests may finish before they are aborted"
@@ -105,18 +100,18 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBatch < 1) {
             throw new UsageException("--max-batch must be >= 1: " + maxBatch);
         }
-        if (tokenizer != null && model == null) {
+        Path model = models.model;
+        if (models.tokenizer != null && model == null) {
             throw new UsageException("--tokenizer needs --model");
         }
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
         }
-        long requestBytes = ConfigOptions.size(maxRequestBytes, "--max-request-bytes");
-        if (requestBytes > Integer.MAX_VALUE - 1) {
+        if (maxRequestBytes > Integer.MAX_VALUE - 1) {
             throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
         }
         NumaTensorParallelConfig tp = options.toConfig();
-        Topology topology = TopologySource.detect(topologyRoot, "--topology-root");
+        Topology topology = topologyRoot.detect();
         printTopology(topology, out);
 
         Arena arena = Arena.ofShared();
@@ -131,7 +126,7 @@ final class ServeCommand implements Callable<Integer> {
             chat = ChatTemplate.PLAIN;
         } else {
             tensors = ModelFiles.open(model);
-            tok = ModelFiles.tokenizer(model, tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
+            tok = ModelFiles.tokenizer(model, models.tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
             modelId = modelId(model);
             chat = ChatTemplate.fromJinja(ModelFiles.chatTemplate(model));
         }
@@ -146,7 +141,7 @@ final class ServeCommand implements Callable<Integer> {
                 throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
                         + tp.shards());
             }
-            ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) requestBytes,
+            ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) maxRequestBytes,
                     Duration.ofSeconds(shutdownTimeoutSeconds), modelId);
             out.println(String.format(Locale.ROOT, "model: %s (%s; dim %d, %d layers, %d heads / %d kv, vocab %d,"
                             + " context %d)", modelId, model == null ? "built-in random weights, text is noise"
@@ -167,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
 
             Engines.Loaded loaded;
             long expected = sharded + replicated * plan.usedNodes().size();
-            boolean simulated = topologyRoot != null;
+            boolean simulated = topologyRoot.simulated();
             LoadProgress[] progressHolder = new LoadProgress[1];
             try (TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
                      progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());

@@ -60,7 +60,7 @@ public final class TpMain implements Runnable {
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         addHelpOption(cli);
         cli.setParameterExceptionHandler((ex, argv) -> {
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + message(ex));
             if (verbose) {
                 ex.printStackTrace(err);
             }
@@ -94,6 +94,15 @@ public final class TpMain implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Picocli's message, or for a value one of {@link FlagConverters} rejected, the parser's with the flag named. */
+    private static String message(CommandLine.ParameterException ex) {
+        if (ex.getCause() instanceof FlagConverters.BadValue bad
+                && ex.getArgSpec() instanceof CommandLine.Model.OptionSpec option) {
+            return bad.messageFor(option.longestName());
+        }
+        return ex.getMessage();
     }
 
     /** {@code -h/--help} on every subcommand (the top level has it from its mixin), so {@code tp bench allreduce --help} works. */
