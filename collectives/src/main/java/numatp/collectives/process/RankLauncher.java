@@ -4,6 +4,7 @@ import numatp.collectives.CollectiveException;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -140,9 +141,12 @@ public final class RankLauncher implements AutoCloseable {
         close();
     }
 
+    /** Killed workers first: they are the cause; the others' errors say what they saw of it. */
     private String details(List<WorkerExit> failures) {
+        List<WorkerExit> causesFirst = new ArrayList<>(failures);
+        causesFirst.sort(Comparator.comparing((WorkerExit f) -> f.signal() == 0));
         StringBuilder message = new StringBuilder();
-        for (WorkerExit f : failures) {
+        for (WorkerExit f : causesFirst) {
             message.append("; ").append(f.describe());
             List<String> tail = stderr.get(f.rank()).lines(DRAIN_WAIT_MS);
             message.append(tail.isEmpty() ? " (nothing on stderr)" : ": " + String.join(" | ", tail));

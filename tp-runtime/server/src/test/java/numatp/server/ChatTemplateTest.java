@@ -158,7 +158,7 @@ class ChatTemplateTest {
     /** Llama-2 with its own vocabulary: {@code <s>[INST]} is 1, "▁[", "INST", "]", as Meta's reference tokenizes it. */
     @Test
     void llama2EncodesBosAndEosAsTokensAndEachStretchWithTheDummyPrefix() {
-        Tokenizer llama = GgufModels.tokenizer(ServeFixture.MODELS.resolve("gguf-vocab/ggml-vocab-llama-spm.gguf"));
+        Tokenizer llama = GgufModels.tokenizer(SharedData.require("models", "gguf-vocab", "ggml-vocab-llama-spm.gguf"));
         int[] ids = ChatTemplate.of(Family.LLAMA2).encode(CHAT, llama);
         assertArrayEquals(new int[] {1, 518, 25580, 29962}, Arrays.copyOf(ids, 4));
         List<Integer> expected = new ArrayList<>(List.of(1));
