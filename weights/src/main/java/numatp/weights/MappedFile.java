@@ -7,12 +7,15 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A read-only memory mapping of a whole checkpoint file (any size), closed with its arena. */
 public final class MappedFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment segment;
+    private List<MappedFile> companions = List.of(); // closed with this one: the other parts of a split file
 
     private MappedFile(Path path, Arena arena, MemorySegment segment) {
         this.path = path;
@@ -49,8 +52,24 @@ public final class MappedFile implements AutoCloseable {
         return segment.byteSize();
     }
 
+    /**
+     * Closing this mapping also closes {@code others} (the further parts of a split GGUF, so
+     * whoever owns the first part owns the whole model).
+     */
+    public synchronized void closeWith(List<MappedFile> others) {
+        List<MappedFile> all = new ArrayList<>(companions);
+        all.addAll(others);
+        companions = List.copyOf(all);
+    }
+
+    /** Unmaps the file (and its companions); closing twice is harmless. */
     @Override
-    public void close() {
-        arena.close();
+    public synchronized void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+        for (MappedFile m : companions) {
+            m.close();
+        }
     }
 }

@@ -24,6 +24,10 @@ import java.util.Map;
  * is bounds-checked against the file; bad input fails with a {@link WeightsException}
  * naming the file, the key or tensor, and the offset. Counts are checked against the
  * bytes left before anything is allocated, so hostile counts cannot exhaust memory.
+ *
+ * <p>A split file ({@code model-00001-of-00003.gguf}, as llama.cpp's {@code gguf-split}
+ * writes it) opens as one logical model from any of its parts: the metadata of the first part,
+ * the tensors of all, each mapped from its own part (see {@link GgufSplit}).
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
@@ -40,17 +44,41 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final Map<String, GgufTensorInfo> tensorInfos;
     private final long dataStart;
+    /** For a split file: the part each tensor's data is in, and each part's data section. */
+    private final Map<String, MappedFile> partOfTensor;
+    private final Map<MappedFile, Long> partDataStart;
+    private final int partCount;
 
     private GgufFile(MappedFile file, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> infos,
                      long dataStart) {
+        this(file, version, metadata, infos, dataStart, Map.of(), Map.of(), 1);
+    }
+
+    GgufFile(MappedFile file, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> infos,
+             long dataStart, Map<String, MappedFile> partOfTensor, Map<MappedFile, Long> partDataStart, int partCount) {
         this.file = file;
         this.version = version;
         this.metadata = metadata;
         this.tensorInfos = infos;
         this.dataStart = dataStart;
+        this.partOfTensor = partOfTensor;
+        this.partDataStart = partDataStart;
+        this.partCount = partCount;
     }
 
+    /** Opens {@code path}; for a part of a split file, the whole model. */
     public static GgufFile open(Path path) {
+        GgufFile part = openPart(path);
+        try {
+            return GgufSplit.isSplit(part) ? GgufSplit.join(part) : part;
+        } catch (RuntimeException e) {
+            part.close();
+            throw e;
+        }
+    }
+
+    /** Opens {@code path} alone, a split file's part as it is. */
+    static GgufFile openPart(Path path) {
         MappedFile f = MappedFile.map(path);
         try {
             return new Parser(f).parse();
@@ -58,6 +86,11 @@ public final class GgufFile implements AutoCloseable {
             f.close();
             throw e;
         }
+    }
+
+    /** How many files the model is in (1 unless split). */
+    public int partCount() {
+        return partCount;
     }
 
     public Path path() {
@@ -80,6 +113,7 @@ public final class GgufFile implements AutoCloseable {
         return Collections.unmodifiableMap(tensorInfos);
     }
 
+    /** Where the (first part's) data section starts; tensor offsets are relative to their part's. */
     public long dataStart() {
         return dataStart;
     }
@@ -136,10 +170,13 @@ public final class GgufFile implements AutoCloseable {
         if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
             throw new WeightsException(file.path() + ": tensor " + name + " has more than 2^31 rows or columns");
         }
-        MemorySegment data = file.segment().asSlice(dataStart + info.offset(), info.sizeBytes());
+        MappedFile part = partOfTensor.getOrDefault(name, file);
+        long start = part == file ? dataStart : partDataStart.get(part);
+        MemorySegment data = part.segment().asSlice(start + info.offset(), info.sizeBytes());
         return new Tensor(name, info.type(), (int) rows, (int) cols, data);
     }
 
+    /** Unmaps every part. */
     @Override
     public void close() {
         file.close();
