@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * it streams from memory) and {@code 64x2048} (512 KiB as F32 or less: stays in L2,
  * the kernel's compute speed alone).
  *
+ * <p>Five warm-up seconds, not three: the first calls run the Vector API interpreted (one
+ * 5632x2048 call can take a second), and the K-quant kernels were still speeding up after two.
+ *
  * <p>Scores (throughput mode): the {@code matVec} row is calls per second, so a call takes
  * 1/score seconds ({@code -bm avgt -tu us} prints that time directly, but then JMH inverts the
  * counter row too); the {@code matVec:weightBytes} row ({@link WeightBytesCounter}) is bytes of
@@ -39,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class MatVecBenchmark {
     /** A {@link numatp.weights.TensorType} name. */
