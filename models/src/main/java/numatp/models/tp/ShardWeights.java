@@ -160,7 +160,7 @@ public final class ShardWeights {
         if (t.type().blockElements() > 32 && TensorSlicer.cutsBlocks(t, heads)) {
             if (shard == 0 && t.name().startsWith("blk.0.")) {
                 LOG.log(System.Logger.Level.INFO, "{0}: {1} columns {2} per shard cut its {3}-element blocks;"
-                        + " shard slices dequantised to F32", t.name(), t.type(), heads, t.type().blockElements());
+                        + " those slices are dequantised to F32 in every layer", t.name(), t.type(), heads, t.type().blockElements());
             }
             return slicer.columnsF32(t, heads, shard, node);
         }
