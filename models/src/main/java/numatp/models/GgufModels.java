@@ -257,15 +257,6 @@ public final class GgufModels {
             throw new WeightsException(g.path() + ": tokenizer.ggml.tokens has " + tokens.length
                     + " tokens, expected at least " + (Tokenizer.EOS + 1) + " (<unk>, BOS, EOS)");
         }
-        // Tokenizer's BOS and EOS are run.c's fixed ids; a file that names others would stop in the wrong place.
-        for (String key : new String[] {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
-            Object id = g.metadata().get(key);
-            long expected = key.contains("bos") ? Tokenizer.BOS : Tokenizer.EOS;
-            if (id != null && !(id instanceof Long l && l == expected)) {
-                throw new WeightsException(g.path() + ": " + key + " is " + id + ", the SentencePiece tokenizer"
-                        + " supports only " + expected);
-            }
-        }
         if (scores.length != tokens.length) {
             throw new WeightsException(g.path() + ": tokenizer.ggml.scores has " + scores.length
                     + " entries for " + tokens.length + " tokens");

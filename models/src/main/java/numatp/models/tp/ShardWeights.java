@@ -7,6 +7,7 @@ import numatp.weights.Tensor;
 import numatp.weights.TensorSlicer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -170,7 +171,7 @@ public final class ShardWeights {
     /** rope_freqs.weight as floats, or all ones. */
     private static float[] ropeDivisors(ModelTensors model, int hs) {
         float[] d = new float[hs / 2];
-        java.util.Arrays.fill(d, 1f);
+        Arrays.fill(d, 1f);
         if (model.has(ROPE_FREQS)) {
             Tensor t = model.tensor(ROPE_FREQS);
             for (int i = 0; i < d.length; i++) {
