@@ -121,13 +121,33 @@ class ModelLoadValidationTest {
 
     @Test
     void tensorsTheModelDoesNotUseAreRefused() throws Exception {
-        Path file = write(tiny(7).addTensor("rope_freqs.weight", TensorType.F32, new long[] {2},
-                MemorySegment.ofArray(new byte[8])));
+        // A Q bias belongs to qwen2, not to a llama file.
+        Path file = write(tiny(7).addTensor("blk.0.attn_q.bias", TensorType.F32, new long[] {16},
+                MemorySegment.ofArray(new byte[64])));
         expect(WeightsException.class, () -> ModelFiles.open(file).close(), file.toString(), "1 tensors",
-                "rope_freqs.weight");
+                "blk.0.attn_q.bias", "llama model");
         Path extraBlock = write(tiny(7).putU32("llama.block_count", 1));
         expect(WeightsException.class, () -> ModelFiles.open(extraBlock).close(), "9 tensors",
                 "blk.1.attn_k.weight");
+    }
+
+    @Test
+    void llama3RopeFactorsAreReadAndMustHaveOnePerFrequency() throws Exception {
+        // Head size 4: two frequencies.
+        Path good = write(tiny(8).addTensor("rope_freqs.weight", TensorType.F32, new long[] {2},
+                MemorySegment.ofArray(new byte[8])));
+        ModelFiles.open(good).close();
+        Path wrong = write(tiny(8).addTensor("rope_freqs.weight", TensorType.F32, new long[] {3},
+                MemorySegment.ofArray(new byte[12])));
+        expect(WeightsException.class, () -> ModelFiles.open(wrong).close(), "rope_freqs.weight", "[1, 3]",
+                "expected [1, 2]");
+    }
+
+    @Test
+    void otherArchitecturesFailNamingTheArchitecture() throws Exception {
+        Path file = write(tiny(9).putString("general.architecture", "phi3"));
+        expect(WeightsException.class, () -> ModelFiles.open(file).close(), file.toString(),
+                "general.architecture is phi3", "unsupported architecture", "llama, qwen2, qwen3");
     }
 
     private static GgufWriter tiny(long seed) {

@@ -9,9 +9,26 @@ import java.util.Map;
  * (llama2.c / GGUF "norm") RoPE convention in both formats numatp reads.
  */
 public record ModelTensors(Hyperparameters hp, Map<String, Tensor> tensors, MappedFile file) implements AutoCloseable {
-    /** Shape of a Llama model as stored in a checkpoint. */
+    /**
+     * Shape of a Llama-family model as stored in a checkpoint. {@code architecture} is GGUF's
+     * {@code general.architecture} ("llama" for llama2.c checkpoints); {@code headSize} is the
+     * width of one query/key/value head, which may differ from {@code dim / heads} (Qwen3).
+     */
     public record Hyperparameters(int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize,
-                                  int contextLength, float ropeTheta, float normEps) {
+                                  int contextLength, float ropeTheta, float normEps, int headSize,
+                                  String architecture) {
+        public Hyperparameters {
+            if (architecture == null) {
+                throw new WeightsException("hyperparameters: architecture must not be null");
+            }
+        }
+
+        /** A llama model whose head size is {@code dim / heads} (0 when heads is not positive). */
+        public Hyperparameters(int dim, int hiddenDim, int layers, int heads, int kvHeads, int vocabSize,
+                               int contextLength, float ropeTheta, float normEps) {
+            this(dim, hiddenDim, layers, heads, kvHeads, vocabSize, contextLength, ropeTheta, normEps,
+                    heads > 0 ? dim / heads : 0, "llama");
+        }
     }
 
     /** The tensor called {@code name}, or a {@link WeightsException} naming the file. */

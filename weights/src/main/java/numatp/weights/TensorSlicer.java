@@ -86,6 +86,30 @@ public final class TensorSlicer {
         return columns(t, split.start(part), split.size(part), node);
     }
 
+    /** Whether some part of {@code split} starts or ends inside one of {@code t}'s blocks. */
+    public static boolean cutsBlocks(Tensor t, Split split) {
+        int block = t.type().blockElements();
+        for (int p = 0; p < split.parts(); p++) {
+            if (split.start(p) % block != 0 || split.size(p) % block != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Part {@code part} of {@code t}'s columns as {@code split} divides them, dequantised to f32
+     * whatever the split (for a caller that has chosen to pay the f32 bytes rather than refuse a
+     * split that cuts K-quant blocks, and says so).
+     */
+    public Tensor columnsF32(Tensor t, Split split, int part, int node) {
+        if (split.total() != t.cols()) {
+            throw new WeightsException("tensor " + t.name() + ": column split " + split + " covers " + split.total()
+                    + " columns, the tensor has " + t.cols());
+        }
+        return copyColumns(t, split.start(part), split.size(part), node, true);
+    }
+
     /**
      * Columns [from, from + count) of every row, copied to {@code node}: in {@code t}'s encoding
      * when the range falls on block boundaries, as f32 otherwise; a range that cuts a block wider
@@ -102,6 +126,15 @@ public final class TensorSlicer {
             throw new WeightsException("tensor " + t.name() + ": " + t.type() + " width " + t.cols() + ": columns ["
                     + from + ", " + (from + count) + ") cut its " + block + "-element blocks");
         }
+        return copyColumns(t, from, count, node, !aligned);
+    }
+
+    private Tensor copyColumns(Tensor t, int from, int count, int node, boolean toF32) {
+        if (from < 0 || count < 0 || from + count > t.cols()) {
+            throw new WeightsException("tensor " + t.name() + ": columns [" + from + ", " + (from + count)
+                    + ") outside [0, " + t.cols() + ")");
+        }
+        boolean aligned = !toF32;
         TensorType type = aligned ? t.type() : TensorType.F32;
         long rowBytes = type.bytesFor(count);
         long bytes = rowBytes * t.rows();

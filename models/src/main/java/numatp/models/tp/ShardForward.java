@@ -9,6 +9,7 @@ import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
 import numatp.collectives.team.RangeBody;
 import numatp.collectives.team.ShardTeam;
+import numatp.weights.Dequant;
 import numatp.weights.SliceAllocator;
 import numatp.weights.Tensor;
 
@@ -18,8 +19,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The Llama forward pass of one tensor-parallel shard over a batch of entries (token,
- * slot, position), in llama2.c's order per entry: RMSNorm, this shard's Q/K/V heads,
- * adjacent-pair RoPE, attention over the entry's slot of the KV cache, its slice of the
+ * slot, position), in llama2.c's order per entry: RMSNorm, this shard's Q/K/V heads (plus
+ * their biases, qwen2; then RMSNorm of each Q and K head, qwen3), RoPE (adjacent pairs, or
+ * halves for qwen2/qwen3, frequencies divided by rope_freqs.weight where given), attention over the entry's slot of the KV cache, its slice of the
  * attention output projection then one allreduce for the batch; RMSNorm, its gate/up
  * rows, SwiGLU, its down columns then one allreduce; final norm and its vocabulary rows
  * of the output head for the entries that want logits, one allgather. With one shard the
@@ -44,6 +46,7 @@ final class ShardForward {
     private final int[] vocabStarts; // [shards + 1]
     private final int slotPositions;
     private final int maxBatch;
+    private final boolean halves; // RoPE rotates (i, i + headSize / 2), not (2i, 2i + 1)
 
     private final float[] x; // [maxBatch, dim] residual stream
     private final float[] xb; // [maxBatch, dim] normed input
@@ -106,9 +109,11 @@ final class ShardForward {
         ropeSin = new float[maxBatch * hs / 2];
         ropeFreq = new float[hs / 2];
         for (int i = 0; i < hs; i += 2) {
-            // run.c: freq = 1.0f / powf(10000.0f, head_dim / (float)head_size)
-            ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs);
+            // run.c: freq = 1.0f / powf(10000.0f, head_dim / (float)head_size); Llama 3.1's
+            // rope_freqs.weight divides each frequency by its factor (ggml's rope: theta / freq_factor).
+            ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs) / weights.ropeDivisors[i / 2];
         }
+        this.halves = c.rope() == LlamaConfig.RopeLayout.HALVES;
         keyCache = new MemorySegment[c.layers()];
         valueCache = new MemorySegment[c.layers()];
         long cacheBytes = 4L * slots * slotPositions * kvDim;
@@ -185,11 +190,30 @@ final class ShardForward {
             matMul(w.wq[l], n, xb, dim, q, qDim);
             matMul(w.wk[l], n, xb, dim, k, kvDim);
             matMul(w.wv[l], n, xb, dim, v, kvDim);
+            if (w.bq != null) {
+                addBias(q, qDim, w.bq[l], n);
+                addBias(k, kvDim, w.bk[l], n);
+                addBias(v, kvDim, w.bv[l], n);
+            }
+            if (w.qNorm != null) {
+                // Qwen3: RMSNorm of each query and key head (in place; Ops.rmsNorm reads x before writing).
+                for (int i = 0; i < n * qDim; i += hs) {
+                    Ops.rmsNorm(q, i, q, i, w.qNorm[l], hs, eps);
+                }
+                for (int i = 0; i < n * kvDim; i += hs) {
+                    Ops.rmsNorm(k, i, k, i, w.kNorm[l], hs, eps);
+                }
+            }
             final MemorySegment kc = keyCache[l];
             final MemorySegment vc = valueCache[l];
             for (int e = 0; e < n; e++) {
-                rope(q, e * qDim, qDim, hs, e * half);
-                rope(k, e * kvDim, kvDim, hs, e * half);
+                if (halves) {
+                    ropeHalves(q, e * qDim, qDim, hs, e * half);
+                    ropeHalves(k, e * kvDim, kvDim, hs, e * half);
+                } else {
+                    rope(q, e * qDim, qDim, hs, e * half);
+                    rope(k, e * kvDim, kvDim, hs, e * half);
+                }
                 long slotBase = (long) slots[e] * slotPositions * kvDim;
                 int pos = positions[e];
                 MemorySegment.copy(v, e * kvDim, vc, ValueLayout.JAVA_FLOAT, 4L * (slotBase + (long) pos * kvDim), kvDim);
@@ -322,6 +346,35 @@ final class ShardForward {
             float v1 = v[off + i + 1];
             v[off + i] = v0 * fcr - v1 * fci;
             v[off + i + 1] = v0 * fci + v1 * fcr;
+        }
+    }
+
+    /**
+     * NEOX RoPE (HF's rotate-half) on v[off, off + n): in each head, elements (i, i + hs/2) rotated
+     * by the entry's angle of frequency i.
+     */
+    private void ropeHalves(float[] v, int off, int n, int hs, int angles) {
+        final int half = hs / 2;
+        for (int h = off; h < off + n; h += hs) {
+            for (int i = 0; i < half; i++) {
+                float fcr = ropeCos[angles + i];
+                float fci = ropeSin[angles + i];
+                float v0 = v[h + i];
+                float v1 = v[h + i + half];
+                v[h + i] = v0 * fcr - v1 * fci;
+                v[h + i + half] = v0 * fci + v1 * fcr;
+            }
+        }
+    }
+
+    /** v[e * width + j] += bias[j] for the n entries ({@code bias} is [1, width] f32). */
+    private static void addBias(float[] v, int width, Tensor bias, int n) {
+        MemorySegment b = bias.data();
+        for (int j = 0; j < width; j++) {
+            float bj = b.getAtIndex(Dequant.F32, j);
+            for (int e = 0; e < n; e++) {
+                v[e * width + j] += bj;
+            }
         }
     }
 

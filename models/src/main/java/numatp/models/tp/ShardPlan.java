@@ -12,7 +12,8 @@ import numatp.weights.Split;
  *     each shard takes the query heads of its KV heads; otherwise the query heads are
  *     split and each shard holds (replicates) the KV heads its query heads use.</li>
  * <li>MLP hidden units (rows of gate/up, columns of down): near-even in units of
- *     {@code hiddenGranule} (the quantisation block of down, so columns stay whole blocks).</li>
+ *     {@code hiddenGranule} (the quantisation block of down, so columns stay whole blocks),
+ *     even when that leaves a shard none (3 blocks over 4 shards: 1, 1, 1, 0).</li>
  * <li>Vocabulary rows of the output head: near-even.</li>
  * </ul>
  */
@@ -53,8 +54,10 @@ public final class ShardPlan {
                 kvCount[s] = last - first + 1;
             }
         }
-        int granule = config.hiddenDim() % hiddenGranule == 0 && config.hiddenDim() / hiddenGranule >= shards
-                ? hiddenGranule : 1;
+        // Whole blocks of down's columns even when there are fewer blocks than shards: a shard may then
+        // own no hidden unit (its gate/up/down slices are empty and it adds zeros to the allreduce),
+        // which beats cutting a block (K-quant blocks cannot be cut without dequantising).
+        int granule = config.hiddenDim() % hiddenGranule == 0 ? hiddenGranule : 1;
         hidden = granule == 1 ? Split.even(config.hiddenDim(), shards)
                 : Split.granular(config.hiddenDim(), shards, granule);
         vocab = Split.even(config.vocabSize(), shards);

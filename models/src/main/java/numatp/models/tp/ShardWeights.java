@@ -7,6 +7,7 @@ import numatp.weights.Tensor;
 import numatp.weights.TensorSlicer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -30,9 +31,18 @@ public final class ShardWeights {
     final Tensor[] w2; // [layers] of [dim, hiddenPart], down columns
     final Tensor outputNorm; // [1, dim], replica
     final Tensor output; // [vocabPart, dim], this shard's vocabulary rows
+    final Tensor[] bq; // [layers] of [1, qHeads * headSize] f32, Q bias elements of wq's rows; null: no biases
+    final Tensor[] bk; // [layers] of [1, kvHeads * headSize] f32, as wk's rows; null: no biases
+    final Tensor[] bv; // [layers] of [1, kvHeads * headSize] f32, as wv's rows; null: no biases
+    final Tensor[] qNorm; // [layers] of [1, headSize], replica, RMSNorm weight of every query head; null: none
+    final Tensor[] kNorm; // [layers] of [1, headSize], replica, of every key head; null: none
+    final float[] ropeDivisors; // [headSize / 2] each RoPE frequency is divided by (rope_freqs.weight); all 1 without
+
+    private static final System.Logger LOG = System.getLogger(ShardWeights.class.getName());
 
     private ShardWeights(Tensor tokenEmbedding, Tensor[] attnNorm, Tensor[] wq, Tensor[] wk, Tensor[] wv, Tensor[] wo,
-                         Tensor[] ffnNorm, Tensor[] w1, Tensor[] w3, Tensor[] w2, Tensor outputNorm, Tensor output) {
+                         Tensor[] ffnNorm, Tensor[] w1, Tensor[] w3, Tensor[] w2, Tensor outputNorm, Tensor output,
+                         Tensor[] bq, Tensor[] bk, Tensor[] bv, Tensor[] qNorm, Tensor[] kNorm, float[] ropeDivisors) {
         this.tokenEmbedding = tokenEmbedding;
         this.attnNorm = attnNorm;
         this.wq = wq;
@@ -45,6 +55,12 @@ public final class ShardWeights {
         this.w2 = w2;
         this.outputNorm = outputNorm;
         this.output = output;
+        this.bq = bq;
+        this.bk = bk;
+        this.bv = bv;
+        this.qNorm = qNorm;
+        this.kNorm = kNorm;
+        this.ropeDivisors = ropeDivisors;
     }
 
     /** Every tensor this shard reads: its slices and its node's replicas. */
@@ -53,8 +69,11 @@ public final class ShardWeights {
         all.add(tokenEmbedding);
         all.add(outputNorm);
         all.add(output);
-        for (Tensor[] layer : new Tensor[][] {attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2}) {
-            Collections.addAll(all, layer);
+        for (Tensor[] layer : new Tensor[][] {attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2, bq, bk, bv, qNorm,
+                kNorm}) {
+            if (layer != null) {
+                Collections.addAll(all, layer);
+            }
         }
         return all;
     }
@@ -95,6 +114,13 @@ public final class ShardWeights {
         Tensor[] w1 = new Tensor[layers];
         Tensor[] w3 = new Tensor[layers];
         Tensor[] w2 = new Tensor[layers];
+        boolean biases = model.has("blk.0.attn_q.bias");
+        boolean qkNorm = model.has("blk.0.attn_q_norm.weight");
+        Tensor[] bq = biases ? new Tensor[layers] : null;
+        Tensor[] bk = biases ? new Tensor[layers] : null;
+        Tensor[] bv = biases ? new Tensor[layers] : null;
+        Tensor[] qNorm = qkNorm ? new Tensor[layers] : null;
+        Tensor[] kNorm = qkNorm ? new Tensor[layers] : null;
         for (int l = 0; l < layers; l++) {
             String p = "blk." + l + ".";
             attnNorm[l] = replicas.get(model.tensor(p + "attn_norm.weight"), node);
@@ -102,7 +128,16 @@ public final class ShardWeights {
             wq[l] = slicer.rows(model.tensor(p + "attn_q.weight"), q0, qn, node);
             wk[l] = slicer.rows(model.tensor(p + "attn_k.weight"), kv0, kvn, node);
             wv[l] = slicer.rows(model.tensor(p + "attn_v.weight"), kv0, kvn, node);
-            wo[l] = slicer.columns(model.tensor(p + "attn_output.weight"), queryColumns, shard, node);
+            wo[l] = outputColumns(model.tensor(p + "attn_output.weight"), queryColumns, shard, node, slicer);
+            if (biases) {
+                bq[l] = slicer.columns(model.tensor(p + "attn_q.bias"), q0, qn, node);
+                bk[l] = slicer.columns(model.tensor(p + "attn_k.bias"), kv0, kvn, node);
+                bv[l] = slicer.columns(model.tensor(p + "attn_v.bias"), kv0, kvn, node);
+            }
+            if (qkNorm) {
+                qNorm[l] = replicas.get(model.tensor(p + "attn_q_norm.weight"), node);
+                kNorm[l] = replicas.get(model.tensor(p + "attn_k_norm.weight"), node);
+            }
             w1[l] = slicer.rows(model.tensor(p + "ffn_gate.weight"), h0, hn, node);
             w3[l] = slicer.rows(model.tensor(p + "ffn_up.weight"), h0, hn, node);
             w2[l] = slicer.columns(model.tensor(p + "ffn_down.weight"), plan.hidden(), shard, node);
@@ -111,6 +146,40 @@ public final class ShardWeights {
         Tensor outNorm = replicas.get(model.tensor("output_norm.weight"), node);
         Tensor out = slicer.rows(model.tensor("output.weight"), plan.vocab().start(shard), plan.vocab().size(shard),
                 node);
-        return new ShardWeights(embed, attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2, outNorm, out);
+        return new ShardWeights(embed, attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2, outNorm, out, bq, bk, bv,
+                qNorm, kNorm, ropeDivisors(model, hs));
     }
+
+    /**
+     * This shard's columns of attn_output: whole heads. When the head split cuts the tensor's
+     * 256-element K-quant blocks (2 shards of 8 heads of 32: 128 columns each), the slice is
+     * dequantised to f32 instead (exact values, 4 bytes per weight), and a line is logged: the
+     * alternative, a block-aligned split of these columns, would need other shards' attention
+     * outputs. Real models (head 128, 32 heads) cut blocks only at odd shard counts.
+     */
+    private static Tensor outputColumns(Tensor t, Split heads, int shard, int node, TensorSlicer slicer) {
+        if (t.type().blockElements() > 32 && TensorSlicer.cutsBlocks(t, heads)) {
+            if (shard == 0 && t.name().startsWith("blk.0.")) {
+                LOG.log(System.Logger.Level.INFO, "{0}: {1} columns {2} per shard cut its {3}-element blocks;"
+                        + " those slices are dequantised to F32 in every layer", t.name(), t.type(), heads, t.type().blockElements());
+            }
+            return slicer.columnsF32(t, heads, shard, node);
+        }
+        return slicer.columns(t, heads, shard, node);
+    }
+
+    /** rope_freqs.weight as floats, or all ones. */
+    private static float[] ropeDivisors(ModelTensors model, int hs) {
+        float[] d = new float[hs / 2];
+        Arrays.fill(d, 1f);
+        if (model.has(ROPE_FREQS)) {
+            Tensor t = model.tensor(ROPE_FREQS);
+            for (int i = 0; i < d.length; i++) {
+                d[i] = t.get(0, i);
+            }
+        }
+        return d;
+    }
+
+    private static final String ROPE_FREQS = "rope_freqs.weight";
 }

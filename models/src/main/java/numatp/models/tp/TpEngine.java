@@ -19,6 +19,7 @@ import numatp.weights.TensorSlicer;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 
 /**
  * Runs a Llama model split over the shards of a {@link ShardGroup}, each with its own
@@ -139,7 +140,10 @@ public final class TpEngine implements SequenceEngine {
     private TpEngine(ModelTensors model, ShardGroup givenGroup, int shards, Capacity capacity,
                      SliceAllocator allocator, Communicator[] comms) {
         this.config = LlamaConfig.of(model.hp());
-        int granule = model.tensor("blk.0.ffn_down.weight").type().blockElements();
+        int granule = 1; // the widest block of any layer's down projection (block sizes are powers of two)
+        for (int l = 0; l < config.layers(); l++) {
+            granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
+        }
         this.plan = new ShardPlan(config, shards, granule);
         this.capacity = capacity;
         int positions = capacity.slotPositions();
@@ -274,6 +278,18 @@ public final class TpEngine implements SequenceEngine {
      * steps of up to {@link #maxBatchEntries()} entries, decoding as one entry per step.
      */
     public Stats generate(int[] prompt, int steps, Sampling sampling, TokenListener listener) {
+        return generate(prompt, steps, sampling, listener, RUN_C_STOP);
+    }
+
+    /** run.c stops at a generated BOS. */
+    private static final IntPredicate RUN_C_STOP = id -> id == Tokenizer.BOS;
+
+    /**
+     * {@link #generate(int[], int, Sampling, TokenListener)}, stopping before the first next token
+     * for which {@code stop} holds (a GGUF vocabulary's end-of-generation ids, where llama.cpp
+     * stops) instead of at BOS; the stopping token is not passed to the listener.
+     */
+    public Stats generate(int[] prompt, int steps, Sampling sampling, TokenListener listener, IntPredicate stop) {
         if (prompt.length < 1) {
             throw new ModelException("the prompt needs at least one token (BOS)");
         }
@@ -321,7 +337,7 @@ public final class TpEngine implements SequenceEngine {
                 promptEnd = System.nanoTime();
                 promptTokens = pos;
             }
-            if (next == Tokenizer.BOS) {
+            if (stop.test(next)) {
                 break;
             }
             if (listener != null) {

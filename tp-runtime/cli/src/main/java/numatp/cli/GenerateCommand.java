@@ -2,6 +2,7 @@ package numatp.cli;
 
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.function.IntPredicate;
 
 /**
  * {@code tp generate}: prints the prompt and its continuation exactly as llama2.c's
@@ -74,8 +76,14 @@ final class GenerateCommand implements Runnable {
         long t0 = System.nanoTime();
         try (ModelTensors tensors = ModelFiles.open(models.model)) {
             LlamaConfig config = LlamaConfig.of(tensors.hp());
-            Tokenizer tok = ModelFiles.tokenizer(models.model, models.tokenizer, config.vocabSize());
+            TextTokenizer tok = ModelFiles.textTokenizer(models.model, models.tokenizer, config.vocabSize());
+            // A GGUF vocabulary stops where llama.cpp does (EOS, end of turn); a llama2.c one at BOS, as run.c.
+            IntPredicate stop = models.tokenizer == null && ModelFiles.isGguf(models.model) ? tok::isEndOfGeneration
+                    : id -> id == Tokenizer.BOS;
             int[] promptTokens = tok.encode(prompt == null ? "" : prompt, true, false);
+            if (promptTokens.length == 0) {
+                throw new UsageException("--prompt is required: this model's vocabulary adds no BOS token to start from");
+            }
             int n;
             if (maxTokens != null) {
                 if (maxTokens < 1) {
@@ -101,9 +109,13 @@ final class GenerateCommand implements Runnable {
                 long loadNs = System.nanoTime() - t0;
                 EngineWarmUp.Result warm = EngineWarmUp.run(engine, warmupSeconds);
                 Utf8Output text = new Utf8Output(out);
+                if (promptTokens[0] != tok.bos()) {
+                    // No BOS in front (Qwen): the first prompt token is text, and generate() reports only its successors.
+                    text.write(tok.decode(-1, promptTokens[0]));
+                }
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
                         samplingSettings,
-                        (prev, next) -> text.write(tok.decode(prev, next)));
+                        (prev, next) -> text.write(tok.decode(prev, next)), stop);
                 text.finish();
                 out.println();
                 out.flush();
