@@ -95,7 +95,7 @@ public final class RequestParser {
             promptParam = "messages";
             List<ChatTemplate.Message> messages = messages(root);
             refuseLongText(chatTemplate.render(messages), promptParam);
-            prompt = chatTemplate.encode(messages, tokenizer);
+            prompt = rows(chatTemplate.encode(messages, tokenizer), promptParam);
             stops.addAll(chatTemplate.stopStrings());
             stopTokens = chatStopTokens;
         } else {
@@ -219,7 +219,23 @@ public final class RequestParser {
     /** BOS and the tokens of {@code text}. */
     private int[] encode(String text, String param) {
         refuseLongText(text, param);
-        return tokenizer.encode(text, true, false);
+        return rows(tokenizer.encode(text, true, false), param);
+    }
+
+    /**
+     * Encoded ids are checked like given ones: a tokenizer that knows more pieces than the
+     * model has embedding rows (or falls back to byte ids it does not have) must not hand the
+     * engine a row that is not there.
+     */
+    private int[] rows(int[] ids, String param) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw ApiError.invalid(param, "the text of " + param + " encodes to token id " + ids[i] + " (token "
+                        + i + "), outside the model's vocabulary [0, " + vocabSize + "); the tokenizer does not match"
+                        + " the model").exception();
+            }
+        }
+        return ids;
     }
 
     /**
