@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -28,6 +29,8 @@ import java.util.concurrent.Executors;
 public final class ApiServer {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     private static final String JSON = "application/json";
+    /** What a refused body may still send, read and dropped, before its 413 (see {@link #tooLarge}). */
+    static final long DRAIN_BYTES = 1 << 20;
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private interface Endpoint {
@@ -270,17 +273,31 @@ public final class ApiServer {
                 throw ApiError.invalid(null, "Content-Length is not a number: " + length).exception();
             }
             if (declared > limit) {
-                throw tooLarge(limit);
+                throw tooLarge(ex, limit);
             }
         }
         byte[] body = ex.getRequestBody().readNBytes(limit + 1);
         if (body.length > limit) {
-            throw tooLarge(limit);
+            throw tooLarge(ex, limit);
         }
         return body;
     }
 
-    private static ApiException tooLarge(int limit) {
+    /**
+     * A 413 the client can read: a client that writes its whole body before it reads would
+     * otherwise meet a connection closed on unread bytes (a TCP reset, which also discards
+     * the answer). So the body is read and dropped first, up to {@link #DRAIN_BYTES} (and
+     * within {@code --read-timeout}); the answer then closes the connection.
+     */
+    private static ApiException tooLarge(HttpExchange ex, int limit) throws IOException {
+        InputStream in = ex.getRequestBody();
+        byte[] sink = new byte[8192];
+        long left = DRAIN_BYTES;
+        int n;
+        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+            left -= n;
+        }
+        ex.getResponseHeaders().set("Connection", "close");
         return new ApiError(413, "the request body is larger than " + limit + " bytes (--max-request-bytes)",
                 "invalid_request_error", null, "request_too_large").exception();
     }
