@@ -43,6 +43,16 @@ public interface SequenceEngine extends AutoCloseable {
      */
     void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits);
 
+    /**
+     * Whether a failed {@link #step} left the engine unable to run another (its shards out of
+     * step, its communicators aborted). A step refused before it ran (arguments that break the
+     * rules) leaves it usable, and so does a failure the engine has recovered from; then the
+     * caller may retry with other entries. A caller that sees {@code true} can only close it.
+     */
+    default boolean broken() {
+        return false;
+    }
+
     /** Counters since the engine started (measured on shard 0). */
     Counters counters();
 

@@ -267,6 +267,12 @@ public final class TpEngine implements SequenceEngine {
         stepNs += System.nanoTime() - t0;
     }
 
+    /** True once a step failed while its shards were running: the team cannot continue. */
+    @Override
+    public boolean broken() {
+        return failed;
+    }
+
     @Override
     public Counters counters() {
         return new Counters(steps, entries, stepNs, forwards[0].collectiveNs());

@@ -82,6 +82,16 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE}).")
     int shutdownTimeoutSeconds;
 
+    @Option(names = "--read-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "A request's head and body must arrive within this long of its first byte, and a new"
+                    + " connection must start one within it, or the connection is closed (default ${DEFAULT-VALUE}).")
+    int readTimeoutSeconds;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024",
+            description = "Open connections at most; one more is closed at once, unanswered"
+                    + " (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Option(names = "--warmup-seconds", paramLabel = "SECONDS", defaultValue = "30",
             description = "Before listening, run throw-away steps until the JIT has compiled the kernels, for at most"
                     + " this long (default ${DEFAULT-VALUE}; 0 skips it and the first requests pay for compilation).")
@@ -142,7 +152,8 @@ final class ServeCommand implements Callable<Integer> {
                         + tp.shards());
             }
             ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) maxRequestBytes,
-                    Duration.ofSeconds(shutdownTimeoutSeconds), modelId);
+                    Duration.ofSeconds(shutdownTimeoutSeconds), modelId)
+                    .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds)).withMaxConnections(maxConnections);
             out.println(String.format(Locale.ROOT, "model: %s (%s; dim %d, %d layers, %d heads / %d kv, vocab %d,"
                             + " context %d)", modelId, model == null ? "built-in random weights, text is noise"
                             : model.toString(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(),

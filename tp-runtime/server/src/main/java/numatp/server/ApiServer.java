@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -28,6 +29,11 @@ import java.util.concurrent.Executors;
 public final class ApiServer {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     private static final String JSON = "application/json";
+    /** The JDK stop's own wait; {@link #finishStop} ends it long before. */
+    private static final int STOP_DELAY_SECONDS = 24 * 3600;
+    private static final long STOPPER_JOIN_MS = 5_000;
+    /** What a refused body may still send, read and dropped, before its 413 (see {@link #tooLarge}). */
+    static final long DRAIN_BYTES = 1 << 20;
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private interface Endpoint {
@@ -56,6 +62,10 @@ public final class ApiServer {
     private final Map<String, Route> routes;
     private final ExecutorService executor;
     private final HttpServer http;
+    private final Object handlersLock = new Object();
+    private int handlers; // guarded by handlersLock
+    private Thread stopper; // guarded by handlersLock; runs the JDK's stop once stopping
+    private volatile boolean stopping;
 
     private ApiServer(ServeConfig config, Scheduler scheduler, RequestParser parser, ServeMetrics metrics,
                       int contextPositions) throws IOException {
@@ -72,6 +82,7 @@ public final class ApiServer {
                 "/health", new Route("GET", "/health", this::health),
                 "/metrics", new Route("GET", "/metrics", this::metrics));
         InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(config.host()), config.port());
+        HttpLimits.apply(config);
         try {
             this.http = HttpServer.create(address, 0);
         } catch (BindException e) {
@@ -103,15 +114,83 @@ public final class ApiServer {
     }
 
     /**
-     * Closes the listening socket at once, then waits up to {@code delaySeconds} for the
-     * exchanges in progress to finish before closing their connections.
+     * Closes the listening socket now; requests already read go on ({@link #awaitIdle}),
+     * and their answers say {@code Connection: close}. Returns at once.
+     *
+     * <p>Why not {@code HttpServer.stop(delay)} alone: in JDK 25 it waits the whole delay
+     * whenever a connection has sent part of a request (a client holding half a request
+     * line keeps an idle server up), and whenever an exchange ended without its response
+     * being completed (a client that left, a body read that failed): the JDK counts that
+     * exchange as open forever. So the JDK's stop runs on a thread of its own with a long
+     * delay, which closes the listener at once; {@link #finishStop} ends it when this
+     * server's own count of handlers says the work is done.
      */
-    public void stop(int delaySeconds) {
-        http.stop(delaySeconds);
+    public void beginStop() {
+        synchronized (handlersLock) {
+            if (stopper != null) {
+                return;
+            }
+            stopping = true;
+            stopper = Thread.ofPlatform().name("tp-http-stop").daemon().start(() -> http.stop(STOP_DELAY_SECONDS));
+        }
+    }
+
+    /** Waits until no handler runs or {@code deadlineNs} ({@link System#nanoTime()}) passes; true when idle. */
+    public boolean awaitIdle(long deadlineNs) throws InterruptedException {
+        synchronized (handlersLock) {
+            while (handlers > 0) {
+                long leftNs = deadlineNs - System.nanoTime();
+                if (leftNs <= 0) {
+                    return false;
+                }
+                handlersLock.wait(Math.max(1, leftNs / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    /** Closes every connection, whatever it is doing, and returns when the HTTP server has stopped. */
+    public void finishStop() {
+        beginStop();
+        Thread first;
+        synchronized (handlersLock) {
+            first = stopper;
+        }
+        http.stop(0); // the JDK's stop is safe to repeat: this one does not wait, and releases the first
+        try {
+            first.join(STOPPER_JOIN_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         executor.shutdownNow();
     }
 
+    /** Handlers running now (an exchange whose request head has been read). */
+    int handlers() {
+        synchronized (handlersLock) {
+            return handlers;
+        }
+    }
+
     private void exchange(HttpExchange ex) {
+        synchronized (handlersLock) {
+            handlers++;
+        }
+        try {
+            if (stopping) {
+                ex.getResponseHeaders().set("Connection", "close"); // no next request on this connection
+            }
+            route(ex);
+        } finally {
+            synchronized (handlersLock) {
+                if (--handlers == 0) {
+                    handlersLock.notifyAll();
+                }
+            }
+        }
+    }
+
+    private void route(HttpExchange ex) {
         String label = "other";
         int status = 0;
         String method = ex.getRequestMethod();
@@ -270,17 +349,31 @@ public final class ApiServer {
                 throw ApiError.invalid(null, "Content-Length is not a number: " + length).exception();
             }
             if (declared > limit) {
-                throw tooLarge(limit);
+                throw tooLarge(ex, limit);
             }
         }
         byte[] body = ex.getRequestBody().readNBytes(limit + 1);
         if (body.length > limit) {
-            throw tooLarge(limit);
+            throw tooLarge(ex, limit);
         }
         return body;
     }
 
-    private static ApiException tooLarge(int limit) {
+    /**
+     * A 413 the client can read: a client that writes its whole body before it reads would
+     * otherwise meet a connection closed on unread bytes (a TCP reset, which also discards
+     * the answer). So the body is read and dropped first, up to {@link #DRAIN_BYTES} (and
+     * within {@code --read-timeout}); the answer then closes the connection.
+     */
+    private static ApiException tooLarge(HttpExchange ex, int limit) throws IOException {
+        InputStream in = ex.getRequestBody();
+        byte[] sink = new byte[8192];
+        long left = DRAIN_BYTES;
+        int n;
+        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+            left -= n;
+        }
+        ex.getResponseHeaders().set("Connection", "close");
         return new ApiError(413, "the request body is larger than " + limit + " bytes (--max-request-bytes)",
                 "invalid_request_error", null, "request_too_large").exception();
     }

@@ -17,10 +17,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Shutdown: the listening socket closes and new requests are refused at once;
  * running and waiting requests may finish until the grace period ends, then they are
- * aborted (a 503, or an error event on a stream); then the engine is closed.
+ * aborted (a 503, or an error event on a stream); once their answers are written every
+ * connection is closed (idle and half-sent ones never hold the exit up) and the engine
+ * is closed.
  */
 public final class InferenceServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InferenceServer.class.getName());
+
+    /** After the last sequence ended, how long its handler may take to write the end of its answer. */
+    private static final long HANDLER_FINISH_NS = 2_000_000_000L;
 
     private final ServeConfig config;
     private final SequenceEngine engine;
@@ -88,6 +93,10 @@ public final class InferenceServer implements AutoCloseable {
         return scheduler;
     }
 
+    ApiServer api() {
+        return api;
+    }
+
     /** Shuts down with the configured grace period ({@code --shutdown-timeout}). */
     public void shutdown() {
         shutdown(config.shutdownGrace());
@@ -107,9 +116,7 @@ public final class InferenceServer implements AutoCloseable {
         }
         long deadline = System.nanoTime() + grace.toNanos();
         scheduler.shutdown(deadline);
-        // Closes the listener now; waits for the handlers, which end when their sequences do.
-        int httpWaitSeconds = (int) Math.min(Integer.MAX_VALUE, grace.toSeconds() + 5);
-        Thread http = Thread.ofPlatform().name("tp-http-stop").start(() -> api.stop(httpWaitSeconds));
+        api.beginStop(); // the listener closes now
         boolean schedulerEnded = false;
         try {
             schedulerEnded = scheduler.awaitTermination(grace.toMillis() + 10_000, TimeUnit.MILLISECONDS);
@@ -118,10 +125,17 @@ public final class InferenceServer implements AutoCloseable {
                 scheduler.shutdownNow();
                 schedulerEnded = scheduler.awaitTermination(10, TimeUnit.SECONDS);
             }
-            http.join();
+            // Every sequence has ended: the handlers only write their last bytes. One stuck on a
+            // client that does not read gets until the grace deadline, or a moment if that passed.
+            long handlersDeadline = Math.max(deadline, System.nanoTime() + HANDLER_FINISH_NS);
+            if (!api.awaitIdle(handlersDeadline)) {
+                LOG.log(System.Logger.Level.WARNING, api.handlers() + " HTTP handler(s) still writing at the"
+                        + " deadline; closing their connections");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            api.finishStop(); // closes every connection: idle, half-sent, or stuck
             if (schedulerEnded) {
                 engine.close();
             } else {

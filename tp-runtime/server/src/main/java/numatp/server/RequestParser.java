@@ -10,6 +10,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import numatp.models.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -95,7 +101,7 @@ public final class RequestParser {
             promptParam = "messages";
             List<ChatTemplate.Message> messages = messages(root);
             refuseLongText(chatTemplate.render(messages), promptParam);
-            prompt = chatTemplate.encode(messages, tokenizer);
+            prompt = rows(chatTemplate.encode(messages, tokenizer), promptParam);
             stops.addAll(chatTemplate.stopStrings());
             stopTokens = chatStopTokens;
         } else {
@@ -136,6 +142,7 @@ public final class RequestParser {
         if (body.length == 0) {
             throw ApiError.invalid(null, "the request body is empty; expected a JSON object").exception();
         }
+        checkUtf8(body);
         try {
             JsonNode root = MAPPER.readTree(body);
             if (root == null || root.isMissingNode()) {
@@ -150,6 +157,27 @@ public final class RequestParser {
         } catch (IOException e) {
             throw ApiError.invalid(null, "invalid_json", "the request body cannot be read as JSON: " + e.getMessage())
                     .exception();
+        }
+    }
+
+    /**
+     * JSON text is UTF-8 (RFC 8259), strictly: Jackson's own decoder lets overlong forms,
+     * surrogates and code points past U+10FFFF through, which the JDK's refuses.
+     */
+    private static void checkUtf8(byte[] body) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CoderResult result = decoder.decode(in, CharBuffer.allocate(body.length), true);
+        if (result.isError()) {
+            int at = in.position();
+            StringBuilder bytes = new StringBuilder();
+            for (int i = at; i < Math.min(body.length, at + result.length()); i++) {
+                bytes.append(bytes.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%02X", body[i] & 0xFF));
+            }
+            throw ApiError.invalid(null, "invalid_json", "the request body is not valid UTF-8: bytes " + bytes
+                    + " at byte offset " + at).exception();
         }
     }
 
@@ -197,7 +225,8 @@ public final class RequestParser {
                 throw ApiError.invalid("prompt", "unsupported_parameter", "prompt holds " + p.size()
                         + " prompts; numatp takes one per request").exception();
             }
-            boolean bos = p.get(0).isIntegralNumber() && p.get(0).asLong() == Tokenizer.BOS;
+            boolean bos = p.get(0).isIntegralNumber() && p.get(0).canConvertToInt()
+                    && p.get(0).intValue() == Tokenizer.BOS;
             int[] tokens = new int[p.size() + (bos ? 0 : 1)];
             int at = 0;
             if (!bos) {
@@ -219,7 +248,23 @@ public final class RequestParser {
     /** BOS and the tokens of {@code text}. */
     private int[] encode(String text, String param) {
         refuseLongText(text, param);
-        return tokenizer.encode(text, true, false);
+        return rows(tokenizer.encode(text, true, false), param);
+    }
+
+    /**
+     * Encoded ids are checked like given ones: a tokenizer that knows more pieces than the
+     * model has embedding rows (or falls back to byte ids it does not have) must not hand the
+     * engine a row that is not there.
+     */
+    private int[] rows(int[] ids, String param) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw ApiError.invalid(param, "the text of " + param + " encodes to token id " + ids[i] + " (token "
+                        + i + "), outside the model's vocabulary [0, " + vocabSize + "); the tokenizer does not match"
+                        + " the model").exception();
+            }
+        }
+        return ids;
     }
 
     /**
@@ -227,7 +272,7 @@ public final class RequestParser {
      * encoding is O(n log n) but a 1 MiB body is still work the answer does not need.
      */
     private void refuseLongText(String text, String param) {
-        long minTokens = (long) text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / maxPieceBytes;
+        long minTokens = (long) text.getBytes(StandardCharsets.UTF_8).length / maxPieceBytes;
         if (minTokens >= contextPositions) {
             throw ApiError.invalid(param, "context_length_exceeded", "the prompt is at least " + minTokens
                     + " tokens; the context holds " + contextPositions + " positions").exception();
@@ -360,7 +405,8 @@ public final class RequestParser {
                 throw unsupported("echo");
             }
             JsonNode logprobs = present(root, "logprobs");
-            if (logprobs != null && !(logprobs.isIntegralNumber() && logprobs.asLong() == 0)) {
+            if (logprobs != null && !(logprobs.isIntegralNumber() && logprobs.canConvertToLong()
+                    && logprobs.longValue() == 0)) {
                 throw unsupported("logprobs");
             }
             String suffix = optString(root, "suffix");
@@ -437,8 +483,11 @@ public final class RequestParser {
         if (v == null) {
             return null;
         }
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+        if (!v.isIntegralNumber()) {
             throw wrongType(field, "an integer", v);
+        }
+        if (!v.canConvertToLong()) {
+            throw ApiError.invalid(field, field + " is out of range: " + abbreviate(v.toString())).exception();
         }
         return v.longValue();
     }

@@ -16,6 +16,12 @@ import java.util.concurrent.TimeUnit;
  * After the step it samples each sequence that got logits with its own sampler and hands
  * the text to the sequence's sink.
  *
+ * <p>Failures stay with the requests they belong to: a step that throws fails the
+ * sequences that had entries in it and frees their slots, a sampling or decoding error
+ * fails its sequence; everything else runs on. Only an engine that reports itself
+ * {@linkplain SequenceEngine#broken broken} ends the server's service (every request then
+ * gets a 500 and {@code /health} a 503).
+ *
  * <p>Shutdown ({@link #shutdown}) stops accepting, lets running and waiting sequences
  * finish until a deadline, then aborts the rest; the thread ends when nothing is left.
  */
@@ -187,7 +193,7 @@ public final class Scheduler {
                 try {
                     engine.step(n, stepTokens, stepSlots, stepPositions, stepLogits);
                 } catch (RuntimeException e) {
-                    engineFailed(e);
+                    stepFailed(e);
                     continue;
                 }
                 countersPublished = engine.counters();
@@ -306,7 +312,19 @@ public final class Scheduler {
                 continue;
             }
             sampled[i] = null;
-            FinishReason end = sample(s, now);
+            FinishReason end;
+            try {
+                end = sample(s, now);
+            } catch (RuntimeException e) {
+                // Sampling and decoding are this sequence's alone (a token its tokenizer cannot
+                // decode, say): it fails, the others and the engine go on.
+                String id = Ids.error();
+                LOG.log(System.Logger.Level.ERROR, "sampling failed (error id " + id + "): " + cause(e)
+                        + "; that request failed, serving on", e);
+                finish(s, FinishReason.FAILED, id);
+                running[i] = null;
+                continue;
+            }
             if (end != null) {
                 finish(s, end, null);
                 running[i] = null;
@@ -388,10 +406,45 @@ public final class Scheduler {
         }
     }
 
-    /** The engine threw: its state is unknown, so every sequence fails and no new one is accepted. */
-    private void engineFailed(Throwable t) {
+    /**
+     * A step threw. The sequences that had entries in it fail (their slots are freed, so
+     * the next sequence there starts over at position 0 and nothing of the failed step is
+     * read again); sequences that were not in it, and the queue, go on. Only an engine that
+     * says it is {@linkplain SequenceEngine#broken broken} takes the whole server down.
+     */
+    private void stepFailed(RuntimeException e) {
         String id = Ids.error();
-        LOG.log(System.Logger.Level.ERROR, "engine step failed (error id " + id + "); refusing new requests", t);
+        int failed = 0;
+        for (int i = 0; i < runningCount; i++) {
+            sampled[i] = null;
+            if (fedThisStep[i] > 0) {
+                finish(running[i], FinishReason.FAILED, id);
+                running[i] = null;
+                failed++;
+            }
+        }
+        compactRunning();
+        if (engine.broken()) {
+            engineFailed(id, e);
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "engine step failed (error id " + id + "): " + cause(e) + "; failed the "
+                + failed + " request(s) in that step, serving on", e);
+    }
+
+    /** One line: the exception's class and message (the stack trace goes with the record, for --verbose). */
+    private static String cause(Throwable t) {
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /** The engine cannot go on: every sequence fails and no new one is accepted. */
+    private void engineFailed(Throwable t) {
+        engineFailed(Ids.error(), t);
+    }
+
+    private void engineFailed(String id, Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "engine failed (error id " + id + "): " + cause(t)
+                + "; it cannot continue, refusing new requests", t);
         synchronized (submitLock) {
             failedErrorId = id;
             accepting = false;

@@ -10,15 +10,23 @@ import java.time.Duration;
  * @param maxQueue        requests that may wait for a slot ({@code --max-queue}); more get 429
  * @param maxRequestBytes largest request body ({@code --max-request-bytes}); more gets 413
  * @param shutdownGrace   how long in-flight requests may run on after SIGTERM ({@code --shutdown-timeout})
+ * @param readTimeout     how long a request's head and body may take to arrive, from its first byte; a
+ *                        connection that sends nothing is closed after it too ({@code --read-timeout};
+ *                        whole seconds, the JDK's HttpServer counts in seconds)
+ * @param maxConnections  open connections at most ({@code --max-connections}); one more is closed at once
  * @param modelId         the model id of {@code /v1/models} and of every response
  */
 public record ServeConfig(String host, int port, int maxQueue, int maxRequestBytes, Duration shutdownGrace,
-                          String modelId) {
+                          Duration readTimeout, int maxConnections, String modelId) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_MAX_QUEUE = 64;
     public static final int DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+    /** A day: longer than any client needs to send a request, short enough to stay a timeout. */
+    public static final Duration MAX_READ_TIMEOUT = Duration.ofDays(1);
 
     public ServeConfig {
         if (host == null || host.isBlank()) {
@@ -36,9 +44,24 @@ public record ServeConfig(String host, int port, int maxQueue, int maxRequestByt
         if (shutdownGrace.isNegative()) {
             throw new ServeException("--shutdown-timeout must be >= 0: " + shutdownGrace.toSeconds());
         }
+        if (readTimeout.compareTo(Duration.ofSeconds(1)) < 0 || readTimeout.compareTo(MAX_READ_TIMEOUT) > 0
+                || readTimeout.toNanosPart() != 0) {
+            throw new ServeException("--read-timeout must be whole seconds in [1, " + MAX_READ_TIMEOUT.toSeconds()
+                    + "]: " + readTimeout.toMillis() / 1000.0);
+        }
+        if (maxConnections < 1) {
+            throw new ServeException("--max-connections must be >= 1: " + maxConnections);
+        }
         if (modelId == null || modelId.isBlank()) {
             throw new ServeException("the model id must not be empty");
         }
+    }
+
+    /** Default read timeout and connection cap. */
+    public ServeConfig(String host, int port, int maxQueue, int maxRequestBytes, Duration shutdownGrace,
+                       String modelId) {
+        this(host, port, maxQueue, maxRequestBytes, shutdownGrace, DEFAULT_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+                modelId);
     }
 
     /** Defaults for {@code modelId}, listening on {@code port}. */
@@ -48,14 +71,23 @@ public record ServeConfig(String host, int port, int maxQueue, int maxRequestByt
     }
 
     public ServeConfig withMaxQueue(int value) {
-        return new ServeConfig(host, port, value, maxRequestBytes, shutdownGrace, modelId);
+        return new ServeConfig(host, port, value, maxRequestBytes, shutdownGrace, readTimeout, maxConnections,
+                modelId);
     }
 
     public ServeConfig withMaxRequestBytes(int value) {
-        return new ServeConfig(host, port, maxQueue, value, shutdownGrace, modelId);
+        return new ServeConfig(host, port, maxQueue, value, shutdownGrace, readTimeout, maxConnections, modelId);
     }
 
     public ServeConfig withShutdownGrace(Duration value) {
-        return new ServeConfig(host, port, maxQueue, maxRequestBytes, value, modelId);
+        return new ServeConfig(host, port, maxQueue, maxRequestBytes, value, readTimeout, maxConnections, modelId);
+    }
+
+    public ServeConfig withReadTimeout(Duration value) {
+        return new ServeConfig(host, port, maxQueue, maxRequestBytes, shutdownGrace, value, maxConnections, modelId);
+    }
+
+    public ServeConfig withMaxConnections(int value) {
+        return new ServeConfig(host, port, maxQueue, maxRequestBytes, shutdownGrace, readTimeout, value, modelId);
     }
 }

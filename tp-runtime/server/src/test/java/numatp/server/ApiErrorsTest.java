@@ -8,7 +8,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +90,12 @@ class ApiErrorsTest {
                 Arguments.of(c, "{\"prompt\": \"x\", \"best_of\": 3}", 400, "best_of", "unsupported_parameter"),
                 Arguments.of(c, "{\"prompt\": \"x\", \"echo\": true}", 400, "echo", "unsupported_parameter"),
                 Arguments.of(c, "{\"prompt\": \"x\", \"logprobs\": 5}", 400, "logprobs", "unsupported_parameter"),
+                // issue 19: a number past 64 bits used to be read modulo 2^64 (this one as 0)
+                Arguments.of(c, "{\"prompt\": \"x\", \"logprobs\": 18446744073709551616}", 400, "logprobs",
+                        "unsupported_parameter"),
+                Arguments.of(c, "{\"prompt\": \"x\", \"max_tokens\": 18446744073709551617}", 400, "max_tokens", null),
+                Arguments.of(c, "{\"prompt\": \"x\", \"n\": 18446744073709551617}", 400, "n", null),
+                Arguments.of(c, "{\"prompt\": [18446744073709551617, 5]}", 400, "prompt", null),
                 Arguments.of(c, "{\"prompt\": \"x\", \"suffix\": \"end\"}", 400, "suffix", "unsupported_parameter"),
                 Arguments.of(c, "{\"prompt\": \"x\", \"presence_penalty\": 0.5}", 400, "presence_penalty",
                         "unsupported_parameter"),
@@ -130,6 +140,48 @@ class ApiErrorsTest {
         HttpResponse<String> r = serve.send(HttpRequest.newBuilder(serve.base.resolve("/v1/completions"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
         assertError(r, 400, null, "invalid_json");
+    }
+
+    /** Issue 19: overlong forms, surrogates and code points past U+10FFFF used to answer 200. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"C0 AF", "E0 80 AF", "ED A0 80", "ED BF BF", "F4 90 80 80", "F8 88 80 80 80", "80", "FF"})
+    void invalidUtf8IsRefusedWithItsByteOffset(String hex) {
+        byte[] head = "{\"prompt\": \"ab".getBytes(StandardCharsets.US_ASCII);
+        String[] parts = hex.split(" ");
+        byte[] body = new byte[head.length + parts.length + 2];
+        System.arraycopy(head, 0, body, 0, head.length);
+        for (int i = 0; i < parts.length; i++) {
+            body[head.length + i] = (byte) Integer.parseInt(parts[i], 16);
+        }
+        body[body.length - 2] = '"';
+        body[body.length - 1] = '}';
+        HttpResponse<String> r = serve.send(HttpRequest.newBuilder(serve.base.resolve("/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+        assertError(r, 400, null, "invalid_json");
+        assertTrue(r.body().contains("byte offset " + head.length), r.body());
+    }
+
+    /**
+     * Issue 19: a 413 decided from Content-Length used to close the connection on the unread
+     * body, so a client that writes its whole body before reading saw a reset, not the 413.
+     */
+    @Test
+    void oversizedBodyWrittenWholeBeforeReadingStillGets413() throws Exception {
+        byte[] body = new byte[512 * 1024];
+        java.util.Arrays.fill(body, (byte) 'a');
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), serve.base.getPort())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 413 "), response);
+            assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), response);
+            assertTrue(response.contains("\"request_too_large\""), response);
+        }
+        assertEquals(200, serve.get("/health").statusCode());
     }
 
     @Test

@@ -19,6 +19,8 @@ public final class GatedEngine implements SequenceEngine {
     private volatile boolean open;
     private volatile boolean closed;
     private volatile RuntimeException failure;
+    private volatile RuntimeException failNext;
+    private volatile boolean broken;
 
     GatedEngine(SequenceEngine delegate) {
         this.delegate = delegate;
@@ -51,6 +53,22 @@ public final class GatedEngine implements SequenceEngine {
         failure = e;
     }
 
+    /** The next step that passes the gate throws {@code e} instead of running; later steps run. */
+    void failNext(RuntimeException e) {
+        failNext = e;
+    }
+
+    /** Every later step throws {@code e}, and the engine says it is {@link #broken}. */
+    void breakWith(RuntimeException e) {
+        broken = true;
+        failure = e;
+    }
+
+    @Override
+    public boolean broken() {
+        return broken || delegate.broken();
+    }
+
     /** Steps that have started (including one waiting at the gate). */
     int stepsEntered() {
         return entered.get();
@@ -74,6 +92,11 @@ public final class GatedEngine implements SequenceEngine {
         RuntimeException f = failure;
         if (f != null) {
             throw f;
+        }
+        RuntimeException once = failNext;
+        if (once != null) {
+            failNext = null;
+            throw once;
         }
         delegate.step(n, tokens, slots, positions, logits);
     }

@@ -82,6 +82,27 @@ public final class ServeFixture implements AutoCloseable {
         return new ServeFixture(server, gate, arena);
     }
 
+    /**
+     * The built-in random model ({@link BuiltinModel}, no files needed) on one shard, with
+     * {@code tokenizer} (which may disagree with the model, to test what that does).
+     */
+    public static ServeFixture builtin(int slots, Tokenizer tokenizer, ServeConfig config) {
+        return builtin(slots, tokenizer, config, false);
+    }
+
+    public static ServeFixture builtin(int slots, Tokenizer tokenizer, ServeConfig config, boolean gated) {
+        Arena arena = Arena.ofShared();
+        SequenceEngine engine;
+        try (ModelTensors model = BuiltinModel.create(arena)) {
+            engine = new TpEngine(model, 1, new TpEngine.Capacity(slots, BuiltinModel.CONFIG.contextLength(),
+                    slots + Engines.PREFILL_CHUNK), new ArenaSliceAllocator(arena), null);
+        }
+        GatedEngine gate = gated ? new GatedEngine(engine) : null;
+        InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, config,
+                List.of(new ServeMetrics.NodeWeights(0, 1, 2)));
+        return new ServeFixture(server, gate, arena);
+    }
+
     public HttpResponse<String> post(String path, String body) {
         return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());

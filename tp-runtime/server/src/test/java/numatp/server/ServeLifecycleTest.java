@@ -158,9 +158,9 @@ class ServeLifecycleTest {
     }
 
     @Test
-    void engineFailureAnswers500WithAnErrorIdAndTurnsUnhealthy() throws Exception {
+    void brokenEngineAnswers500WithAnErrorIdAndTurnsUnhealthy() throws Exception {
         try (ServeFixture serve = ServeFixture.stories(1, true)) {
-            serve.gate.failWith(new IllegalStateException("injected"));
+            serve.gate.breakWith(new IllegalStateException("injected"));
             serve.gate.open();
             HttpResponse<String> r = serve.post("/v1/completions", completion(5, false));
             ApiErrorsTest.assertError(r, 500, null, "internal_error");
