@@ -51,6 +51,8 @@ final class JinjaTemplate {
     static final int MAX_NODES_BASE = 100_000;
     static final int MAX_NODES_PER_MESSAGE = 1_000;
     private static final Pattern TAG = Pattern.compile("\\{[{%].*?[}%]}", Pattern.DOTALL);
+    private static final Pattern FILTER = Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
+    private static final Pattern STRING = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
     private static final ThreadLocal<long[]> NODE_BUDGET = new ThreadLocal<>(); // [nodes left] of this thread's render
 
     private final String source;
@@ -118,6 +120,21 @@ final class JinjaTemplate {
                 "raiseException", Object.class));
         engine.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaTemplate.class,
                 "strftimeNow", String.class));
+        checkFilters();
+    }
+
+    /** Jinjava leaves a value alone under a filter it does not know; Jinja refuses the template, and so does this. */
+    private void checkFilters() {
+        Matcher tag = TAG.matcher(jinja);
+        while (tag.find()) {
+            Matcher f = FILTER.matcher(STRING.matcher(tag.group()).replaceAll("''"));
+            while (f.find()) {
+                if (engine.getGlobalContext().getFilter(f.group(1)) == null) {
+                    throw new ServeException("the chat template uses the filter " + f.group(1)
+                            + ", which numatp's Jinja engine (Jinjava) does not have");
+                }
+            }
+        }
     }
 
     String source() {

@@ -273,9 +273,31 @@ final class TemplateMethods extends ELResolver {
 
     // Everything but method calls is Jinjava's own (read-only) resolution.
 
+    /** Jinjava's, and Python's {@code s[i]} on strings (negative from the end). */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
+        Long index = base instanceof String ? index(property) : null;
+        if (index != null) {
+            String s = (String) base;
+            long i = index < 0 ? s.length() + index : index;
+            if (i < 0 || i >= s.length()) {
+                throw new ELException("string index out of range: " + index + " in a string of " + s.length());
+            }
+            context.setPropertyResolved(true);
+            return String.valueOf(s.charAt((int) i));
+        }
         return JINJAVA.getValue(context, base, property);
+    }
+
+    /** An integer index as Jinjava hands it over: a number, or (after a dotted name) its digits. */
+    private static Long index(Object property) {
+        if (property instanceof Number n) {
+            return n.longValue();
+        }
+        if (property instanceof String p && p.matches("-?[0-9]{1,18}")) {
+            return Long.parseLong(p);
+        }
+        return null;
     }
 
     @Override
