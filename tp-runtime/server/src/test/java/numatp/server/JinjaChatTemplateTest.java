@@ -175,6 +175,31 @@ class JinjaChatTemplateTest {
         assertArrayEquals(new int[] {40, 41}, c.promptTokens());
     }
 
+    @Test
+    void templatesThatDoNotRenderFallBackToTheHandWrittenFamily() {
+        TextTokenizer tok = ChatTemplateTest.tok512();
+        SpecialTokens specials = SpecialTokens.of(tok, null);
+        ChatTemplate unknownFilter = ChatTemplate.forModel("{{ messages | nosuchfilter }}<|im_start|>", tok, specials);
+        assertFalse(unknownFilter.runsJinja());
+        assertEquals(Family.CHATML, unknownFilter.family());
+        assertEquals("chatml (tokenizer.chat_template does not render in numatp's Jinja engine (the chat template uses"
+                + " the filter nosuchfilter, which numatp's Jinja engine (Jinjava) does not have); formatted by hand as"
+                + " recognised)", unknownFilter.describe());
+        ChatTemplate unclosed = ChatTemplate.forModel("{% for m in messages %}{{ m.content }}", tok, specials);
+        assertFalse(unclosed.runsJinja());
+        assertEquals(Family.PLAIN, unclosed.family());
+        assertTrue(unclosed.describe().endsWith("; numatp's own transcript)"), unclosed.describe());
+        assertEquals(ChatTemplate.PLAIN.render(CHAT), unclosed.render(CHAT));
+        assertEquals(Family.PLAIN, ChatTemplate.forModel(null, tok, specials).family());
+        // A template of no known family runs, and adds no stop strings of its own (the vocabulary's EOS still stops).
+        ChatTemplate gemma = ChatTemplate.forModel(ChatTemplateTest.GEMMA_JINJA.replace("+ role +", "+ message.role +"),
+                tok, specials);
+        assertTrue(gemma.runsJinja(), gemma.describe());
+        assertEquals(List.of(), gemma.stopStrings());
+        assertEquals("<s><start_of_turn>user\nHi!<end_of_turn>\n<start_of_turn>model\n",
+                gemma.render(List.of(new Message("user", " Hi! "))));
+    }
+
     private static int count(int[] ids, int id) {
         return (int) Arrays.stream(ids).filter(t -> t == id).count();
     }
