@@ -2,7 +2,7 @@ package numatp.cli;
 
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.plan.PlacementPlan;
@@ -126,7 +126,7 @@ final class ServeCommand implements Callable<Integer> {
 
         Arena arena = Arena.ofShared();
         ModelTensors tensors;
-        Tokenizer tok;
+        TextTokenizer tok;
         String modelId;
         ChatTemplate chat;
         if (model == null) {
@@ -136,9 +136,19 @@ final class ServeCommand implements Callable<Integer> {
             chat = ChatTemplate.PLAIN;
         } else {
             tensors = ModelFiles.open(model);
-            tok = ModelFiles.tokenizer(model, models.tokenizer, LlamaConfig.of(tensors.hp()).vocabSize());
-            modelId = modelId(model);
-            chat = ChatTemplate.fromJinja(ModelFiles.chatTemplate(model));
+            try {
+                int vocabSize = LlamaConfig.of(tensors.hp()).vocabSize();
+                tok = ModelFiles.textTokenizer(model, models.tokenizer, vocabSize);
+                if (tok.vocabSize() != vocabSize) { // every sampled id must be a token, every token a row
+                    throw new UsageException("the tokenizer has " + tok.vocabSize() + " tokens but the model's"
+                            + " embedding has " + vocabSize + " rows: " + (models.tokenizer != null ? models.tokenizer : model));
+                }
+                modelId = modelId(model);
+                chat = ChatTemplate.forModel(model, models.tokenizer, tok);
+            } catch (RuntimeException e) {
+                tensors.close();
+                throw e;
+            }
         }
         try {
             LlamaConfig c = LlamaConfig.of(tensors.hp());

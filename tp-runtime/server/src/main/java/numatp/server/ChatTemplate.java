@@ -1,26 +1,29 @@
 package numatp.server;
 
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.ModelFiles;
+import numatp.models.tokenizer.TextTokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * How a chat becomes a prompt. GGUF files may carry their model's Jinja template in
- * {@code tokenizer.chat_template}; numatp does not run Jinja, it recognises the common
- * families by their markers ({@link #detect}) and formats messages the way those
- * templates render them. Anything else, or no template, gets the {@link Family#PLAIN}
- * transcript. Immutable and thread-safe.
+ * {@code tokenizer.chat_template}; {@link #forModel} runs it ({@link JinjaTemplate},
+ * sandboxed Jinjava) when it renders a probe conversation, and uses its family, recognised
+ * by its markers ({@link #detect}), for the strings and tokens that end a turn. A model
+ * without a template, or whose template does not render here, gets its family formatted
+ * by hand as those templates render it (or the {@link Family#PLAIN} transcript when the
+ * family is not recognised either). Immutable and thread-safe.
  *
- * <p>{@link #render} gives the exact text the family's template renders, special tokens
- * written out ({@code <s>}, {@code <|im_start|>}, ...). {@link #encode} tokenizes it as
- * llama.cpp does with special tokens parsed: each special token becomes its own id
- * ({@code <s>}/{@code </s>} are BOS/EOS, others are looked up in the vocabulary), and each
+ * <p>{@link #render} gives the exact text the template renders, special tokens written
+ * out ({@code <s>}, {@code <|im_start|>}, ...). {@link #encode} tokenizes it as llama.cpp
+ * does with special tokens parsed: each special token becomes its own id, and each
  * stretch of text between them is encoded on its own, with the dummy-prefix space. Only
  * the template's own markers are special: the same strings inside a message's content
- * stay text. A special token the vocabulary lacks is encoded as text too.
+ * stay text. A special token the vocabulary lacks is encoded as text too. A template that
+ * fails on a conversation ({@code raise_exception}, or an error) fails the request with 400.
  */
 public final class ChatTemplate {
     /** The template families numatp formats; {@link #PLAIN} is its own fallback transcript. */
@@ -62,16 +65,31 @@ public final class ChatTemplate {
 
     private static final String BOS = "<s>";
     private static final String EOS = "</s>";
+    /** The conversation a template must render at start-up to be used. */
+    private static final List<Message> PROBE = List.of(new Message("user", "Hello"));
 
     /** The fallback every model without a recognised template gets. */
     public static final ChatTemplate PLAIN = new ChatTemplate(Family.PLAIN, "numatp's own transcript");
 
-    private final Family family;
+    private final Family family; // the family formatted by hand, or (with jinja) the one whose turn ends stop
     private final String source;
+    private final JinjaTemplate jinja; // null: the family is formatted by hand
+    private final SpecialTokens specials; // with jinja: the vocabulary's control tokens
+    private final String bosToken; // with jinja: its bos_token and eos_token
+    private final String eosToken;
 
     private ChatTemplate(Family family, String source) {
+        this(family, source, null, null, "", "");
+    }
+
+    private ChatTemplate(Family family, String source, JinjaTemplate jinja, SpecialTokens specials, String bosToken,
+                         String eosToken) {
         this.family = family;
         this.source = source;
+        this.jinja = jinja;
+        this.specials = specials;
+        this.bosToken = bosToken;
+        this.eosToken = eosToken;
     }
 
     public static ChatTemplate of(Family family) {
@@ -79,8 +97,52 @@ public final class ChatTemplate {
     }
 
     /**
+     * The chat template of {@code model} ({@link #forModel(String, TextTokenizer, SpecialTokens)}),
+     * with {@code tokenizer}: the model's own vocabulary when {@code tokenizerPath} is null
+     * (then a SentencePiece vocabulary's control tokens come from the file's token types).
+     */
+    public static ChatTemplate forModel(Path model, Path tokenizerPath, TextTokenizer tokenizer) {
+        String jinja = ModelFiles.chatTemplate(model);
+        if (jinja == null || jinja.isBlank()) {
+            return fromJinja(jinja);
+        }
+        long[] types = tokenizerPath == null ? SpecialTokens.ggufTypes(model) : null;
+        return forModel(jinja, tokenizer, SpecialTokens.of(tokenizer, types));
+    }
+
+    /**
+     * The template for a model whose {@code tokenizer.chat_template} is {@code jinja} (null
+     * when it has none), run by the Jinja engine for {@code tokenizer}, whose control tokens
+     * are {@code specials} ({@code bos_token} and {@code eos_token} are their texts). When
+     * the template fails on a one-message probe conversation, or there is none, this is
+     * {@link #fromJinja}: the family formatted by hand, the reason in {@link #describe}.
+     */
+    public static ChatTemplate forModel(String jinja, TextTokenizer tokenizer, SpecialTokens specials) {
+        if (jinja == null || jinja.isBlank()) {
+            return fromJinja(jinja);
+        }
+        String failure;
+        try {
+            JinjaTemplate t = new JinjaTemplate(jinja);
+            ChatTemplate c = new ChatTemplate(detect(jinja), "tokenizer.chat_template, " + jinja.length() + " chars",
+                    t, specials, specials.text(tokenizer.bos()), specials.text(tokenizer.eos()));
+            c.encode(PROBE, tokenizer);
+            return c;
+        } catch (ApiException e) {
+            failure = e.error().message();
+        } catch (RuntimeException e) { // whatever Jinjava throws while reading the template
+            failure = String.valueOf(e.getMessage());
+        }
+        ChatTemplate hand = fromJinja(jinja);
+        return new ChatTemplate(hand.family, "tokenizer.chat_template does not render in numatp's Jinja engine ("
+                + abbreviate(failure.replace("\n", "\\n"), 120) + "); " + (hand.family == Family.PLAIN
+                ? "numatp's own transcript" : "formatted by hand as recognised"));
+    }
+
+    /**
      * The template for a model whose GGUF {@code tokenizer.chat_template} is {@code jinja}
-     * (null when it has none): its family if recognised, else {@link Family#PLAIN}.
+     * (null when it has none), formatted by hand: its family if recognised, else
+     * {@link Family#PLAIN}.
      */
     public static ChatTemplate fromJinja(String jinja) {
         if (jinja == null || jinja.isBlank()) {
@@ -119,17 +181,33 @@ public final class ChatTemplate {
         return Family.PLAIN;
     }
 
+    /** The family formatted by hand, or, for a Jinja template, the one whose end of turn stops a reply. */
     public Family family() {
         return family;
     }
 
+    /** Whether the model's own template runs (else the family is formatted by hand). */
+    public boolean runsJinja() {
+        return jinja != null;
+    }
+
     /** One line for the start-up report: which template, and why. */
     public String describe() {
+        if (jinja != null) {
+            return "jinja (" + source + "; turns end as " + family.label() + ")";
+        }
         return family.label() + " (" + source + ")";
     }
 
-    /** The text the family's template renders for {@code messages}, ready for the assistant's reply. */
+    /**
+     * The text the template renders for {@code messages}, ready for the assistant's reply.
+     *
+     * @throws ApiException 400 when the model's Jinja template refuses or fails on them
+     */
     public String render(List<Message> messages) {
+        if (jinja != null) {
+            return renderJinja(messages, false);
+        }
         StringBuilder out = new StringBuilder();
         for (Part p : parts(messages)) {
             out.append(p.text());
@@ -138,13 +216,18 @@ public final class ChatTemplate {
     }
 
     /**
-     * The prompt's tokens: BOS first (the template's own, or added in front as the
+     * The prompt's tokens: BOS first (the template's own, or added in front when the
      * tokenizer adds it to every prompt), special tokens as their ids, the text between
      * them encoded piece by piece. For {@link Family#PLAIN} this is exactly
      * {@code tokenizer.encode(render(messages), true, false)}.
+     *
+     * @throws ApiException 400 when the model's Jinja template refuses or fails on them
      */
-    public int[] encode(List<Message> messages, Tokenizer tokenizer) {
-        Tokens out = new Tokens(!family.rendersBos);
+    public int[] encode(List<Message> messages, TextTokenizer tokenizer) {
+        if (jinja != null) {
+            return specials.encode(renderJinja(messages, true), tokenizer);
+        }
+        PromptTokens out = new PromptTokens(!family.rendersBos && tokenizer.addsBos() && tokenizer.bos() >= 0);
         StringBuilder text = new StringBuilder();
         for (Part p : parts(messages)) {
             int id = p.special() ? specialId(p.text(), tokenizer) : -1;
@@ -152,61 +235,40 @@ public final class ChatTemplate {
                 text.append(p.text());
             } else {
                 out.text(tokenizer, text);
-                out.add(id);
+                out.add(tokenizer, id);
             }
         }
         out.text(tokenizer, text);
-        return out.toArray();
+        return out.toArray(tokenizer);
     }
 
-    /** A growing token list that puts BOS in front, inside the first encode so run.c's merges see it. */
-    private static final class Tokens {
-        private int[] ids = new int[32];
-        private int n;
-        private boolean bosPending;
-
-        Tokens(boolean bos) {
-            this.bosPending = bos;
-        }
-
-        void text(Tokenizer tokenizer, StringBuilder text) {
-            if (text.isEmpty()) {
-                return;
-            }
-            for (int id : tokenizer.encode(text.toString(), bosPending, false)) {
-                append(id);
-            }
-            bosPending = false;
-            text.setLength(0);
-        }
-
-        void add(int id) {
-            flushBos();
-            append(id);
-        }
-
-        int[] toArray() {
-            flushBos();
-            return Arrays.copyOf(ids, n);
-        }
-
-        private void flushBos() {
-            if (bosPending) {
-                bosPending = false;
-                append(Tokenizer.BOS);
+    /** The Jinja template's text; with {@code escaped}, control-token texts in contents as {@link SpecialTokens} sentinels. */
+    private String renderJinja(List<Message> messages, boolean escaped) {
+        List<Message> ms = messages;
+        if (escaped) {
+            ms = new ArrayList<>(messages.size());
+            for (Message m : messages) {
+                ms.add(new Message(m.role(), specials.escape(m.content())));
             }
         }
-
-        private void append(int id) {
-            if (n == ids.length) {
-                ids = Arrays.copyOf(ids, n * 2);
-            }
-            ids[n++] = id;
+        try {
+            return jinja.render(ms, bosToken, eosToken);
+        } catch (JinjaTemplate.RenderException e) {
+            String message = e.raised() ? "the model's chat template refuses these messages: " + e.getMessage()
+                    : e.getMessage();
+            throw ApiError.invalid("messages", "chat_template_error", message).exception();
         }
     }
 
-    /** Strings that end the reply besides the request's own: the next turn's start, or a stop token written out. */
+    /**
+     * Strings that end the reply besides the request's own: the next turn's start, or a
+     * stop token written out (for a vocabulary that lacks it). None for a Jinja template of
+     * no recognised family.
+     */
     public List<String> stopStrings() {
+        if (jinja != null && family == Family.PLAIN) {
+            return List.of();
+        }
         return switch (family) {
             case PLAIN -> List.of("\nUser:");
             case LLAMA3 -> List.of("<|eot_id|>");
@@ -216,8 +278,11 @@ public final class ChatTemplate {
         };
     }
 
-    /** Ids of the tokens that end the reply besides EOS (which always does), where the vocabulary has them. */
-    public int[] stopTokens(Tokenizer tokenizer) {
+    /**
+     * Ids of the tokens that end the reply besides EOS and the vocabulary's other
+     * end-of-generation tokens ({@link TextTokenizer#isEndOfGeneration}), where it has them.
+     */
+    public int[] stopTokens(TextTokenizer tokenizer) {
         List<String> pieces = switch (family) {
             case LLAMA3 -> List.of("<|eot_id|>", "<|end_of_text|>");
             case CHATML -> List.of("<|im_end|>");
@@ -227,10 +292,10 @@ public final class ChatTemplate {
     }
 
     /** {@code <s>} and {@code </s>} are BOS and EOS whatever their pieces; others by piece, or -1. */
-    private static int specialId(String piece, Tokenizer tokenizer) {
+    private static int specialId(String piece, TextTokenizer tokenizer) {
         return switch (piece) {
-            case BOS -> Tokenizer.BOS;
-            case EOS -> Tokenizer.EOS;
+            case BOS -> tokenizer.bos();
+            case EOS -> tokenizer.eos();
             default -> tokenizer.lookup(piece.getBytes(StandardCharsets.UTF_8));
         };
     }

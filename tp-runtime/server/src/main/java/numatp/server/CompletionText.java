@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tokenizer.Tokenizer;
 
 import java.nio.ByteBuffer;
@@ -11,14 +12,18 @@ import java.util.List;
 
 /**
  * The text of one completion as its tokens arrive: each token's bytes are decoded as
- * {@code tp generate} prints them ({@link Tokenizer#decode}), except that a byte-fallback
- * token of a multi-byte UTF-8 character keeps its byte, and a character split across
- * tokens is held until it is complete. Bytes that do not form UTF-8 are dropped, as run.c
- * drops the lone bytes it cannot print. Text that might be the start of a stop string is
- * held back too, so a client never sees any part of the stop string.
+ * {@code tp generate} prints them ({@link TextTokenizer#decode}), and a character split
+ * across tokens is held until it is complete. That happens with byte-level BPE, whose
+ * tokens are byte strings cut anywhere (an emoji's four bytes may come as two tokens), and
+ * with SentencePiece byte-fallback tokens ({@code <0xE2>}), which {@link Tokenizer#decode}
+ * drops as run.c does: here a byte-fallback token of a multi-byte UTF-8 character keeps
+ * its byte. Bytes that do not form UTF-8 are dropped, as run.c drops the lone bytes it
+ * cannot print. Text that might be the start of a stop string is held back too, so a
+ * client never sees any part of the stop string.
  */
 final class CompletionText {
-    private final Tokenizer tokenizer;
+    private final TextTokenizer tokenizer;
+    private final boolean byteFallbackPieces; // SentencePiece: <0xXX> pieces stand for a byte
     private final List<String> stops;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.IGNORE)
@@ -29,8 +34,9 @@ final class CompletionText {
     private final StringBuilder released = new StringBuilder(); // everything handed out so far
     private boolean stopped;
 
-    CompletionText(Tokenizer tokenizer, List<String> stops) {
+    CompletionText(TextTokenizer tokenizer, List<String> stops) {
         this.tokenizer = tokenizer;
+        this.byteFallbackPieces = tokenizer instanceof Tokenizer;
         this.stops = List.copyOf(stops);
     }
 
@@ -44,7 +50,7 @@ final class CompletionText {
             throw new IllegalStateException("text already ended at a stop string");
         }
         byte[] piece = tokenizer.decode(previous, token);
-        if (piece.length == 0) {
+        if (piece.length == 0 && byteFallbackPieces) {
             int b = highByteFallback(tokenizer.piece(token));
             if (b >= 0) {
                 piece = new byte[] {(byte) b};

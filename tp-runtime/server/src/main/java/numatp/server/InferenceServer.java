@@ -1,6 +1,6 @@
 package numatp.server;
 
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tp.SequenceEngine;
 
 import java.io.IOException;
@@ -46,7 +46,7 @@ public final class InferenceServer implements AutoCloseable {
     }
 
     /** Starts serving with the {@link ChatTemplate#PLAIN} chat transcript. */
-    public static InferenceServer start(SequenceEngine engine, Tokenizer tokenizer, ServeConfig config,
+    public static InferenceServer start(SequenceEngine engine, TextTokenizer tokenizer, ServeConfig config,
                                         List<ServeMetrics.NodeWeights> weights) {
         return start(engine, tokenizer, ChatTemplate.PLAIN, config, weights);
     }
@@ -57,7 +57,7 @@ public final class InferenceServer implements AutoCloseable {
      * @param chatTemplate how {@code /v1/chat/completions} messages become the prompt
      * @param weights      weight bytes per node, for the metrics
      */
-    public static InferenceServer start(SequenceEngine engine, Tokenizer tokenizer, ChatTemplate chatTemplate,
+    public static InferenceServer start(SequenceEngine engine, TextTokenizer tokenizer, ChatTemplate chatTemplate,
                                         ServeConfig config, List<ServeMetrics.NodeWeights> weights) {
         ServeMetrics metrics = new ServeMetrics(weights);
         Scheduler scheduler = new Scheduler(engine, tokenizer, config.maxQueue(), metrics);

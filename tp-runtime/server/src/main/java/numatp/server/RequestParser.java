@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tokenizer.TextTokenizer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,7 +43,7 @@ public final class RequestParser {
     /** Seed used for {@code "seed": 0} (the sampler's xorshift state must be non-zero). */
     private static final long SEED_FOR_ZERO = 0x9E3779B97F4A7C15L;
 
-    private final Tokenizer tokenizer;
+    private final TextTokenizer tokenizer;
     private final int vocabSize;
     private final int contextPositions;
     private final String modelId;
@@ -52,7 +52,7 @@ public final class RequestParser {
     private final int[] chatStopTokens; // the template's end-of-turn tokens in this vocabulary
 
     /** A parser with the {@link ChatTemplate#PLAIN} chat transcript. */
-    public RequestParser(Tokenizer tokenizer, int vocabSize, int contextPositions, String modelId) {
+    public RequestParser(TextTokenizer tokenizer, int vocabSize, int contextPositions, String modelId) {
         this(tokenizer, vocabSize, contextPositions, modelId, ChatTemplate.PLAIN);
     }
 
@@ -61,7 +61,7 @@ public final class RequestParser {
      * @param modelId          the served model's id; a request naming another gets 404
      * @param chatTemplate     how chat messages become the prompt
      */
-    public RequestParser(Tokenizer tokenizer, int vocabSize, int contextPositions, String modelId,
+    public RequestParser(TextTokenizer tokenizer, int vocabSize, int contextPositions, String modelId,
                          ChatTemplate chatTemplate) {
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -225,12 +225,12 @@ public final class RequestParser {
                 throw ApiError.invalid("prompt", "unsupported_parameter", "prompt holds " + p.size()
                         + " prompts; numatp takes one per request").exception();
             }
-            boolean bos = p.get(0).isIntegralNumber() && p.get(0).canConvertToInt()
-                    && p.get(0).intValue() == Tokenizer.BOS;
+            boolean bos = !tokenizer.addsBos() || p.get(0).isIntegralNumber() && p.get(0).canConvertToInt()
+                    && p.get(0).intValue() == tokenizer.bos();
             int[] tokens = new int[p.size() + (bos ? 0 : 1)];
             int at = 0;
             if (!bos) {
-                tokens[at++] = Tokenizer.BOS;
+                tokens[at++] = tokenizer.bos();
             }
             for (int i = 0; i < p.size(); i++) {
                 JsonNode t = p.get(i);

@@ -1,6 +1,6 @@
 package numatp.server;
 
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tp.SequenceEngine;
 
 import java.util.concurrent.ArrayBlockingQueue;
@@ -30,7 +30,7 @@ public final class Scheduler {
     private static final long IDLE_POLL_MS = 50;
 
     private final SequenceEngine engine;
-    private final Tokenizer tokenizer;
+    private final TextTokenizer tokenizer;
     private final ServeMetrics metrics;
     private final int maxQueue;
     private final int vocabSize;
@@ -65,7 +65,7 @@ public final class Scheduler {
     /**
      * @param maxQueue requests that may wait for a slot; one more is refused with 429
      */
-    public Scheduler(SequenceEngine engine, Tokenizer tokenizer, int maxQueue, ServeMetrics metrics) {
+    public Scheduler(SequenceEngine engine, TextTokenizer tokenizer, int maxQueue, ServeMetrics metrics) {
         if (maxQueue < 1) {
             throw new ServeException("--max-queue must be >= 1: " + maxQueue);
         }
@@ -337,7 +337,8 @@ public final class Scheduler {
     /** Samples the next token of {@code s} from its slot's logits; returns why it ended, or null. */
     private FinishReason sample(Sequence s, long now) {
         int token = s.sampler.sample(slotLogits[s.slot]);
-        if (token == Tokenizer.EOS || token == Tokenizer.BOS || s.request.isStopToken(token)) {
+        // BOS stops too: it starts a new text (run.c and tp generate stop there); -1 when the vocabulary has none
+        if (tokenizer.isEndOfGeneration(token) || token == tokenizer.bos() || s.request.isStopToken(token)) {
             return FinishReason.STOP;
         }
         int previous = s.tokens[s.promptLength + s.generated - 1];

@@ -1,7 +1,7 @@
 package numatp.server;
 
 import numatp.models.sampling.Sampler;
-import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tokenizer.TextTokenizer;
 
 /**
  * The scheduler's state of one request. Everything but {@link #cancelled} belongs to the
@@ -31,7 +31,7 @@ final class Sequence implements Generation {
         this.submittedNs = System.nanoTime();
     }
 
-    void admit(int slot, int vocabSize, Tokenizer tokenizer) {
+    void admit(int slot, int vocabSize, TextTokenizer tokenizer) {
         SamplingParams p = request.sampling();
         this.slot = slot;
         this.sampler = new Sampler(vocabSize, p.temperature(), p.topP(), p.topK(), p.seed());

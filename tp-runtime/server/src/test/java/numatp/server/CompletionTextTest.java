@@ -1,6 +1,9 @@
 package numatp.server;
 
+import numatp.models.GgufTokenizers;
+import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tokenizer.Tokenizer;
+import numatp.topology.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -101,6 +104,84 @@ class CompletionTextTest {
             b.appendCodePoint(cps[rnd.nextInt(cps.length)]);
         }
         return b.toString();
+    }
+
+    private static TextTokenizer llama3;
+
+    /** The Llama 3 byte-level BPE vocabulary from ../shared, read once. */
+    static synchronized TextTokenizer llama3() {
+        if (llama3 == null) {
+            llama3 = GgufTokenizers.open(SharedData.require("models", "gguf-vocab", "llama3-bpe-rebuilt.gguf"));
+        }
+        return llama3;
+    }
+
+    /**
+     * Byte-level BPE cuts characters anywhere: Llama 3 spells rarer CJK characters and
+     * emoji as two or more byte tokens. Against the naive twin (all bytes decoded at the
+     * end, cut at the first stop), and never a broken character in a released piece.
+     */
+    @Test
+    void bpeTokensThatSplitACharacterComeOutWhole() {
+        TextTokenizer tok = llama3();
+        long seed = 20261205L;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        String alphabet = "ab é€😀🦙中文字\u0A85\uD834\uDD1E \n";
+        int splitTokens = 0;
+        for (int trial = 0; trial < 300; trial++) {
+            String text = random(rnd, alphabet, rnd.nextInt(0, 30));
+            List<String> stops = trial % 3 == 0 ? List.of()
+                    : List.of(random(rnd, alphabet, rnd.nextInt(1, 4)), random(rnd, alphabet, 1));
+            int[] ids = tok.encode(text, false, false);
+            CompletionText t = new CompletionText(tok, stops);
+            List<String> pieces = new java.util.ArrayList<>();
+            int previous = -1;
+            for (int id : ids) {
+                if (!isUtf8(tok.decode(previous, id))) {
+                    splitTokens++;
+                }
+                pieces.add(t.append(previous, id));
+                previous = id;
+                if (t.stopped()) {
+                    break;
+                }
+            }
+            pieces.add(t.finish());
+            int cut = text.length();
+            for (String stop : stops) {
+                int at = text.indexOf(stop);
+                if (at >= 0) {
+                    cut = Math.min(cut, at);
+                }
+            }
+            String context = "seed " + seed + " trial " + trial + ": " + text + " stops " + stops;
+            assertEquals(text.substring(0, cut), String.join("", pieces), context);
+            for (String p : pieces) {
+                assertFalse(p.contains("\uFFFD"), context + ": broken character in " + pieces);
+                assertFalse(!p.isEmpty() && Character.isLowSurrogate(p.charAt(0)), context + ": split pair " + pieces);
+            }
+        }
+        assertTrue(splitTokens > 100, "tokens holding part of a character: " + splitTokens);
+    }
+
+    /** A BPE control token that is not an end of generation is text like any other; byte fallback is not applied. */
+    @Test
+    void bpeHasNoByteFallbackPieces() {
+        TextTokenizer tok = llama3();
+        int header = tok.lookup("<|start_header_id|>".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        CompletionText t = new CompletionText(tok, List.of());
+        assertEquals("<|start_header_id|>", t.append(-1, header));
+        int lt = tok.encode("<0xE2>", false, false)[0]; // a normal token, not a byte
+        assertFalse(t.append(header, lt).isEmpty());
+    }
+
+    private static boolean isUtf8(byte[] b) {
+        try {
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
     }
 
     @Test

@@ -64,6 +64,12 @@ public final class ServeFixture implements AutoCloseable {
     }
 
     public static ServeFixture stories(int shards, int slots, boolean gated, ServeConfig config) {
+        return stories(shards, slots, gated, config, tok -> ChatTemplate.PLAIN);
+    }
+
+    /** As {@link #stories(int, int, boolean, ServeConfig)}, chats formatted by {@code chat} of the tokenizer. */
+    public static ServeFixture stories(int shards, int slots, boolean gated, ServeConfig config,
+                                       java.util.function.Function<Tokenizer, ChatTemplate> chat) {
         Arena arena = Arena.ofShared();
         Tokenizer tokenizer;
         SequenceEngine engine;
@@ -77,7 +83,7 @@ public final class ServeFixture implements AutoCloseable {
                     slots + Engines.PREFILL_CHUNK), new ArenaSliceAllocator(arena), comms);
         }
         GatedEngine gate = gated ? new GatedEngine(engine) : null;
-        InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, config,
+        InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, chat.apply(tokenizer), config,
                 List.of(new ServeMetrics.NodeWeights(0, 1, 2)));
         return new ServeFixture(server, gate, arena);
     }
