@@ -11,13 +11,16 @@ import java.util.Optional;
  * Device interrupts that land on planned CPUs: numbered lines of {@code /proc/interrupts}
  * with a count on a planned CPU whose {@code /proc/irq/N/smp_affinity_list} allows a
  * planned CPU. Each such interrupt preempts a pinned shard thread, and the other shards
- * wait for it in the next allreduce. Per-CPU interrupts (timer {@code LOC}, {@code RES},
+ * wait for it in the next allreduce. Counts are since boot, so an interrupt counts only
+ * from {@value #MIN_COUNT} on the planned CPUs (boot-time ones stay below). Per-CPU interrupts (timer {@code LOC}, {@code RES},
  * ...) have no number and cannot be moved, so they are not counted.
  */
 final class IrqAffinityCheck implements HostCheck {
     static final String ID = "irq-affinity";
     private static final String TITLE = "IRQ affinity";
     private static final int LISTED = 5;
+    /** Interrupts on the planned CPUs since boot below which an IRQ is not worth moving. */
+    static final long MIN_COUNT = 1000;
 
     @Override
     public String id() {
@@ -64,7 +67,7 @@ final class IrqAffinityCheck implements HostCheck {
                 withoutAffinity++;
                 continue;
             }
-            if (onPlanned > 0 && affinity.get().intersects(planned)) {
+            if (onPlanned >= MIN_COUNT && affinity.get().intersects(planned)) {
                 String device = f.length > columns.length ? f[f.length - 1] : "?";
                 hits.add(new Irq(irq, onPlanned, affinity.get(), device));
             }
