@@ -30,7 +30,7 @@ class DoctorMalformedFilesTest {
     void randomGarbageInEachFileGivesTenFindings() {
         long seed = System.nanoTime();
         SplittableRandom random = new SplittableRandom(seed);
-        for (int round = 0; round < 300; round++) {
+        for (int round = 0; round < 100; round++) {
             FakeHost host = new FakeHost(root.resolve("r" + round));
             String file = FILES.get(random.nextInt(FILES.size()));
             StringBuilder junk = new StringBuilder();
