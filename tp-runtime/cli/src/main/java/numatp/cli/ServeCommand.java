@@ -52,6 +52,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     TopologyRootOptions topologyRoot;
 
+    @Mixin
+    SystemdUnitOptions systemdUnit;
+
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServeConfig.DEFAULT_HOST,
             description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network).")
     String host;
@@ -105,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (systemdUnit.print) {
+            return systemdUnit.print(spec, options.toConfig(), topologyRoot, models.model);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (maxBatch < 1) {

@@ -23,6 +23,7 @@ import java.io.PrintWriter;
                 TopologyCommand.class,
                 PlanCommand.class,
                 NumaCheckCommand.class,
+                DoctorCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
                 ServeCommand.class,
