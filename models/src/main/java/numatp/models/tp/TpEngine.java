@@ -47,6 +47,11 @@ public final class TpEngine implements SequenceEngine {
             Sampler.check(temperature, topP, topK, seed);
         }
 
+        /** Greedy decoding (temperature 0). */
+        public static Sampling greedy() {
+            return new Sampling(0f, 1f, 0, 1);
+        }
+
         /** The same settings with another seed (one per benchmark run). */
         public Sampling withSeed(long value) {
             return new Sampling(temperature, topP, topK, value);

@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.models.tp.TpEngine;
 import java.util.List;
 
 /**
@@ -8,9 +9,9 @@ import java.util.List;
  * end the text early (not included in it), and the tokens that end it besides EOS and
  * BOS (a chat template's end of turn, such as {@code <|im_end|>}; not included either).
  */
-public record GenerationRequest(int[] promptTokens, int maxTokens, SamplingParams sampling, List<String> stops,
+public record GenerationRequest(int[] promptTokens, int maxTokens, TpEngine.Sampling sampling, List<String> stops,
                                 int[] stopTokens) {
-    public GenerationRequest(int[] promptTokens, int maxTokens, SamplingParams sampling, List<String> stops) {
+    public GenerationRequest(int[] promptTokens, int maxTokens, TpEngine.Sampling sampling, List<String> stops) {
         this(promptTokens, maxTokens, sampling, stops, new int[0]);
     }
 

@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.models.tp.TpEngine;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -124,7 +125,7 @@ public final class RequestParser {
         }
         Long seed = optInteger(root, "seed");
         long s = seed == null ? randomSeed() : seed == 0 ? SEED_FOR_ZERO : seed;
-        SamplingParams sampling = new SamplingParams(temperature, topP, topK == null ? 0 : (int) Math.max(0, topK), s);
+        TpEngine.Sampling sampling = new TpEngine.Sampling(temperature, topP, topK == null ? 0 : (int) Math.max(0, topK), s);
         boolean stream = optBoolean(root, "stream", false);
         boolean includeUsage = false;
         JsonNode streamOptions = present(root, "stream_options");

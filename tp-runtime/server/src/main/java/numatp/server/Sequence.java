@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.models.tp.TpEngine;
 import numatp.models.sampling.Sampler;
 import numatp.models.tokenizer.TextTokenizer;
 
@@ -32,7 +33,7 @@ final class Sequence implements Generation {
     }
 
     void admit(int slot, int vocabSize, TextTokenizer tokenizer) {
-        SamplingParams p = request.sampling();
+        TpEngine.Sampling p = request.sampling();
         this.slot = slot;
         this.sampler = new Sampler(vocabSize, p.temperature(), p.topP(), p.topK(), p.seed());
         this.text = new CompletionText(tokenizer, request.stops());

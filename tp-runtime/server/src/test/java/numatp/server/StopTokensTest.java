@@ -1,5 +1,6 @@
 package numatp.server;
 
+import numatp.models.tp.TpEngine;
 import numatp.topology.SharedData;
 import numatp.models.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class StopTokensTest {
         StringBuilder text = new StringBuilder();
         CompletableFuture<Result> done = new CompletableFuture<>();
         serve.server.scheduler().submit(new GenerationRequest(new int[] {Tokenizer.BOS}, maxTokens,
-                SamplingParams.greedy(), List.of(), stopTokens), new GenerationSink() {
+                TpEngine.Sampling.greedy(), List.of(), stopTokens), new GenerationSink() {
                     @Override
                     public void onText(String t) {
                         text.append(t);
