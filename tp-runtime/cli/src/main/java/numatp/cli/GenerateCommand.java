@@ -73,6 +73,7 @@ final class GenerateCommand implements Runnable {
         boolean simulated = topologyRoot.simulated();
         long t0 = System.nanoTime();
         try (ModelTensors tensors = ModelFiles.open(models.model)) {
+            long openNs = System.nanoTime() - t0;
             LlamaConfig config = LlamaConfig.of(tensors.hp());
             Tokenizer tok = ModelFiles.tokenizer(models.model, models.tokenizer, config.vocabSize());
             int[] promptTokens = tok.encode(prompt == null ? "" : prompt, true, false);
@@ -99,6 +100,8 @@ final class GenerateCommand implements Runnable {
                     })) {
                 TpEngine engine = runtime.engine();
                 long loadNs = System.nanoTime() - t0;
+                err.println(runtime.loadLine(openNs, t0));
+                err.flush();
                 EngineWarmUp.Result warm = EngineWarmUp.run(engine, warmupSeconds);
                 Utf8Output text = new Utf8Output(out);
                 TpEngine.Stats stats = engine.generate(promptTokens, n,
