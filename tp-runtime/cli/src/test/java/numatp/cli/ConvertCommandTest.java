@@ -27,7 +27,7 @@ class ConvertCommandTest {
         assertEquals(0, g.code(), g.err());
         String load = g.err().lines().filter(l -> l.startsWith("load: open ")).findFirst().orElse("");
         assertTrue(load.matches("load: open [0-9.]+ s; shard threads [0-9.]+ s; weights to (node )?memory"
-                + " [0-9.]+ MiB in [0-9.]+ s \\([0-9.]+ GB/s\\); total [0-9.]+ s"), g.err());
+                + " [0-9.]+ MiB in [0-9.]+ s \\([0-9.]+ GB/s(, CPU [0-9.]+ s)?\\); total [0-9.]+ s"), g.err());
     }
 
     @Test
