@@ -112,7 +112,7 @@ public final class SyntheticModels {
      * about 0.02 whatever its random quants and sub-block scales: d = 0.02 / (largest
      * |sub-scale * q|), min scales half of that.
      */
-    private static void setBlockScales(TensorType type, MemorySegment seg, long block) {
+    static void setBlockScales(TensorType type, MemorySegment seg, long block) {
         switch (type) {
             case Q4_1 -> setScales(seg, block + Q41Layout.D, 0.02f / 15, block + Q41Layout.M, -0.01f);
             case Q5_0 -> setScales(seg, block + Q50Layout.D, 0.02f / 16, -1, 0f);

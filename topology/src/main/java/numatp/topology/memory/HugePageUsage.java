@@ -34,6 +34,32 @@ public record HugePageUsage(long hugePageBytes, long kernelPageSizeBytes, long t
         return active() ? "active (" + pageCount() + " x " + Sizes.format(pageSizeBytes()) + ")" : "inactive";
     }
 
+    static final String THP_ENABLED = "sys/kernel/mm/transparent_hugepage/enabled";
+
+    /**
+     * Whether transparent huge pages can back a mapping that asked for {@code requested}: not
+     * when THP is {@code [never]}, nor when it is {@code [madvise]} and the mapping did not
+     * {@code madvise(MADV_HUGEPAGE)} (requested OFF). True when the mode cannot be read.
+     * Callers skip {@link #of} when false: reading {@code /proc/self/smaps} walks the page
+     * tables of the whole process, 0.7 s at 10 GiB resident, and a model loads in hundreds
+     * of allocations.
+     */
+    public static boolean transparentPossible(KernelFiles files, HugePages requested) {
+        String mode = files.read(THP_ENABLED).map(HugePageUsage::selectedMode).orElse("");
+        return switch (mode) {
+            case "never" -> false;
+            case "madvise" -> requested == HugePages.THP;
+            default -> true;
+        };
+    }
+
+    /** The bracketed word of {@code always [madvise] never}, or "" when there is none. */
+    static String selectedMode(String text) {
+        int open = text.indexOf('[');
+        int close = text.indexOf(']', open + 1);
+        return open >= 0 && close > open ? text.substring(open + 1, close) : "";
+    }
+
     /** Reads {@code /proc/self/smaps} (under the files' root) for {@code [address, address + sizeBytes)}. */
     public static HugePageUsage of(KernelFiles files, long address, long sizeBytes) {
         return files.read("proc/self/smaps").map(text -> parse(text, address, sizeBytes)).orElse(NONE);

@@ -267,7 +267,8 @@ public final class NodeMemory {
             residency = sampleResidency(mapping);
             // What backs the touched pages, not what was asked: THP "always" gives huge pages to OFF requests too.
             if (obtained != HugePages.HUGETLB) {
-                boolean huge = HugePageUsage.of(files, mapping.address(), mapping.mappedBytes()).active();
+                boolean huge = HugePageUsage.transparentPossible(files, mapping.hugePages())
+                        && HugePageUsage.of(files, mapping.address(), mapping.mappedBytes()).active();
                 obtained = huge ? HugePages.THP : HugePages.OFF;
             }
         }

@@ -230,4 +230,22 @@ class NodeMemoryFallbackTest {
                 unaligned.getMessage());
         assertThrows(NodeMemoryException.class, () -> memory().bindRange(range, 5, NodeMemoryOptions.defaults()));
     }
+
+    @Test
+    void smapsIsReadForHugePagesOnlyWhenTheThpModeAllowsThemForTheMapping() {
+        // smaps claims huge pages everywhere: believed only where THP could have given them.
+        sysfs.write("proc/self/smaps", "0-ffffffffffff rw-p 00000000 00:00 0\nAnonHugePages:   262144 kB\n");
+        for (String mode : new String[] {"always madvise [never]", "always [madvise] never"}) {
+            sysfs.write("sys/kernel/mm/transparent_hugepage/enabled", mode + "\n");
+            try (NodeAllocation a = memory().allocate(8 * MIB, 1, NodeMemoryOptions.defaults())) {
+                assertEquals(HugePages.OFF, a.placement().hugePagesObtained(), mode);
+            }
+        }
+        sysfs.write("sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
+        try (NodeAllocation a = memory().allocate(8 * MIB, 1, NodeMemoryOptions.defaults())) {
+            assertEquals(HugePages.THP, a.placement().hugePagesObtained());
+        }
+        assertEquals("madvise", HugePageUsage.selectedMode("always [madvise] never"));
+        assertEquals("", HugePageUsage.selectedMode("garbage ["));
+    }
 }

@@ -84,11 +84,13 @@ final class BenchGenerateCommand implements Runnable {
         }
         TpEngine.Sampling settings = sampling.toSampling(1234);
         outputFile.checkWritable();
+        long t0 = System.nanoTime();
         try (Arena arena = Arena.ofShared();
              ModelTensors tensors = synthetic
                      ? SyntheticModels.create(new LlamaConfig(2048, 5632, layers, 32, 8, 32000, 2048, 10000f, 1e-5f),
                      type, 42, arena)
                      : ModelFiles.open(model)) {
+            long openNs = System.nanoTime() - t0;
             LlamaConfig c = LlamaConfig.of(tensors.hp());
             NumaTensorParallelConfig tp = options.toConfig();
             int shards = tp.shards();
@@ -110,6 +112,8 @@ final class BenchGenerateCommand implements Runnable {
                         errOut.flush();
                     })) {
                 TpEngine engine = runtime.engine();
+                errOut.println(runtime.loadLine(openNs, t0));
+                errOut.flush();
                 double[] promptTps = new double[runs];
                 double[] decodeTps = new double[runs];
                 double[] collective = new double[runs];

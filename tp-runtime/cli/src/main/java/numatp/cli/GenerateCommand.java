@@ -75,6 +75,7 @@ final class GenerateCommand implements Runnable {
         boolean simulated = topologyRoot.simulated();
         long t0 = System.nanoTime();
         try (ModelTensors tensors = ModelFiles.open(models.model)) {
+            long openNs = System.nanoTime() - t0;
             LlamaConfig config = LlamaConfig.of(tensors.hp());
             TextTokenizer tok = ModelFiles.textTokenizer(models.model, models.tokenizer, config.vocabSize());
             // A GGUF vocabulary stops where llama.cpp does (EOS, end of turn); a llama2.c one at BOS, as run.c.
@@ -107,6 +108,8 @@ final class GenerateCommand implements Runnable {
                     })) {
                 TpEngine engine = runtime.engine();
                 long loadNs = System.nanoTime() - t0;
+                err.println(runtime.loadLine(openNs, t0));
+                err.flush();
                 EngineWarmUp.Result warm = EngineWarmUp.run(engine, warmupSeconds);
                 Utf8Output text = new Utf8Output(out);
                 if (promptTokens[0] != tok.bos()) {

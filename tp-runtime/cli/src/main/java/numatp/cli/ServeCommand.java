@@ -135,6 +135,7 @@ final class ServeCommand implements Callable<Integer> {
         TextTokenizer tok;
         String modelId;
         ChatTemplate chat;
+        long openStartNs = System.nanoTime();
         if (model == null) {
             tensors = BuiltinModel.create(arena);
             tok = BuiltinModel.tokenizer();
@@ -156,6 +157,7 @@ final class ServeCommand implements Callable<Integer> {
                 throw e;
             }
         }
+        long openNs = System.nanoTime() - openStartNs;
         try {
             LlamaConfig c = LlamaConfig.of(tensors.hp());
             int positions = context != null ? context : Math.min(c.contextLength(), DEFAULT_CONTEXT_CAP);
@@ -207,6 +209,7 @@ final class ServeCommand implements Callable<Integer> {
                 printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
                 printBinding(runtime, out);
                 out.println("placement: " + runtime.placement().summary());
+                out.println(runtime.loadLine(openNs, openStartNs));
                 if (!simulated) {
                     out.println("residency:");
                     for (String line : runtime.residencyLines()) {

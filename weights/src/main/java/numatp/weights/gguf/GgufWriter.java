@@ -7,7 +7,6 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -22,12 +21,30 @@ import java.util.Map;
  * Writes GGUF v3 files: metadata in insertion order, tensor infos, then the tensor data,
  * each tensor aligned to {@code general.alignment} (32). Used by {@code tp convert} and
  * by tests to build models of any shape and type.
+ *
+ * <p>Tensor data is streamed: the header is written from the sizes alone, then each
+ * tensor's bytes are pulled from its {@link TensorBytes} one chunk (about 1 MiB) at a time,
+ * so a file of any size is written with one chunk of heap.
  */
 public final class GgufWriter {
+    /** Heap buffer the tensor data passes through, rounded down to whole blocks per tensor. */
+    static final int CHUNK_BYTES = 1 << 20;
+
+    /**
+     * A tensor's bytes, produced when the file is written. {@link #fill} is called for
+     * consecutive chunks in order, from offset 0 to the tensor's size; every chunk but the
+     * last holds a whole number of blocks of the tensor's type and starts on a block.
+     */
+    @FunctionalInterface
+    public interface TensorBytes {
+        /** Writes the tensor's bytes [offsetBytes, offsetBytes + chunk.byteSize()) into {@code chunk}. */
+        void fill(long offsetBytes, MemorySegment chunk);
+    }
+
     private record Value(GgufValueType type, GgufValueType elementType, Object value) {
     }
 
-    private record PendingTensor(String name, TensorType type, long[] dims, MemorySegment data) {
+    private record PendingTensor(String name, TensorType type, long[] dims, long sizeBytes, TensorBytes bytes) {
     }
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
@@ -70,16 +87,33 @@ public final class GgufWriter {
 
     /** A tensor with GGUF dims (dims[0] = row length): [cols, rows] for a matrix, [n] for a vector. */
     public GgufWriter addTensor(String name, TensorType type, long[] ggufDims, MemorySegment data) {
-        long elements = 1;
-        for (long d : ggufDims) {
-            elements *= d;
-        }
-        if (data.byteSize() != type.bytesFor(elements)) {
+        long elements = elements(name, ggufDims);
+        long size = type.bytesFor(elements);
+        if (data.byteSize() != size) {
             throw new WeightsException("tensor " + name + ": " + data.byteSize() + " bytes for " + elements + " "
                     + type + " elements");
         }
-        tensors.add(new PendingTensor(name, type, ggufDims.clone(), data));
+        tensors.add(new PendingTensor(name, type, ggufDims.clone(), size,
+                (offset, chunk) -> MemorySegment.copy(data, offset, chunk, 0, chunk.byteSize())));
         return this;
+    }
+
+    /** A tensor whose bytes {@code bytes} produces while {@link #write} runs (see {@link TensorBytes}). */
+    public GgufWriter addTensor(String name, TensorType type, long[] ggufDims, TensorBytes bytes) {
+        tensors.add(new PendingTensor(name, type, ggufDims.clone(), type.bytesFor(elements(name, ggufDims)), bytes));
+        return this;
+    }
+
+    private static long elements(String name, long[] ggufDims) {
+        long elements = 1;
+        for (long d : ggufDims) {
+            if (d < 0) {
+                throw new WeightsException("tensor " + name + ": dimensions must not be negative: "
+                        + java.util.Arrays.toString(ggufDims));
+            }
+            elements = Math.multiplyExact(elements, d);
+        }
+        return elements;
     }
 
     public void write(Path path) {
@@ -132,7 +166,6 @@ public final class GgufWriter {
                 }
             }
             long offset = 0;
-            long[] offsets = new long[tensors.size()];
             for (int i = 0; i < tensors.size(); i++) {
                 PendingTensor t = tensors.get(i);
                 sink.string(t.name());
@@ -141,20 +174,20 @@ public final class GgufWriter {
                     sink.i64(d);
                 }
                 sink.i32(t.type().ggmlId());
-                offsets[i] = offset;
                 sink.i64(offset);
-                offset = align(offset + t.data().byteSize());
+                offset = align(offset + t.sizeBytes());
             }
             sink.pad(align(sink.pos) - sink.pos);
-            for (int i = 0; i < tensors.size(); i++) {
-                MemorySegment d = tensors.get(i).data();
-                byte[] chunk = new byte[1 << 16];
-                for (long at = 0; at < d.byteSize(); at += chunk.length) {
-                    int n = (int) Math.min(chunk.length, d.byteSize() - at);
-                    MemorySegment.copy(d, ValueLayout.JAVA_BYTE, at, chunk, 0, n);
-                    sink.bytes(chunk, n);
+            byte[] buffer = new byte[CHUNK_BYTES];
+            MemorySegment chunk = MemorySegment.ofArray(buffer);
+            for (PendingTensor t : tensors) {
+                int step = Math.max(1, CHUNK_BYTES / t.type().blockBytes()) * t.type().blockBytes();
+                for (long at = 0; at < t.sizeBytes(); at += step) {
+                    int n = (int) Math.min(step, t.sizeBytes() - at);
+                    t.bytes().fill(at, chunk.asSlice(0, n));
+                    sink.bytes(buffer, n);
                 }
-                sink.pad(align(d.byteSize()) - d.byteSize());
+                sink.pad(align(t.sizeBytes()) - t.sizeBytes());
             }
         } catch (IOException e) {
             throw new WeightsException(path + ": cannot write GGUF: " + e.getMessage(), e);
