@@ -54,13 +54,7 @@ public final class GgufConverter {
                 // sentencepiece token types: 1 normal, 2 unknown, 3 control, 6 byte
                 types[i] = i == 0 ? 2 : i <= 2 ? 3 : piece.matches("<0x[0-9A-F]{2}>") ? 6 : 1;
             }
-            w.putString("tokenizer.ggml.model", "llama")
-                    .putStrings("tokenizer.ggml.tokens", tokens)
-                    .putF32s("tokenizer.ggml.scores", scores)
-                    .putI32s("tokenizer.ggml.token_type", types)
-                    .putU32("tokenizer.ggml.bos_token_id", Tokenizer.BOS)
-                    .putU32("tokenizer.ggml.eos_token_id", Tokenizer.EOS)
-                    .putU32("tokenizer.ggml.unknown_token_id", 0);
+            putSentencePieceVocabulary(w, tokens, scores, types);
         }
         Map<String, Tensor> tensors = model.tensors();
         boolean tied = tensors.get("output.weight").data().equals(tensors.get("token_embd.weight").data());
@@ -87,5 +81,16 @@ public final class GgufConverter {
             }
         }
         return Quantize.encode(type, values);
+    }
+
+    /** A {@code llama} (SentencePiece) vocabulary as GGUF keys: pieces, scores, token types, BOS 1, EOS 2, unknown 0. */
+    static void putSentencePieceVocabulary(GgufWriter w, String[] tokens, float[] scores, int[] types) {
+        w.putString("tokenizer.ggml.model", "llama")
+                .putStrings("tokenizer.ggml.tokens", tokens)
+                .putF32s("tokenizer.ggml.scores", scores)
+                .putI32s("tokenizer.ggml.token_type", types)
+                .putU32("tokenizer.ggml.bos_token_id", Tokenizer.BOS)
+                .putU32("tokenizer.ggml.eos_token_id", Tokenizer.EOS)
+                .putU32("tokenizer.ggml.unknown_token_id", 0);
     }
 }

@@ -139,13 +139,7 @@ public final class SyntheticGguf {
             scores[i] = -1 - k;
             types[i] = 1;
         }
-        w.putString("tokenizer.ggml.model", "llama")
-                .putStrings("tokenizer.ggml.tokens", tokens)
-                .putF32s("tokenizer.ggml.scores", scores)
-                .putI32s("tokenizer.ggml.token_type", types)
-                .putU32("tokenizer.ggml.bos_token_id", Tokenizer.BOS)
-                .putU32("tokenizer.ggml.eos_token_id", Tokenizer.EOS)
-                .putU32("tokenizer.ggml.unknown_token_id", 0);
+        GgufConverter.putSentencePieceVocabulary(w, tokens, scores, types);
     }
 
     /** "a".."z", "aa".."zz", ...: the {@code n}-th word of bijective base 26. */
