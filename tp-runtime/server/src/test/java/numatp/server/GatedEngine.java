@@ -39,7 +39,7 @@ public final class GatedEngine implements SequenceEngine {
     }
 
     /** Lets {@code steps} more steps through. */
-    void allow(int steps) {
+    public void allow(int steps) {
         permits.release(steps);
     }
 

@@ -114,6 +114,49 @@ public final class ServeFixture implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /**
+     * POSTs a streaming request to a gated server and lets its engine run one step at a time,
+     * the next only once the client has read an event or a step gave none within 200 ms, so the
+     * text arrives in pieces however the machine schedules the handler. Returns the response
+     * body (status and headers checked by the caller through the first line's content).
+     */
+    public String postStreamingOneStepAtATime(String path, String body) throws InterruptedException {
+        gate.hold();
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                HttpResponse<java.util.stream.Stream<String>> r = client.send(HttpRequest.newBuilder(base.resolve(path))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(), HttpResponse.BodyHandlers.ofLines());
+                lines.add("status: " + r.statusCode());
+                r.body().forEach(lines::add);
+            } catch (IOException | InterruptedException e) {
+                lines.add("error: " + e);
+            } finally {
+                lines.add("end:");
+            }
+        });
+        StringBuilder all = new StringBuilder();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try {
+            while (System.nanoTime() < deadline) {
+                gate.allow(1);
+                String line = lines.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                while (line != null) {
+                    if (line.equals("end:")) {
+                        return all.toString();
+                    }
+                    all.append(line).append('\n');
+                    line = line.startsWith("data:") ? null : lines.poll();
+                }
+            }
+            throw new AssertionError("the stream did not end within 60 s: " + all);
+        } finally {
+            gate.open();
+            reader.join(Duration.ofSeconds(10));
+        }
+    }
+
     public HttpResponse<String> get(String path) {
         return send(HttpRequest.newBuilder(base.resolve(path)).GET().build());
     }
