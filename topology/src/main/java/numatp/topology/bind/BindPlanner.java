@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * time, or go round-robin over the sockets when it is 0. A group runs on its socket's first node,
  * its forward threads on the socket's second node, and its memory interleaves over the socket's
  * nodes with memory (local when there is one). Other processes run on the first node of
- * {@code others_socket_index} with local memory.
+ * {@code others_socket_index} with local memory. Processes without a command line (kernel
+ * threads such as {@code kworker}, zombies) are never selected.
  */
 public final class BindPlanner {
     private BindPlanner() {
@@ -35,6 +36,9 @@ public final class BindPlanner {
         List<ProcessEntry> groups = new ArrayList<>();
         List<ProcessEntry> others = new ArrayList<>();
         for (ProcessEntry p : processes) {
+            if (p.cmdline().isEmpty()) {
+                continue; // kernel threads (and zombies) have no command line: never bound
+            }
             if (groupRe != null && groupRe.matcher(p.matchText()).find()) {
                 groups.add(p);
             } else if (otherRe != null && otherRe.matcher(p.matchText()).find()) {

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Reads processes and their threads from {@code <root>/proc}: {@code PID/comm}, {@code PID/cmdline}
  * and {@code PID/task/TID/comm}. A process or thread that exits while it is read is left out
- * (it cannot be bound anyway); kernel threads (empty cmdline) are kept, the patterns decide.
+ * (it cannot be bound anyway); kernel threads (empty cmdline) are kept here and skipped by the planner.
  */
 public final class ProcReader {
     private final Path proc;

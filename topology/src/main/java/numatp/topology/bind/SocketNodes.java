@@ -1,5 +1,6 @@
 package numatp.topology.bind;
 
+import numatp.topology.Cpu;
 import numatp.topology.IdSet;
 import numatp.topology.NumaNode;
 import numatp.topology.Topology;
@@ -41,11 +42,13 @@ public record SocketNodes(int index, int packageIndex, List<NumaNode> nodes) {
         return ids.length == 0 ? nodeIds() : IdSet.of(ids);
     }
 
-    /** The sockets of a machine: nodes with CPUs grouped by the package of their lowest CPU. */
+    /** The sockets of a machine: nodes with online CPUs grouped by the package of their lowest CPU. */
     public static List<SocketNodes> of(Topology topology) {
         Map<Integer, List<NumaNode>> byPackage = new TreeMap<>();
         Map<Integer, Integer> lowestNode = new TreeMap<>();
-        for (NumaNode node : topology.nodes()) {
+        IdSet online = IdSet.of(topology.cpus().stream().filter(Cpu::online).mapToInt(Cpu::id).toArray());
+        for (NumaNode listed : topology.nodes()) {
+            NumaNode node = listed.restrictCpus(online); // the kernel drops offline CPUs from a mask: verify would differ
             if (!node.hasCpus()) {
                 continue;
             }

@@ -36,6 +36,7 @@ class BindPlannerTest {
         BindTree.process(root, 50, "Motor", "/opt/Motor --serve", Map.of());
         BindTree.process(root, 60, "Servicer", "/opt/Servicer", Map.of(61, "decode"));
         BindTree.process(root, 70, "sshd", "/usr/sbin/sshd -D", Map.of());
+        BindTree.process(root, 80, "kworker/0:1-events", "", Map.of()); // a kernel thread: no command line
         return new ProcReader(root).processes(-1);
     }
 
@@ -71,6 +72,7 @@ class BindPlannerTest {
             }
         }
         assertTrue(plan.processes().stream().noneMatch(p -> p.comm().equals("sshd")));
+        assertTrue(plan.processes().stream().noneMatch(p -> p.comm().startsWith("kworker")), "kernel threads");
         assertTrue(plan.toText().contains("group 0 -> socket 0: pid 1000 (scheduler) CPUs 0-3 (node 0); 2 forward"
                 + " thread(s) -> CPUs 4-7 (node 1); memory interleave 0-1"), plan.toText());
     }
