@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Reads processes and their threads from {@code <root>/proc}: {@code PID/comm}, {@code PID/cmdline}
@@ -21,13 +22,16 @@ public final class ProcReader {
         this.proc = root.resolve("proc");
     }
 
-    /** Every process, sorted by pid; {@code selfPid} (this JVM, or -1) is left out. */
-    public List<ProcessEntry> processes(long selfPid) {
+    /**
+     * Every process, sorted by pid, except {@code skipPids} (this JVM and its ancestors: their command
+     * lines hold the patterns, as with {@code pgrep -f}).
+     */
+    public List<ProcessEntry> processes(Set<Long> skipPids) {
         List<ProcessEntry> out = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(proc)) {
             for (Path dir : dirs) {
                 int pid = number(dir.getFileName().toString());
-                if (pid > 0 && pid != selfPid) {
+                if (pid > 0 && !skipPids.contains((long) pid)) {
                     ProcessEntry e = process(pid);
                     if (e != null) {
                         out.add(e);

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +38,7 @@ class BindPlannerTest {
         BindTree.process(root, 60, "Servicer", "/opt/Servicer", Map.of(61, "decode"));
         BindTree.process(root, 70, "sshd", "/usr/sbin/sshd -D", Map.of());
         BindTree.process(root, 80, "kworker/0:1-events", "", Map.of()); // a kernel thread: no command line
-        return new ProcReader(root).processes(-1);
+        return new ProcReader(root).processes(Set.of());
     }
 
     @Test
@@ -85,7 +86,7 @@ class BindPlannerTest {
         BindTree.process(root, 30, "worker", "worker c", Map.of());
         BindTree.process(root, 40, "Motor", "Motor", Map.of());
         BindPolicy policy = BindPolicy.generic(List.of("worker"), List.of("Motor"), List.of("forward"));
-        BindPlan plan = BindPlanner.plan(TopologyDetector.detect(root), policy, new ProcReader(root).processes(-1), "g");
+        BindPlan plan = BindPlanner.plan(TopologyDetector.detect(root), policy, new ProcReader(root).processes(Set.of()), "g");
         List<Integer> sockets = plan.processes().stream().map(ProcessBinding::socket).toList();
         assertEquals(List.of(0, 1, 0, 1), sockets, plan.toText());
         ProcessBinding first = plan.processes().getFirst();

@@ -27,7 +27,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -92,9 +95,13 @@ final class BindCommand implements Callable<Integer> {
         BindPolicy policy = policy();
         Path readFrom = root == null ? Path.of("/") : TopologySource.open(root, "--root");
         Topology topology = root == null ? TopologyDetector.detect() : TopologyDetector.detect(readFrom);
-        long self = root == null ? ProcessHandle.current().pid() : -1;
+        Set<Long> skip = new HashSet<>();
+        for (Optional<ProcessHandle> h = Optional.of(ProcessHandle.current()); root == null && h.isPresent();
+             h = h.get().parent()) {
+            skip.add(h.get().pid()); // this JVM and its ancestors: their command lines hold the patterns
+        }
         String name = root == null ? "/" : root.toString();
-        BindPlan plan = BindPlanner.plan(topology, policy, new ProcReader(readFrom).processes(self), name);
+        BindPlan plan = BindPlanner.plan(topology, policy, new ProcReader(readFrom).processes(skip), name);
         List<ApplyStep> steps = List.of();
         if (apply) {
             IdSet nodes = IdSet.of(topology.nodes().stream().mapToInt(NumaNode::id).toArray());
