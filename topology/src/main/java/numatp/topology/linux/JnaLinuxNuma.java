@@ -108,6 +108,19 @@ final class JnaLinuxNuma implements LinuxNuma {
     }
 
     @Override
+    public long migratePages(int pid, IdSet fromNodes, IdSet toNodes) {
+        long[] from = BitMask.encode(fromNodes, nodeIdCount, "node");
+        long[] to = BitMask.encode(toNodes, nodeIdCount, "node");
+        try (Memory f = toMemory(from); Memory t = toMemory(to)) {
+            long left = libc.syscall(sys.migratePages(), (long) pid, from.length * 64L + 1, f, t);
+            if (left < 0) {
+                throw error("migrate_pages", "pid=" + pid + ", from=" + fromNodes + ", to=" + toNodes);
+            }
+            return left;
+        }
+    }
+
+    @Override
     public int[] processThreadIds() {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             int[] ids = new int[16];

@@ -40,6 +40,16 @@ public interface LinuxNuma {
     /** {@code sched_setaffinity(tid)}; tid 0 is the calling thread. */
     void setAffinity(int tid, IdSet cpus);
 
+    /**
+     * {@code migrate_pages(2)}: move the pages of process {@code pid} that lie on {@code fromNodes}
+     * to {@code toNodes}; returns the number of pages that could not be moved. Moving another
+     * user's process needs CAP_SYS_NICE (EPERM otherwise). The default (fallback) throws ENOSYS.
+     */
+    default long migratePages(int pid, IdSet fromNodes, IdSet toNodes) {
+        throw new NativeCallException("migrate_pages", "pid=" + pid + ", from=" + fromNodes + ", to=" + toNodes
+                + " (" + description() + ")", Errno.ENOSYS);
+    }
+
     /** The thread ids of this process ({@code /proc/self/task}). */
     int[] processThreadIds();
 

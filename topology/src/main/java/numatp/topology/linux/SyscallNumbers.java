@@ -10,6 +10,11 @@ public record SyscallNumbers(String arch, long mbind, long setMempolicy, long ge
     public static final SyscallNumbers X86_64 = new SyscallNumbers("x86_64", 237, 238, 239, 279, 309, 186);
     public static final SyscallNumbers AARCH64 = new SyscallNumbers("aarch64", 235, 237, 236, 239, 168, 178);
 
+    /** {@code migrate_pages(2)}: 256 on x86_64, 238 on aarch64 (asm-generic). */
+    public long migratePages() {
+        return "x86_64".equals(arch) ? 256 : 238;
+    }
+
     /**
      * The table for {@code os.arch} values as the JVM spells them ({@code amd64}, {@code aarch64}).
      *

@@ -24,6 +24,7 @@ import java.io.PrintWriter;
                 PlanCommand.class,
                 NumaCheckCommand.class,
                 DoctorCommand.class,
+                BindCommand.class,
                 BenchCommand.class,
                 GenerateCommand.class,
                 ServeCommand.class,

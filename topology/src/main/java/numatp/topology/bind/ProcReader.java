@@ -1,0 +1,89 @@
+package numatp.topology.bind;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads processes and their threads from {@code <root>/proc}: {@code PID/comm}, {@code PID/cmdline}
+ * and {@code PID/task/TID/comm}. A process or thread that exits while it is read is left out
+ * (it cannot be bound anyway); kernel threads (empty cmdline) are kept here and skipped by the planner.
+ */
+public final class ProcReader {
+    private final Path proc;
+
+    public ProcReader(Path root) {
+        this.proc = root.resolve("proc");
+    }
+
+    /**
+     * Every process, sorted by pid, except {@code skipPids} (this JVM and its ancestors: their command
+     * lines hold the patterns, as with {@code pgrep -f}).
+     */
+    public List<ProcessEntry> processes(Set<Long> skipPids) {
+        List<ProcessEntry> out = new ArrayList<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(proc)) {
+            for (Path dir : dirs) {
+                int pid = number(dir.getFileName().toString());
+                if (pid > 0 && !skipPids.contains((long) pid)) {
+                    ProcessEntry e = process(pid);
+                    if (e != null) {
+                        out.add(e);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new BindException("cannot list " + proc + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparingInt(ProcessEntry::pid));
+        return out;
+    }
+
+    /** One process, or null when it is gone. */
+    public ProcessEntry process(int pid) {
+        Path dir = proc.resolve(Integer.toString(pid));
+        try {
+            String comm = Files.readString(dir.resolve("comm"), StandardCharsets.UTF_8).strip();
+            byte[] raw = Files.exists(dir.resolve("cmdline")) ? Files.readAllBytes(dir.resolve("cmdline")) : new byte[0];
+            String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            return new ProcessEntry(pid, comm, cmdline, threads(dir, pid, comm));
+        } catch (IOException e) {
+            return null; // exited between listing and reading, or not readable: nothing to bind
+        }
+    }
+
+    private static List<ThreadEntry> threads(Path dir, int pid, String comm) throws IOException {
+        List<ThreadEntry> out = new ArrayList<>();
+        Path task = dir.resolve("task");
+        if (!Files.isDirectory(task)) {
+            return List.of(new ThreadEntry(pid, comm));
+        }
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(task)) {
+            for (Path t : tasks) {
+                int tid = number(t.getFileName().toString());
+                if (tid > 0) {
+                    try {
+                        out.add(new ThreadEntry(tid, Files.readString(t.resolve("comm"), StandardCharsets.UTF_8).strip()));
+                    } catch (IOException gone) {
+                        // the thread exited while listing
+                    }
+                }
+            }
+        }
+        out.sort(Comparator.comparingInt(ThreadEntry::tid));
+        return out;
+    }
+
+    static int number(String name) {
+        if (name.isEmpty() || name.length() > 9 || !name.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Integer.parseInt(name);
+    }
+}
