@@ -22,7 +22,9 @@ class NumaVmBindTest {
     void twoGroupsAreBoundToTheirNodesAndVerified() throws Exception {
         NumaVm.assumeAvailable();
         NumaVm.Result result = NumaVm.runMain(List.of("-n", "2", "-c", "1", "-m", "256"), BindProbe.class,
-                List.of(numatp.topology.IdSet.class), "", List.of(), 300);
+                List.of(numatp.topology.IdSet.class, com.fasterxml.jackson.databind.ObjectMapper.class,
+                        com.fasterxml.jackson.core.JsonParser.class, com.fasterxml.jackson.annotation.JsonProperty.class),
+                "", List.of(), 300);
         System.out.println(result.output());
         result.assertRanToTheEnd();
         Map<String, String> probe = result.probe();
