@@ -23,7 +23,8 @@ class NumaVmBindTest {
         NumaVm.assumeAvailable();
         NumaVm.Result result = NumaVm.runMain(List.of("-n", "2", "-c", "1", "-m", "256"), BindProbe.class,
                 List.of(numatp.topology.IdSet.class, com.fasterxml.jackson.databind.ObjectMapper.class,
-                        com.fasterxml.jackson.core.JsonParser.class, com.fasterxml.jackson.annotation.JsonProperty.class),
+                        com.fasterxml.jackson.core.JsonParser.class,
+                        Class.forName("com.fasterxml.jackson.annotation.JsonProperty")), // databind needs it; named, not imported
                 "", List.of(), 300);
         System.out.println(result.output());
         result.assertRanToTheEnd();
