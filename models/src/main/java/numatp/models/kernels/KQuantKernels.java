@@ -21,11 +21,11 @@ import static numatp.models.kernels.MatVec.sum;
  * they need {@link MatVec#QUANT_VECTOR} (L of 8 or 16 divides the 16- and 32-element
  * sub-blocks). Each L-lane piece of weights is decoded to exactly the f32 values
  * {@link Dequant} gives (scale products and the min subtracted as separate roundings, no
- * fusing), then accumulated by FMA into two accumulators per row (two independent chains,
- * so FMA latency does not bound the loop) in a fixed piece order; the accumulators are added
- * and the lanes summed by {@link MatVec#sum}. So results differ from {@link ScalarMatVec} only
- * by f32 summation order, and a batch entry's result in {@link #q4kRows4}/{@link #q6kRows4}
- * is bitwise that of {@link #q4kRow}/{@link #q6kRow}. Allocation-free.
+ * fusing), then accumulated by FMA in a fixed piece order, into one accumulator per row for
+ * Q4_K and two for Q6_K (added at the end); the lanes are summed by {@link MatVec#sum}. So
+ * results differ from {@link ScalarMatVec} only by f32 summation order, and a batch entry's
+ * result in {@link #q4kRows4}/{@link #q6kRows4} is bitwise that of {@link #q4kRow}/{@link #q6kRow}.
+ * Allocation-free.
  */
 final class KQuantKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -43,14 +43,11 @@ final class KQuantKernels {
 
     /**
      * One Q4_K row: per 64-element chunk c of each super-block (sub-blocks 2c on the low nibbles,
-     * 2c + 1 on the high nibbles of the same 32 bytes), per L-lane piece l: a0 += lo * x[64c + l],
-     * a1 += hi * x[64c + 32 + l], each weight (d * scale) * q - (dmin * min); sum(a0 + a1) at the
-     * end. Two FMA chains, not one, so that FMA latency does not bound the loop; not four, as
-     * four decode call sites pass C2's NodeCountInliningCutoff and the vectors get boxed.
+     * 2c + 1 on the high nibbles of the same 32 bytes), per L-lane piece l: acc += lo * x[64c + l],
+     * then acc += hi * x[64c + 32 + l], each weight (d * scale) * q - (dmin * min).
      */
     static float q4kRow(MemorySegment w, long base, int blocks, float[] x, int xo) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
@@ -66,25 +63,21 @@ final class KQuantKernels {
                 final int xc = xo + Q4KLayout.BLOCK_ELEMENTS * b + 64 * c;
                 for (int l = 0; l < 32; l += L) {
                     ByteVector packed = ByteVector.fromMemorySegment(B, w, qs + l, LE);
-                    a0 = q4kLow(packed, dLo, mLo).fma(FloatVector.fromArray(F, x, xc + l), a0);
-                    a1 = q4kHigh(packed, dHi, mHi).fma(FloatVector.fromArray(F, x, xc + 32 + l), a1);
+                    acc = q4kLow(packed, dLo, mLo).fma(FloatVector.fromArray(F, x, xc + l), acc);
+                    acc = q4kHigh(packed, dHi, mHi).fma(FloatVector.fromArray(F, x, xc + 32 + l), acc);
                 }
             }
         }
-        return sum(a0.add(a1));
+        return sum(acc);
     }
 
     /** Four entries (x at x0..x3) of one Q4_K row, each in {@link #q4kRow}'s order; results into out[o + k * stride]. */
     static void q4kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
                          float[] out, int o, int stride) {
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F);
-        FloatVector a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F);
-        FloatVector a21 = FloatVector.zero(F);
-        FloatVector a30 = FloatVector.zero(F);
-        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
@@ -104,21 +97,17 @@ final class KQuantKernels {
                     FloatVector hi = q4kHigh(packed, dHi, mHi);
                     final int lj = xc + l;
                     final int hj = xc + 32 + l;
-                    a00 = lo.fma(FloatVector.fromArray(F, x, x0 + lj), a00);
-                    a01 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), a01);
-                    a10 = lo.fma(FloatVector.fromArray(F, x, x1 + lj), a10);
-                    a11 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), a11);
-                    a20 = lo.fma(FloatVector.fromArray(F, x, x2 + lj), a20);
-                    a21 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), a21);
-                    a30 = lo.fma(FloatVector.fromArray(F, x, x3 + lj), a30);
-                    a31 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), a31);
+                    a0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), a0));
+                    a1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), a1));
+                    a2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), a2));
+                    a3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), a3));
                 }
             }
         }
-        out[o] = sum(a00.add(a01));
-        out[o + stride] = sum(a10.add(a11));
-        out[o + 2 * stride] = sum(a20.add(a21));
-        out[o + 3 * stride] = sum(a30.add(a31));
+        out[o] = sum(a0);
+        out[o + stride] = sum(a1);
+        out[o + 2 * stride] = sum(a2);
+        out[o + 3 * stride] = sum(a3);
     }
 
     private static FloatVector q4kLow(ByteVector packed, float dl, float ml) {
@@ -145,8 +134,9 @@ final class KQuantKernels {
      * piece), L-lane piece l and pair k (0..1), the elements 128h + 64k + 16g + l (a0) and
      * 128h + 64k + 32 + 16g + l (a1): the low (k = 0) or high nibbles of ql[16g + l] and
      * ql[32 + 16g + l], bits 4k..4k+1 and 4k+2..4k+3 of qh[16g + l] on top, minus 32, each
-     * weight (d * scale) * (q - 32); sum(a0 + a1) at the end. Two decode call sites and FMA
-     * chains (see {@link #q4kRow}).
+     * weight (d * scale) * (q - 32); sum(a0 + a1) at the end. Two decode call sites, not four:
+     * with four (and constant shifts) C2 stopped inlining at NodeCountInliningCutoff and boxed
+     * the vectors; the k loop keeps the parsed body small.
      */
     static float q6kRow(MemorySegment w, long base, int blocks, float[] x, int xo) {
         FloatVector a0 = FloatVector.zero(F);
