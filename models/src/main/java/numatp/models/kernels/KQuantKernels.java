@@ -21,10 +21,11 @@ import static numatp.models.kernels.MatVec.sum;
  * they need {@link MatVec#QUANT_VECTOR} (L of 8 or 16 divides the 16- and 32-element
  * sub-blocks). Each L-lane piece of weights is decoded to exactly the f32 values
  * {@link Dequant} gives (scale products and the min subtracted as separate roundings, no
- * fusing), then accumulated by FMA into one accumulator per row in a fixed piece order; the
- * lanes are summed by {@link MatVec#sum}. So results differ from {@link ScalarMatVec} only
- * by f32 summation order, and a batch entry's result in {@link #q4kRows4}/{@link #q6kRows4}
- * is bitwise that of {@link #q4kRow}/{@link #q6kRow}. Allocation-free.
+ * fusing), then accumulated by FMA in a fixed piece order, into one accumulator per row for
+ * Q4_K and two for Q6_K (added at the end); the lanes are summed by {@link MatVec#sum}. So
+ * results differ from {@link ScalarMatVec} only by f32 summation order, and a batch entry's
+ * result in {@link #q4kRows4}/{@link #q6kRows4} is bitwise that of {@link #q4kRow}/{@link #q6kRow}.
+ * Allocation-free.
  */
 final class KQuantKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -129,81 +130,103 @@ final class KQuantKernels {
     }
 
     /**
-     * One Q6_K row: per half h of each super-block and L-lane piece l (0..31), the four
-     * elements 128h + 32p + l for p = 0..3 (low/high nibbles of ql[l] and ql[32 + l], top bits
-     * from qh[l]) are accumulated in order p = 0, 1, 2, 3, each weight (d * scale) * (q - 32).
+     * One Q6_K row: per half h of each super-block, 16-element group g (0..1: one scale per
+     * piece), L-lane piece l and pair k (0..1), the elements 128h + 64k + 16g + l (a0) and
+     * 128h + 64k + 32 + 16g + l (a1): the low (k = 0) or high nibbles of ql[16g + l] and
+     * ql[32 + 16g + l], bits 4k..4k+1 and 4k+2..4k+3 of qh[16g + l] on top, minus 32, each
+     * weight (d * scale) * (q - 32); sum(a0 + a1) at the end. Two decode call sites, not four:
+     * with four (and constant shifts) C2 stopped inlining at NodeCountInliningCutoff and boxed
+     * the vectors; the k loop keeps the parsed body small.
      */
     static float q6kRow(MemorySegment w, long base, int blocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q6KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q6KLayout.D));
             for (int h = 0; h < 2; h++) {
-                final long ql = block + Q6KLayout.QL + 64L * h;
-                final long qh = block + Q6KLayout.QH + 32L * h;
-                final long sc = block + Q6KLayout.SCALES + 8L * h;
-                final int xh = xo + Q6KLayout.BLOCK_ELEMENTS * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE);
-                    ByteVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
-                    ByteVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    final long s = sc + l / 16;
-                    acc = q6k(lowA, high, 0, d, w, s).fma(FloatVector.fromArray(F, x, xh + l), acc);
-                    acc = q6k(lowB, high, 1, d, w, s + 2).fma(FloatVector.fromArray(F, x, xh + 32 + l), acc);
-                    acc = q6k(lowA, high, 2, d, w, s + 4).fma(FloatVector.fromArray(F, x, xh + 64 + l), acc);
-                    acc = q6k(lowB, high, 3, d, w, s + 6).fma(FloatVector.fromArray(F, x, xh + 96 + l), acc);
+                for (int g = 0; g < 2; g++) {
+                    final long sc = block + Q6KLayout.SCALES + 8L * h + g;
+                    final long ql = block + Q6KLayout.QL + 64L * h + 16L * g;
+                    final long qh = block + Q6KLayout.QH + 32L * h + 16L * g;
+                    final int xg = xo + Q6KLayout.BLOCK_ELEMENTS * b + 128 * h + 16 * g;
+                    for (int l = 0; l < 16; l += L) {
+                        ByteVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE);
+                        ByteVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
+                        ByteVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE);
+                        for (int k = 0; k < 2; k++) {
+                            final float dA = d * w.get(ValueLayout.JAVA_BYTE, sc + 4 * k);
+                            final float dB = d * w.get(ValueLayout.JAVA_BYTE, sc + 4 * k + 2);
+                            final int j = xg + l + 64 * k;
+                            a0 = q6k(lowA, high, 4 * k, dA).fma(FloatVector.fromArray(F, x, j), a0);
+                            a1 = q6k(lowB, high, 4 * k + 2, dB).fma(FloatVector.fromArray(F, x, j + 32), a1);
+                        }
+                    }
                 }
             }
         }
-        return sum(acc);
+        return sum(a0.add(a1));
     }
 
     /** Four entries (x at x0..x3) of one Q6_K row, each in {@link #q6kRow}'s order; results into out[o + k * stride]. */
     static void q6kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
                          float[] out, int o, int stride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q6KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q6KLayout.D));
             for (int h = 0; h < 2; h++) {
-                final long ql = block + Q6KLayout.QL + 64L * h;
-                final long qh = block + Q6KLayout.QH + 32L * h;
-                final long sc = block + Q6KLayout.SCALES + 8L * h;
-                final int xh = Q6KLayout.BLOCK_ELEMENTS * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE);
-                    ByteVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
-                    ByteVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE);
-                    final long s = sc + l / 16;
-                    for (int p = 0; p < 4; p++) {
-                        FloatVector wv = q6k(p % 2 == 0 ? lowA : lowB, high, p, d, w, s + 2 * p);
-                        final int j = xh + 32 * p + l;
-                        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
-                        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
-                        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                for (int g = 0; g < 2; g++) {
+                    final long sc = block + Q6KLayout.SCALES + 8L * h + g;
+                    final long ql = block + Q6KLayout.QL + 64L * h + 16L * g;
+                    final long qh = block + Q6KLayout.QH + 32L * h + 16L * g;
+                    final int xg = Q6KLayout.BLOCK_ELEMENTS * b + 128 * h + 16 * g;
+                    for (int l = 0; l < 16; l += L) {
+                        ByteVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE);
+                        ByteVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE);
+                        ByteVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE);
+                        for (int k = 0; k < 2; k++) {
+                            final float dA = d * w.get(ValueLayout.JAVA_BYTE, sc + 4 * k);
+                            final float dB = d * w.get(ValueLayout.JAVA_BYTE, sc + 4 * k + 2);
+                            FloatVector wA = q6k(lowA, high, 4 * k, dA);
+                            FloatVector wB = q6k(lowB, high, 4 * k + 2, dB);
+                            final int j = xg + l + 64 * k;
+                            a00 = wA.fma(FloatVector.fromArray(F, x, x0 + j), a00);
+                            a01 = wB.fma(FloatVector.fromArray(F, x, x0 + j + 32), a01);
+                            a10 = wA.fma(FloatVector.fromArray(F, x, x1 + j), a10);
+                            a11 = wB.fma(FloatVector.fromArray(F, x, x1 + j + 32), a11);
+                            a20 = wA.fma(FloatVector.fromArray(F, x, x2 + j), a20);
+                            a21 = wB.fma(FloatVector.fromArray(F, x, x2 + j + 32), a21);
+                            a30 = wA.fma(FloatVector.fromArray(F, x, x3 + j), a30);
+                            a31 = wB.fma(FloatVector.fromArray(F, x, x3 + j + 32), a31);
+                        }
                     }
                 }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        out[o] = sum(a00.add(a01));
+        out[o + stride] = sum(a10.add(a11));
+        out[o + 2 * stride] = sum(a20.add(a21));
+        out[o + 3 * stride] = sum(a30.add(a31));
     }
 
     /**
-     * Piece p (0..3) of a Q6_K half as f32: the low (p &lt; 2) or high nibbles of {@code low},
-     * bits 2p..2p+1 of {@code high} on top, minus 32, times d * (the signed scale at {@code scaleAt}).
+     * A Q6_K piece as f32: the nibbles of {@code low} at bit {@code 2 * (topShift / 4)} .. (low
+     * nibbles for topShift 0 and 2, high for 4 and 6), bits topShift..topShift+1 of {@code high}
+     * on top, minus 32, times dl. One shape for all four pieces: the earlier branch between two
+     * vector expressions here left C2 boxing vectors (35 MB per 5632x2048 matVec).
      */
-    private static FloatVector q6k(ByteVector low, ByteVector high, int p, float d, MemorySegment w, long scaleAt) {
-        ByteVector nibble = p < 2 ? low.and((byte) 0x0F) : low.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
-        ByteVector top = high.lanewise(VectorOperators.LSHR, 2 * p).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+    private static FloatVector q6k(ByteVector low, ByteVector high, int topShift, float dl) {
+        ByteVector nibble = low.lanewise(VectorOperators.LSHR, topShift & 4).and((byte) 0x0F);
+        ByteVector top = high.lanewise(VectorOperators.LSHR, topShift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
         ByteVector q = nibble.or(top).sub((byte) 32);
-        float dl = d * w.get(ValueLayout.JAVA_BYTE, scaleAt);
         return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dl);
     }
 }
