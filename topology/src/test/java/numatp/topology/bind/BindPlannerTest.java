@@ -6,6 +6,7 @@ import numatp.topology.Topology;
 import numatp.topology.TopologyDetector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Plans on generated /proc + sysfs trees (the A3 shape, a 2-node host) and on every shared capture. */
+@Timeout(60)
 class BindPlannerTest {
     @TempDir
     Path root;

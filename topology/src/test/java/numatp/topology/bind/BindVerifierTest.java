@@ -2,6 +2,7 @@ package numatp.topology.bind;
 
 import numatp.topology.IdSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Read-back from a generated /proc: match, mismatch, a gone thread, numa_maps page spread. */
+@Timeout(60)
 class BindVerifierTest {
     @TempDir
     Path root;

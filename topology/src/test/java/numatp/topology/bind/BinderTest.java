@@ -4,6 +4,7 @@ import numatp.topology.IdSet;
 import numatp.topology.linux.Errno;
 import numatp.topology.linux.NativeCallException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Apply with a scripted native layer: EPERM and ESRCH on some threads, the rest still bound. */
+@Timeout(60)
 class BinderTest {
     /** Records calls; a tid or pid mapped to an errno fails with it. */
     static final class ScriptedCalls implements BindCalls {
