@@ -264,7 +264,8 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
                     cells.add(new ProcessAllReduceBench.Cell(algorithm, size, k));
                 }
             }
-            results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, copyBw, ProcessTransport.uniqueName()));
+            results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, config.timeoutNs(), copyBw,
+                    ProcessTransport.uniqueName()));
             results.forEach(r -> printRow(out, r));
         } else {
             warmUp(nodeOfRank, cpuOfRank, config, algorithmList);

@@ -32,6 +32,8 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
     String nodes;
     @Option(names = "--slot-bytes", required = true)
     long slotBytes;
+    @Option(names = "--timeout-ms", defaultValue = "60000", description = "how long to wait for a peer (--collective-timeout-ms)")
+    long timeoutMs;
     @Option(names = "--cells", required = true, description = "algorithm:bytes:iterations;...")
     String cells;
     @Option(names = "--out", description = "result file; stdout after a RESULTS line when absent")
@@ -42,7 +44,7 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
         // First thing: die with the launcher (and fail if it has died already).
         WorkerLifetime.bindToLauncher();
         int[] nodeOfRank = Arrays.stream(nodes.split(",")).mapToInt(Integer::parseInt).toArray();
-        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes).withTimeoutNs(60_000_000_000L);
+        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes).withTimeoutNs(Math.multiplyExact(timeoutMs, 1_000_000L));
         List<String> lines = new ArrayList<>();
         try (Communicator c = ProcessTransport.join(name, rank, nodeOfRank, config)) {
             // Same warm-up as the thread mode: compile the kernels before anything is timed.

@@ -29,8 +29,9 @@ public final class ProcessAllReduceBench {
     private ProcessAllReduceBench() {
     }
 
-    public static List<AllReduceResult> run(List<Cell> cells, int[] nodeOfRank, long slotBytes, double copyBytesPerSecond,
-                                            String name) throws InterruptedException {
+    /** Runs {@code cells} on one worker JVM per rank; each waits for a peer at most {@code timeoutNs}. */
+    public static List<AllReduceResult> run(List<Cell> cells, int[] nodeOfRank, long slotBytes, long timeoutNs,
+                                            double copyBytesPerSecond, String name) throws InterruptedException {
         int shards = nodeOfRank.length;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         StringJoiner cellArg = new StringJoiner(";");
@@ -43,7 +44,7 @@ public final class ProcessAllReduceBench {
             commands.add(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                     "-cp", System.getProperty("java.class.path"), "numatp.cli.TpMain", "bench", "allreduce-worker",
                     "--name", name, "--rank", Integer.toString(r), "--nodes", nodes, "--slot-bytes", Long.toString(slotBytes),
-                    "--cells", cellArg.toString()));
+                    "--timeout-ms", Long.toString(Math.max(1, timeoutNs / 1_000_000)), "--cells", cellArg.toString()));
         }
         // Results come back through the workers' stdout: no temporary files to leave behind.
         List<List<String>> lines = new ArrayList<>();
