@@ -44,25 +44,27 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final Map<String, GgufTensorInfo> tensorInfos;
     private final long dataStart;
-    /** For a split file: the part each tensor's data is in, and each part's data section. */
-    private final Map<String, MappedFile> partOfTensor;
-    private final Map<MappedFile, Long> partDataStart;
+    /** For a split file: the part each tensor's data is in (absent: the first). */
+    private final Map<String, Part> partOfTensor;
     private final int partCount;
+
+    /** One file of a split model: its mapping and where its data section starts. */
+    record Part(MappedFile file, long dataStart) {
+    }
 
     private GgufFile(MappedFile file, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> infos,
                      long dataStart) {
-        this(file, version, metadata, infos, dataStart, Map.of(), Map.of(), 1);
+        this(file, version, metadata, infos, dataStart, Map.of(), 1);
     }
 
     GgufFile(MappedFile file, int version, Map<String, Object> metadata, Map<String, GgufTensorInfo> infos,
-             long dataStart, Map<String, MappedFile> partOfTensor, Map<MappedFile, Long> partDataStart, int partCount) {
+             long dataStart, Map<String, Part> partOfTensor, int partCount) {
         this.file = file;
         this.version = version;
         this.metadata = metadata;
         this.tensorInfos = infos;
         this.dataStart = dataStart;
         this.partOfTensor = partOfTensor;
-        this.partDataStart = partDataStart;
         this.partCount = partCount;
     }
 
@@ -170,9 +172,10 @@ public final class GgufFile implements AutoCloseable {
         if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
             throw new WeightsException(file.path() + ": tensor " + name + " has more than 2^31 rows or columns");
         }
-        MappedFile part = partOfTensor.getOrDefault(name, file);
-        long start = part == file ? dataStart : partDataStart.get(part);
-        MemorySegment data = part.segment().asSlice(start + info.offset(), info.sizeBytes());
+        Part part = partOfTensor.get(name);
+        MemorySegment segment = part == null ? file.segment() : part.file().segment();
+        long start = part == null ? dataStart : part.dataStart();
+        MemorySegment data = segment.asSlice(start + info.offset(), info.sizeBytes());
         return new Tensor(name, info.type(), (int) rows, (int) cols, data);
     }
 

@@ -5,7 +5,6 @@ import numatp.weights.WeightsException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,11 +81,10 @@ final class GgufSplit {
     private static GgufFile merge(GgufFile[] parts) {
         GgufFile first = parts[0];
         Map<String, GgufTensorInfo> infos = new LinkedHashMap<>();
-        Map<String, MappedFile> partOf = new LinkedHashMap<>();
-        Map<MappedFile, Long> dataStarts = new IdentityHashMap<>();
+        Map<String, GgufFile.Part> partOf = new LinkedHashMap<>();
         List<MappedFile> others = new ArrayList<>();
         for (GgufFile part : parts) {
-            dataStarts.put(part.mappedFile(), part.dataStart());
+            GgufFile.Part location = new GgufFile.Part(part.mappedFile(), part.dataStart());
             if (part != first) {
                 others.add(part.mappedFile());
             }
@@ -94,7 +92,7 @@ final class GgufSplit {
                 if (infos.put(t.name(), t) != null) {
                     throw new WeightsException(part.path() + ": tensor " + t.name() + " is also in an earlier part");
                 }
-                partOf.put(t.name(), part.mappedFile());
+                partOf.put(t.name(), location);
             }
         }
         Object expected = first.metadata().get(TENSORS);
@@ -104,7 +102,7 @@ final class GgufSplit {
         }
         first.mappedFile().closeWith(others);
         return new GgufFile(first.mappedFile(), first.version(), new LinkedHashMap<>(first.metadata()), infos,
-                first.dataStart(), partOf, dataStarts, parts.length);
+                first.dataStart(), partOf, parts.length);
     }
 
     private static int intKey(GgufFile part, String key, int min, int max) {
