@@ -1,8 +1,8 @@
 package numatp.weights;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 
 /**

@@ -1,11 +1,11 @@
 package numatp.collectives.team;
 
-import numatp.topology.binding.PinnedThreadFactory;
-import numatp.topology.binding.ShardBinding;
-import numatp.topology.binding.WorkerOutcome;
 import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
+import numatp.topology.binding.PinnedThreadFactory;
+import numatp.topology.binding.ShardBinding;
+import numatp.topology.binding.WorkerOutcome;
 
 import java.util.ArrayList;
 import java.util.Collections;

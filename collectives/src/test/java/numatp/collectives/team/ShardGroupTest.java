@@ -1,13 +1,13 @@
 package numatp.collectives.team;
 
-import numatp.topology.binding.ShardBinding;
-import numatp.topology.binding.WorkerOutcome;
-import numatp.topology.binding.BindMode;
 import numatp.collectives.sync.BackoffIdleStrategy;
 import numatp.collectives.sync.IdleStrategy;
 import numatp.topology.IdSet;
+import numatp.topology.binding.BindMode;
 import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
+import numatp.topology.binding.ShardBinding;
+import numatp.topology.binding.WorkerOutcome;
 import numatp.topology.linux.MemPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -2,13 +2,13 @@ package numatp.models.tp;
 
 import numatp.collectives.Communicator;
 import numatp.collectives.ElementType;
+import numatp.collectives.team.RangeBody;
+import numatp.collectives.team.ShardTeam;
 import numatp.models.LlamaConfig;
 import numatp.models.kernels.Activations;
 import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
 import numatp.models.kernels.Ops;
-import numatp.collectives.team.RangeBody;
-import numatp.collectives.team.ShardTeam;
 import numatp.weights.Dequant;
 import numatp.weights.SliceAllocator;
 import numatp.weights.Tensor;

@@ -1,7 +1,7 @@
 package numatp.models.tokenizer;
 
-import numatp.topology.SharedData;
 import numatp.models.GgufTokenizers;
+import numatp.topology.SharedData;
 import numatp.weights.gguf.GgufFile;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,9 +1,9 @@
 package numatp.models.tokenizer;
 
-import numatp.topology.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import numatp.models.GgufTokenizers;
+import numatp.topology.SharedData;
 import numatp.weights.WeightsException;
 import numatp.weights.gguf.GgufFile;
 import org.junit.jupiter.api.DynamicTest;

@@ -1,8 +1,8 @@
 package numatp.models.tokenizer;
 
-import numatp.topology.SharedData;
 import numatp.models.GgufTokenizers;
 import numatp.models.ModelException;
+import numatp.topology.SharedData;
 import numatp.weights.gguf.GgufFile;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;

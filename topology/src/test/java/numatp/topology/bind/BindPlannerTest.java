@@ -1,15 +1,15 @@
 package numatp.topology.bind;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import numatp.topology.IdSet;
 import numatp.topology.SharedCaptures;
 import numatp.topology.Topology;
 import numatp.topology.TopologyDetector;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package numatp.topology.numavm;
 
-import numatp.topology.SharedData;
 import com.sun.jna.Native;
+import numatp.topology.SharedData;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,5 @@
 package numatp.cli;
 
-import numatp.collectives.Algorithm;
-import numatp.collectives.CommunicatorConfig;
 import numatp.cli.bench.AllReduceBench;
 import numatp.cli.bench.AllReducePlot;
 import numatp.cli.bench.AllReduceResult;
@@ -10,6 +8,8 @@ import numatp.cli.bench.CacheLineRoundTrip;
 import numatp.cli.bench.MemoryBandwidth;
 import numatp.cli.bench.ProcessAllReduceBench;
 import numatp.cli.bench.RegionResult;
+import numatp.collectives.Algorithm;
+import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.engine.CollectiveSettings;

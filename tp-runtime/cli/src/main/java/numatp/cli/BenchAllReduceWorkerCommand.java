@@ -1,5 +1,8 @@
 package numatp.cli;
 
+import numatp.cli.bench.AllReduceBench;
+import numatp.cli.bench.ProcessAllReduceBench;
+import numatp.cli.bench.RegionResult;
 import numatp.collectives.Algorithm;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
@@ -7,9 +10,6 @@ import numatp.collectives.CommunicatorStats;
 import numatp.collectives.process.WorkerLifetime;
 import numatp.collectives.shm.ProcessTransport;
 import numatp.collectives.shm.ShmCommunicator;
-import numatp.cli.bench.AllReduceBench;
-import numatp.cli.bench.ProcessAllReduceBench;
-import numatp.cli.bench.RegionResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -5,9 +5,9 @@ import numatp.topology.TopologyDetector;
 import numatp.topology.TopologyJson;
 import numatp.topology.capture.Capture;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

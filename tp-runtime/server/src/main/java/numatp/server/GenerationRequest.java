@@ -1,6 +1,7 @@
 package numatp.server;
 
 import numatp.models.tp.TpEngine;
+
 import java.util.List;
 
 /**

@@ -1,6 +1,5 @@
 package numatp.server;
 
-import numatp.models.tp.TpEngine;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.TpEngine;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package numatp.server;
 
-import numatp.models.tp.TpEngine;
 import numatp.models.sampling.Sampler;
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.TpEngine;
 
 /**
  * The scheduler's state of one request. Everything but {@link #cancelled} belongs to the

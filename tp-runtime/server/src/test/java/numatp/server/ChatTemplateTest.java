@@ -1,11 +1,11 @@
 package numatp.server;
 
-import numatp.topology.SharedData;
 import numatp.models.GgufModels;
 import numatp.models.tokenizer.Llama2cTokenizerFile;
 import numatp.models.tokenizer.Tokenizer;
 import numatp.server.ChatTemplate.Family;
 import numatp.server.ChatTemplate.Message;
+import numatp.topology.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

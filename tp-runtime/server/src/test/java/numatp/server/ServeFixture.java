@@ -1,6 +1,5 @@
 package numatp.server;
 
-import numatp.topology.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import numatp.collectives.Communicator;
@@ -13,6 +12,7 @@ import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.engine.CollectiveSettings;
 import numatp.runtime.engine.Engines;
+import numatp.topology.SharedData;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 
@@ -27,7 +27,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 /**
  * A server on port 0 over stories260K (the real model in ../shared/models) on the
@@ -122,10 +126,10 @@ public final class ServeFixture implements AutoCloseable {
      */
     public String postStreamingOneStepAtATime(String path, String body) throws InterruptedException {
         gate.hold();
-        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread reader = Thread.ofVirtual().start(() -> {
             try {
-                HttpResponse<java.util.stream.Stream<String>> r = client.send(HttpRequest.newBuilder(base.resolve(path))
+                HttpResponse<Stream<String>> r = client.send(HttpRequest.newBuilder(base.resolve(path))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(), HttpResponse.BodyHandlers.ofLines());
                 lines.add("status: " + r.statusCode());
@@ -141,7 +145,7 @@ public final class ServeFixture implements AutoCloseable {
         try {
             while (System.nanoTime() < deadline) {
                 gate.allow(1);
-                String line = lines.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                String line = lines.poll(200, TimeUnit.MILLISECONDS);
                 while (line != null) {
                     if (line.equals("end:")) {
                         return all.toString();

@@ -1,8 +1,8 @@
 package numatp.server;
 
+import numatp.models.tokenizer.Tokenizer;
 import numatp.models.tp.TpEngine;
 import numatp.topology.SharedData;
-import numatp.models.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,15 +1,15 @@
 package numatp.runtime.workers;
 
+import numatp.collectives.team.ShardGroup;
+import numatp.collectives.team.WorkerOptions;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ShardPlacement;
 import numatp.topology.IdSet;
+import numatp.topology.binding.BindMode;
 import numatp.topology.binding.NumaBinder;
+import numatp.topology.binding.ShardBinding;
 import numatp.topology.linux.MemPolicy;
 import numatp.topology.pinning.PinningPolicy;
-import numatp.topology.binding.BindMode;
-import numatp.topology.binding.ShardBinding;
-import numatp.collectives.team.ShardGroup;
-import numatp.collectives.team.WorkerOptions;
 
 import java.util.ArrayList;
 import java.util.List;

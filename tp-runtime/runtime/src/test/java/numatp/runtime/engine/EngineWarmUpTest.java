@@ -1,13 +1,13 @@
 package numatp.runtime.engine;
 
-import numatp.topology.SharedData;
 import numatp.collectives.Communicator;
 import numatp.collectives.shm.ThreadTransport;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tp.TpEngine;
-import numatp.runtime.engine.Engines;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.Engines;
+import numatp.topology.SharedData;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import org.junit.jupiter.api.Test;

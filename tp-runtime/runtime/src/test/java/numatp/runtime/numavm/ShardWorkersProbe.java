@@ -1,5 +1,6 @@
 package numatp.runtime.numavm;
 
+import numatp.collectives.team.ShardGroup;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.plan.ModelMemory;
 import numatp.runtime.plan.PlacementPlan;
@@ -11,7 +12,6 @@ import numatp.topology.IdSet;
 import numatp.topology.Topology;
 import numatp.topology.TopologyDetector;
 import numatp.topology.binding.NumaBinder;
-import numatp.collectives.team.ShardGroup;
 import numatp.topology.binding.WorkerOutcome;
 
 /**
