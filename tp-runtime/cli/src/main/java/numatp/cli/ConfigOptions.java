@@ -1,5 +1,6 @@
 package numatp.cli;
 
+import numatp.models.tp.Reduction;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
@@ -62,6 +63,10 @@ public final class ConfigOptions {
             description = "How long a collective waits for a missing shard (default 30000).")
     Long collectiveTimeoutMs;
 
+    @Option(names = "--reduction", paramLabel = "fast|exact",
+            description = "How shards' partial sums are added (default fast): exact gives bitwise the same logits for every shard count, at 3x the allreduce bytes.")
+    Reduction reduction;
+
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
@@ -104,6 +109,9 @@ public final class ConfigOptions {
         }
         if (collectiveTimeoutMs != null) {
             builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
+        }
+        if (reduction != null) {
+            builder.reduction(reduction);
         }
         return builder.build();
     }

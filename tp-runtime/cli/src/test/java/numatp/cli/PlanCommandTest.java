@@ -51,7 +51,8 @@ class PlanCommandTest {
     @Test
     void writesAMarkdownReportAndReadsTheConfigFromJson(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("tp.json");
-        Files.writeString(config, "{\"shards\": 4, \"numaNodes\": [0, 1], \"pinningPolicy\": \"compact\"}");
+        Files.writeString(config, "{\"shards\": 4, \"numaNodes\": [0, 1], \"pinningPolicy\": \"compact\","
+                + " \"reduction\": \"exact\"}");
         Path report = dir.resolve("plan.md");
         Result r = tp("plan", "--config", config.toString(), "--topology-root",
                 capture("32em64t-2n8c+dax+nvme+mic+dimms"), "--report", report.toString());
@@ -91,6 +92,14 @@ class PlanCommandTest {
         Files.writeString(config, "{\"shards\": 8");
         Result broken = tp("plan", "--config", config.toString());
         assertTrue(broken.err().contains("not valid JSON"), broken.err());
+        Files.writeString(config, "{\"reduction\": \"sloppy\"}");
+        Result reduction = tp("plan", "--config", config.toString());
+        assertEquals(2, reduction.code());
+        assertTrue(reduction.err().startsWith("error: " + config + ": field 'reduction'"), reduction.err());
+        assertTrue(reduction.err().contains("sloppy"), reduction.err());
+        Result flag = tp("plan", "--reduction", "sloppy");
+        assertEquals(2, flag.code());
+        assertTrue(flag.err().contains("--reduction") && flag.err().contains("sloppy"), flag.err());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package numatp.runtime.config;
 
+import numatp.models.tp.Reduction;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
 
@@ -31,6 +32,9 @@ import java.util.TreeMap;
  * @param collectiveAlgorithm allreduce algorithm ({@code --collective-algorithm})
  * @param collectiveTimeout   how long a collective waits for a missing peer
  *                            ({@code --collective-timeout-ms})
+ * @param reduction           how shards' partial sums are added ({@code --reduction}): fast
+ *                            (f32, last bits depend on the shard count) or exact (bitwise the
+ *                            same logits for every shard count; see {@link Reduction})
  */
 public record NumaTensorParallelConfig(int shards,
                                        IdSet numaNodes,
@@ -41,7 +45,8 @@ public record NumaTensorParallelConfig(int shards,
                                        int threadsPerShard,
                                        IdleStrategyKind idleStrategy,
                                        CollectiveAlgorithmKind collectiveAlgorithm,
-                                       Duration collectiveTimeout) {
+                                       Duration collectiveTimeout,
+                                       Reduction reduction) {
     public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
     /** More shards than this is refused as a typo rather than planned. */
@@ -96,6 +101,9 @@ public record NumaTensorParallelConfig(int shards,
         if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
             throw new ConfigException("--collective-timeout-ms must be > 0: " + collectiveTimeout.toMillis());
         }
+        if (reduction == null) {
+            reduction = Reduction.FAST;
+        }
     }
 
     /** The defaults with {@code shards} shards. */
@@ -119,7 +127,8 @@ public record NumaTensorParallelConfig(int shards,
                 .threadsPerShard(threadsPerShard)
                 .idleStrategy(idleStrategy)
                 .collectiveAlgorithm(collectiveAlgorithm)
-                .collectiveTimeout(collectiveTimeout);
+                .collectiveTimeout(collectiveTimeout)
+                .reduction(reduction);
     }
 
     /** Builds a {@link NumaTensorParallelConfig}; {@link #build()} fills defaults and validates once. */
@@ -134,6 +143,7 @@ public record NumaTensorParallelConfig(int shards,
         private IdleStrategyKind idleStrategy = IdleStrategyKind.AUTO;
         private CollectiveAlgorithmKind collectiveAlgorithm = CollectiveAlgorithmKind.AUTO;
         private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+        private Reduction reduction = Reduction.FAST;
 
         private Builder() {
         }
@@ -197,10 +207,15 @@ public record NumaTensorParallelConfig(int shards,
             return this;
         }
 
+        public Builder reduction(Reduction value) {
+            reduction = value;
+            return this;
+        }
+
         public NumaTensorParallelConfig build() {
             return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
                     nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
-                    collectiveTimeout);
+                    collectiveTimeout, reduction);
         }
     }
 }
