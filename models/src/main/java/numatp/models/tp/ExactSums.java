@@ -10,8 +10,8 @@ package numatp.models.tp;
  *
  * <p>Ranges: exact while every total is below 2^21 in magnitude (|a| < 2^17); activations of
  * that size mean a diverged model. A unit value that is NaN, infinite or at least 2^24 in
- * magnitude poisons its output element: the result is NaN (the engine reports non-finite
- * logits) rather than a silently wrapped integer.
+ * magnitude poisons its output element: the result is NaN rather than a silently wrapped
+ * integer.
  */
 final class ExactSums {
     /** Ranks whose limbs an f32 allreduce adds exactly (64 x 2^18 = 2^24). */
