@@ -82,7 +82,13 @@ public final class ShardWeights {
         for (ReductionPieces[] pieces : new ReductionPieces[][] {woPieces, w2Pieces}) {
             if (pieces != null) {
                 for (ReductionPieces layer : pieces) {
-                    Collections.addAll(all, layer.weights());
+                    Tensor previous = null;
+                    for (Tensor t : layer.weights()) {
+                        if (t != previous) { // pieces over the same blocks share one copy, adjacent
+                            all.add(t);
+                        }
+                        previous = t;
+                    }
                 }
             }
         }
@@ -202,6 +208,9 @@ public final class ShardWeights {
     /**
      * Columns [from, from + count) of {@code t} as pieces of {@code unit} columns (count is a
      * multiple), each widened to the whole blocks that cover it (see {@link ReductionPieces}).
+     * Pieces that cover the same blocks (two heads of 128 in a 256-column block) share one
+     * copy, so the memory is the shard's block-aligned span and a block read for one head is
+     * still in cache for the next.
      */
     private static ReductionPieces pieces(Tensor t, int from, int count, int unit, int node, TensorSlicer slicer) {
         int n = count / unit;
@@ -211,15 +220,28 @@ public final class ShardWeights {
         int[] inputFrom = new int[n];
         int[] lead = new int[n];
         int[] counts = new int[n];
+        int[] copy = new int[n]; // which distinct range piece k reads
+        int distinct = 0;
         for (int k = 0; k < n; k++) {
             int first = from + k * unit;
-            blockFrom[k] = first / block * block;
-            width[k] = (first + unit + block - 1) / block * block - blockFrom[k];
+            blockFrom[distinct] = first / block * block;
+            width[distinct] = (first + unit + block - 1) / block * block - blockFrom[distinct];
+            if (distinct > 0 && blockFrom[distinct] == blockFrom[distinct - 1] && width[distinct] == width[distinct - 1]) {
+                copy[k] = distinct - 1;
+            } else {
+                copy[k] = distinct++;
+            }
             inputFrom[k] = k * unit;
-            lead[k] = first - blockFrom[k];
+            lead[k] = first - first / block * block;
             counts[k] = unit;
         }
-        return ReductionPieces.of(slicer.columnRanges(t, blockFrom, width, node), inputFrom, lead, counts);
+        Tensor[] ranges = slicer.columnRanges(t, Arrays.copyOf(blockFrom, distinct), Arrays.copyOf(width, distinct),
+                node);
+        Tensor[] weights = new Tensor[n];
+        for (int k = 0; k < n; k++) {
+            weights[k] = ranges[copy[k]];
+        }
+        return ReductionPieces.of(weights, inputFrom, lead, counts);
     }
 
     /** rope_freqs.weight as floats, or all ones. */
