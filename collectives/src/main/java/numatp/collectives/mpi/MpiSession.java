@@ -18,8 +18,9 @@ import java.util.List;
  */
 public final class MpiSession implements AutoCloseable {
     /**
-     * Overrides the host identity: a name (ranks with equal names are one host), or
-     * {@code rank} to make every rank its own host (testing the cross-host tier on one machine).
+     * Overrides the host identity: a name (ranks with equal names are one host); {@code rank} to
+     * make every rank its own host, or {@code rank/N} to make each N consecutive ranks one host
+     * (testing the cross-host tier on one machine).
      */
     public static final String HOST_ENV = "NUMATP_MPI_HOST";
     private static final int NAME_BYTES = 256;
@@ -51,8 +52,7 @@ public final class MpiSession implements AutoCloseable {
         lib.returnErrors(world);
         worldRank = lib.rank(world);
         worldSize = lib.size(world);
-        String own = hostOverride == null || hostOverride.isBlank() ? lib.processorName()
-                : hostOverride.equals("rank") ? "rank-" + worldRank : hostOverride;
+        String own = hostName(hostOverride, worldRank, lib);
         String[] names = gatherNames(own);
         hostNames = new ArrayList<>();
         hostOfRank = new int[worldSize];
@@ -71,6 +71,28 @@ public final class MpiSession implements AutoCloseable {
         if (leaderComm != null) {
             lib.returnErrors(leaderComm);
         }
+    }
+
+    private static String hostName(String override, int worldRank, MpiLibrary lib) {
+        if (override == null || override.isBlank()) {
+            return lib.processorName();
+        }
+        if (override.equals("rank")) {
+            return "rank-" + worldRank;
+        }
+        if (override.startsWith("rank/")) {
+            int per;
+            try {
+                per = Integer.parseInt(override.substring(5));
+            } catch (NumberFormatException e) {
+                per = 0;
+            }
+            if (per < 1) {
+                throw new MpiException(HOST_ENV + " must be a host name, rank or rank/N with N >= 1: " + override);
+            }
+            return "ranks-" + worldRank / per;
+        }
+        return override;
     }
 
     /**

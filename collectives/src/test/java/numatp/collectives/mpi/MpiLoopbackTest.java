@@ -43,6 +43,17 @@ class MpiLoopbackTest {
     }
 
     @Test
+    void threeTiersOverTwoHostsOfTwoRanksEachAgreeOnEveryRank() throws Exception {
+        long seed = new SplittableRandom().nextLong();
+        Run r = mpirunWithHosts(4, "rank/2", "tiers", Long.toString(seed), "30000");
+        assertEquals(0, r.code(), "seed " + seed + ":\n" + r.out());
+        for (int rank = 0; rank < 4; rank++) {
+            assertTrue(r.out().contains("tiers " + rank + " of 4 ok"), r.out());
+            assertTrue(r.out().contains("OK " + rank + " hosts 2"), r.out());
+        }
+    }
+
+    @Test
     void aStoppedHostEndsTheJobWithinTheTimeoutNamingTheCall() throws Exception {
         Run r = mpirun(2, "stop", "1", "3000");
         assertNotEquals(0, r.code(), r.out());
@@ -59,6 +70,10 @@ class MpiLoopbackTest {
     }
 
     static Run mpirun(int ranks, String... args) throws IOException, InterruptedException {
+        return mpirunWithHosts(ranks, "rank", args);
+    }
+
+    static Run mpirunWithHosts(int ranks, String hosts, String... args) throws IOException, InterruptedException {
         Path mpirun = onPath("mpirun");
         Assumptions.assumeTrue(mpirun != null, "mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)");
         List<String> cmd = new ArrayList<>(List.of(mpirun.toString()));
@@ -67,7 +82,7 @@ class MpiLoopbackTest {
         }
         cmd.addAll(List.of("-np", Integer.toString(ranks), "--oversubscribe", "--mca", "btl", "tcp,self",
                 "--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo",
-                "-x", MpiSession.HOST_ENV + "=rank",
+                "-x", MpiSession.HOST_ENV + "=" + hosts,
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), MpiProbe.class.getName()));
