@@ -144,11 +144,16 @@ public final class MultiHostCommunicator implements Communicator {
 
     @Override
     public void allReduce(MemorySegment buffer, long count, ElementType type) {
-        local.allReduce(buffer, count, type);
-        if (leaders != null) {
+        boolean shared = local.size() > 1; // one rank per host: nothing to do in shared memory
+        if (shared) {
+            local.allReduce(buffer, count, type);
+        }
+        if (leaders != null && leaders.size() > 1) {
             leaders.allReduce(buffer, count, type);
         }
-        local.broadcast(buffer, count, type, 0);
+        if (shared) {
+            local.broadcast(buffer, count, type, 0);
+        }
     }
 
     @Override
