@@ -311,7 +311,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             cfg.put("transport", processes ? "processes" : "threads");
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
-            cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
+            cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);
             BenchJson.write(outputFile.file, machine, cfg, results);
             out.println("wrote " + outputFile.file);
         }

@@ -160,7 +160,7 @@ final class BenchGenerateCommand implements Runnable {
         config.put("shards", tp.shards());
         config.put("numaNodes", tp.numaNodes() == null || tp.numaNodes().isEmpty() ? "all" : tp.numaNodes().toString());
         config.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(Locale.ROOT));
-        config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
+        config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);
         config.put("promptTokens", promptLength);
         config.put("positions", positions);
         config.put("runs", runs);

@@ -64,6 +64,30 @@ class PlanCommandTest {
     }
 
     @Test
+    void severalCapturesPlanOneHostEach() throws Exception {
+        String a = capture("32em64t-2n8c+dax+nvme+mic+dimms");
+        String b = capture("16amd64-8n2c");
+        Result r = tp("plan", "--shards", "6", "--topology-root", a + "," + b, "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals(6, plan.get("shards").asInt());
+        assertEquals(2, plan.get("hosts").size());
+        assertEquals(0, plan.get("hosts").get(0).get("firstRank").asInt());
+        int first = plan.get("hosts").get(0).get("shards").asInt();
+        assertEquals(first, plan.get("hosts").get(1).get("firstRank").asInt());
+        assertEquals(6, first + plan.get("hosts").get(1).get("shards").asInt());
+        assertEquals(first, plan.get("hosts").get(0).get("plan").get("shards").size());
+        Result text = tp("plan", "--shards", "6", "--topology-root", a + "," + b);
+        assertTrue(text.out().contains("== host 1 (" + b + "): global ranks " + first + "-5"), text.out());
+        Result one = tp("plan", "--shards", "1", "--topology-root", a + "," + b);
+        assertEquals(2, one.code());
+        assertTrue(one.err().contains("every host needs at least one shard"), one.err());
+        Result generate = tp("bench", "allreduce", "--shards", "2", "--topology-root", a + "," + b);
+        assertEquals(2, generate.code());
+        assertTrue(generate.err().contains("only tp plan takes several"), generate.err());
+    }
+
+    @Test
     void badFlagsGiveOneErrorLineAndExitTwo() {
         Result penalty = tp("plan", "--shards", "2", "--numa-inter-node-penalty", "1.7");
         assertEquals(2, penalty.code());
