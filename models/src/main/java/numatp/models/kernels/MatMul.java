@@ -77,8 +77,57 @@ public final class MatMul {
                     perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
                 }
             }
-            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K -> {
+                if (MatVec.QUANT_VECTOR) {
+                    vectorBlocks(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                } else {
                     DequantisingKernels.matMul(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_1, Q5_0, Q5_1, Q2_K, Q3_K and Q5_K rows: groups of four entries through their
+     * {@code Rows4} kernels, leftover entries through the one-entry row kernels.
+     */
+    static void vectorBlocks(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride, float[] out,
+                             int outOff, int outStride) {
+        final MemorySegment seg = w.data();
+        final TensorType type = w.type();
+        final int blocks = w.cols() / type.blockElements();
+        final long rowBytes = w.rowBytes();
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                final int o = outOff + e * outStride + r;
+                switch (type) {
+                    case Q4_1 -> SmallBlockKernels.q41Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q5_0 -> SmallBlockKernels.q50Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q5_1 -> SmallBlockKernels.q51Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q2_K -> LowBitKQuantKernels.q2kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q3_K -> LowBitKQuantKernels.q3kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q5_K -> Q5KKernels.q5kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    default -> throw new IllegalArgumentException("no block kernel for " + type + " (" + w.name() + ")");
+                }
+            }
+            for (; e < n; e++) {
+                final int xe = xOff + e * xStride;
+                out[outOff + e * outStride + r] = switch (type) {
+                    case Q4_1 -> SmallBlockKernels.q41Row(seg, base, blocks, x, xe);
+                    case Q5_0 -> SmallBlockKernels.q50Row(seg, base, blocks, x, xe);
+                    case Q5_1 -> SmallBlockKernels.q51Row(seg, base, blocks, x, xe);
+                    case Q2_K -> LowBitKQuantKernels.q2kRow(seg, base, blocks, x, xe);
+                    case Q3_K -> LowBitKQuantKernels.q3kRow(seg, base, blocks, x, xe);
+                    case Q5_K -> Q5KKernels.q5kRow(seg, base, blocks, x, xe);
+                    default -> throw new IllegalArgumentException("no block kernel for " + type + " (" + w.name() + ")");
+                };
+            }
         }
     }
 

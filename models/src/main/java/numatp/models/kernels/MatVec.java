@@ -17,12 +17,20 @@ import java.nio.ByteOrder;
 /**
  * Matrix-vector products on the Vector API over weights in a {@link MemorySegment}:
  * out[outOff + r] = sum_c w[r, c] * x[xOff + c] for rows [rowFrom, rowTo). Q4_K and Q6_K
- * run in {@link KQuantKernels}, the other K-quants and Q4_1/Q5_0/Q5_1 in
+ * run in {@link KQuantKernels}, Q5_K in {@link Q5KKernels}, Q2_K and Q3_K in
+ * {@link LowBitKQuantKernels}, Q4_1/Q5_0/Q5_1 in {@link SmallBlockKernels}; where the
+ * species is too narrow for them ({@link #QUANT_VECTOR} false) those six fall back to
  * {@link DequantisingKernels}. Each type has a {@link ScalarMatVec} twin; results differ from it only by f32 summation order
  * (lanes accumulate separately, then reduce). Allocation-free.
  */
 public final class MatVec {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * System property narrowing the kernels' vector width, in bits (128, 256 or 512, at most the
+     * machine's preferred width): {@code -Dnumatp.vector.bits=256} runs the AVX2-width paths on an
+     * AVX-512 machine, for tests and benchmarks of both widths. Unset: the preferred species.
+     */
+    public static final String VECTOR_BITS_PROPERTY = "numatp.vector.bits";
+    static final VectorSpecies<Float> F = floatSpecies(System.getProperty(VECTOR_BITS_PROPERTY));
     /** Lane count of {@link #F}; quantised paths need at least 8 (one 64-bit byte vector). */
     static final int L = F.length();
     static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
@@ -34,6 +42,30 @@ public final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private MatVec() {
+    }
+
+    static VectorSpecies<Float> floatSpecies(String bits) {
+        final VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        if (bits == null || bits.isBlank()) {
+            return preferred;
+        }
+        final int width = switch (bits.strip()) {
+            case "128" -> 128;
+            case "256" -> 256;
+            case "512" -> 512;
+            default -> throw new IllegalArgumentException(
+                    "-D" + VECTOR_BITS_PROPERTY + " must be 128, 256 or 512: " + bits);
+        };
+        if (width > preferred.vectorBitSize()) {
+            throw new IllegalArgumentException("-D" + VECTOR_BITS_PROPERTY + "=" + bits
+                    + " is wider than this machine's preferred vectors (" + preferred.vectorBitSize() + " bits)");
+        }
+        return VectorSpecies.of(float.class, VectorShape.forBitSize(width));
+    }
+
+    /** The kernels' vector width in bits ({@link #VECTOR_BITS_PROPERTY} or the preferred species). */
+    public static int vectorBits() {
+        return F.vectorBitSize();
     }
 
     public static void matVec(Tensor w, float[] x, int xOff, float[] out, int outOff) {
@@ -73,8 +105,28 @@ public final class MatVec {
                     ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
                 }
             }
-            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K -> {
+                if (QUANT_VECTOR) {
+                    vectorBlocks(w, rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
                     DequantisingKernels.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+        }
+    }
+
+    /** The block types with kernels of their own class, one row at a time (see {@link #f16}). */
+    private static void vectorBlocks(Tensor w, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final MemorySegment seg = w.data();
+        final int cols = w.cols();
+        switch (w.type()) {
+            case Q4_1 -> SmallBlockKernels.q41(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_0 -> SmallBlockKernels.q50(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_1 -> SmallBlockKernels.q51(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q2_K -> LowBitKQuantKernels.q2k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q3_K -> LowBitKQuantKernels.q3k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_K -> Q5KKernels.q5k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            default -> throw new IllegalArgumentException("no block kernel for " + w.type() + " (" + w.name() + ")");
         }
     }
 
