@@ -24,13 +24,7 @@ import java.nio.ByteOrder;
  * (lanes accumulate separately, then reduce). Allocation-free.
  */
 public final class MatVec {
-    /**
-     * System property narrowing the kernels' vector width, in bits (128, 256 or 512, at most the
-     * machine's preferred width): {@code -Dnumatp.vector.bits=256} runs the AVX2-width paths on an
-     * AVX-512 machine, for tests and benchmarks of both widths. Unset: the preferred species.
-     */
-    public static final String VECTOR_BITS_PROPERTY = "numatp.vector.bits";
-    static final VectorSpecies<Float> F = floatSpecies(System.getProperty(VECTOR_BITS_PROPERTY));
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Lane count of {@link #F}; quantised paths need at least 8 (one 64-bit byte vector). */
     static final int L = F.length();
     static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
@@ -42,30 +36,6 @@ public final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private MatVec() {
-    }
-
-    static VectorSpecies<Float> floatSpecies(String bits) {
-        final VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
-        if (bits == null || bits.isBlank()) {
-            return preferred;
-        }
-        final int width = switch (bits.strip()) {
-            case "128" -> 128;
-            case "256" -> 256;
-            case "512" -> 512;
-            default -> throw new IllegalArgumentException(
-                    "-D" + VECTOR_BITS_PROPERTY + " must be 128, 256 or 512: " + bits);
-        };
-        if (width > preferred.vectorBitSize()) {
-            throw new IllegalArgumentException("-D" + VECTOR_BITS_PROPERTY + "=" + bits
-                    + " is wider than this machine's preferred vectors (" + preferred.vectorBitSize() + " bits)");
-        }
-        return VectorSpecies.of(float.class, VectorShape.forBitSize(width));
-    }
-
-    /** The kernels' vector width in bits ({@link #VECTOR_BITS_PROPERTY} or the preferred species). */
-    public static int vectorBits() {
-        return F.vectorBitSize();
     }
 
     public static void matVec(Tensor w, float[] x, int xOff, float[] out, int outOff) {
