@@ -85,7 +85,7 @@ final class LowBitKQuantKernels {
 
     /** Four entries (x at x0..x3) of one Q2_K row, each in {@link #q2kRow}'s order; results into out[o + k * stride]. */
     static void q2kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -120,10 +120,14 @@ final class LowBitKQuantKernels {
                 }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 
     static void q3k(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
@@ -171,7 +175,7 @@ final class LowBitKQuantKernels {
 
     /** Four entries (x at x0..x3) of one Q3_K row, each in {@link #q3kRow}'s order; results into out[o + k * stride]. */
     static void q3kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -206,9 +210,13 @@ final class LowBitKQuantKernels {
                 }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 }

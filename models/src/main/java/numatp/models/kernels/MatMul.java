@@ -34,6 +34,7 @@ public final class MatMul {
     /** Entries sharing one decoded weight piece: 4 x (accumulator + block sum) fit AVX2's 16 registers. */
     static final int GROUP = 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[GROUP * L]);
 
     private MatMul() {
     }
@@ -97,6 +98,7 @@ public final class MatMul {
         final TensorType type = w.type();
         final int blocks = w.cols() / type.blockElements();
         final long rowBytes = w.rowBytes();
+        final float[] lanes = lanes();
         for (int r = rowFrom; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
@@ -107,12 +109,12 @@ public final class MatMul {
                 final int x3 = x2 + xStride;
                 final int o = outOff + e * outStride + r;
                 switch (type) {
-                    case Q4_1 -> SmallBlockKernels.q41Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
-                    case Q5_0 -> SmallBlockKernels.q50Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
-                    case Q5_1 -> SmallBlockKernels.q51Rows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
-                    case Q2_K -> LowBitKQuantKernels.q2kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
-                    case Q3_K -> LowBitKQuantKernels.q3kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
-                    case Q5_K -> Q5KKernels.q5kRows4(seg, base, blocks, x, x0, x1, x2, x3, out, o, outStride);
+                    case Q4_1 -> SmallBlockKernels.q41Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_0 -> SmallBlockKernels.q50Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_1 -> SmallBlockKernels.q51Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q2_K -> LowBitKQuantKernels.q2kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q3_K -> LowBitKQuantKernels.q3kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_K -> Q5KKernels.q5kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
                     default -> throw new IllegalArgumentException("no block kernel for " + type + " (" + w.name() + ")");
                 }
             }
@@ -233,6 +235,15 @@ public final class MatMul {
                 out[outOff + e * outStride + r] = MatVec.halfRow(brainFloat, w, base, cols, x, xOff + e * xStride);
             }
         }
+    }
+
+    /**
+     * This thread's scratch for {@link #GROUP} accumulators' lanes (allocated once per thread):
+     * the block kernels' four-entry forms store their accumulators there and sum them with
+     * {@link MatVec#sum(float[], int)}.
+     */
+    static float[] lanes() {
+        return LANES.get();
     }
 
     static void q8(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,

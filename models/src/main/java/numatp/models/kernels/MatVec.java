@@ -238,6 +238,22 @@ public final class MatVec {
     }
 
     /**
+     * {@link #sum(FloatVector)} of the L lanes stored at v[off, off + L), in scalar code with the
+     * same tree (so bitwise the same value): the four-entry kernels store their accumulators and
+     * sum them here, because four vector sums at the end of a large loop body are where C2's
+     * NodeCountInliningCutoff struck, leaving a call that boxed the accumulators per row.
+     * Overwrites v[off, off + L / 2).
+     */
+    static float sum(float[] v, int off) {
+        for (int half = L / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                v[off + i] += v[off + i + half];
+            }
+        }
+        return v[off];
+    }
+
+    /**
      * IEEE half to float for finite values (normal and subnormal): place exponent and
      * mantissa in float position and rescale by 2^112. Inf and NaN are not expected in weights.
      */

@@ -48,8 +48,10 @@ final class Q5KKernels {
     }
 
     /**
-     * One Q5_K row: per chunk c of each super-block and L-lane piece l: acc += lo * x[64c + l],
-     * then acc += hi * x[64c + 32 + l]; the fixed-tree sum at the end.
+     * One Q5_K row: per chunk c of each super-block, sub-block k of the chunk (low nibbles, then
+     * high) and L-lane piece l: acc += w * x[64c + 32k + l]; the fixed-tree sum at the end. The
+     * k loop, not two written-out decodes: with both in one body C2 stopped inlining before
+     * {@link MatVec#sum} and boxed the accumulator once per row (96 B per row, -prof gc).
      */
     static float q5kRow(MemorySegment w, long base, int blocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
@@ -58,28 +60,22 @@ final class Q5KKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q5KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q5KLayout.DMIN));
             for (int c = 0; c < CHUNKS; c++) {
-                final int smLo = Q5KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q5KLayout.scaleMin(w, block, 2 * c + 1);
-                final float dLo = d * (smLo & 0xFF);
-                final float mLo = dmin * (smLo >>> 8);
-                final float dHi = d * (smHi & 0xFF);
-                final float mHi = dmin * (smHi >>> 8);
                 final long qs = block + Q5KLayout.QS + (long) Q5KLayout.SUB_ELEMENTS * c;
                 final long qh = block + Q5KLayout.QH;
-                final int xc = xo + Q5KLayout.BLOCK_ELEMENTS * b + CHUNK * c;
-                for (int l = 0; l < Q5KLayout.SUB_ELEMENTS; l += L) {
-                    IntVector packed = ByteVector.fromMemorySegment(B, w, qs + l, LE).reinterpretAsInts();
-                    IntVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, 2 * c);
-                    IntVector lo = packed.and(NIBBLES).or(high.lanewise(VectorOperators.LSHL, 4).and(BIT4));
-                    IntVector hi = packed.lanewise(VectorOperators.LSHR, 4).and(NIBBLES)
-                            .or(high.lanewise(VectorOperators.LSHL, 3).and(BIT4));
-                    FloatVector wLo = ((FloatVector) lo.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
-                            .mul(dLo).sub(mLo);
-                    FloatVector wHi = ((FloatVector) hi.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
-                            .mul(dHi).sub(mHi);
-                    acc = wLo.fma(FloatVector.fromArray(F, x, xc + l), acc);
-                    acc = wHi.fma(FloatVector.fromArray(F, x, xc + Q5KLayout.SUB_ELEMENTS + l), acc);
+                for (int k = 0; k < 2; k++) {
+                    final int sm = Q5KLayout.scaleMin(w, block, 2 * c + k);
+                    final float dl = d * (sm & 0xFF);
+                    final float ml = dmin * (sm >>> 8);
+                    final int xk = xo + Q5KLayout.BLOCK_ELEMENTS * b + CHUNK * c + Q5KLayout.SUB_ELEMENTS * k;
+                    for (int l = 0; l < Q5KLayout.SUB_ELEMENTS; l += L) {
+                        IntVector nibbles = ByteVector.fromMemorySegment(B, w, qs + l, LE).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, 4 * k).and(NIBBLES);
+                        IntVector fifth = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, 2 * c + k).lanewise(VectorOperators.LSHL, 4).and(BIT4);
+                        FloatVector wv = ((FloatVector) nibbles.or(fifth).reinterpretAsBytes()
+                                .convertShape(VectorOperators.B2F, F, 0)).mul(dl).sub(ml);
+                        acc = wv.fma(FloatVector.fromArray(F, x, xk + l), acc);
+                    }
                 }
             }
         }
@@ -88,7 +84,7 @@ final class Q5KKernels {
 
     /** Four entries (x at x0..x3) of one Q5_K row, each in {@link #q5kRow}'s order; results into out[o + k * stride]. */
     static void q5kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -98,38 +94,36 @@ final class Q5KKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q5KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q5KLayout.DMIN));
             for (int c = 0; c < CHUNKS; c++) {
-                final int smLo = Q5KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q5KLayout.scaleMin(w, block, 2 * c + 1);
-                final float dLo = d * (smLo & 0xFF);
-                final float mLo = dmin * (smLo >>> 8);
-                final float dHi = d * (smHi & 0xFF);
-                final float mHi = dmin * (smHi >>> 8);
                 final long qs = block + Q5KLayout.QS + (long) Q5KLayout.SUB_ELEMENTS * c;
                 final long qh = block + Q5KLayout.QH;
-                final int xc = Q5KLayout.BLOCK_ELEMENTS * b + CHUNK * c;
-                for (int l = 0; l < Q5KLayout.SUB_ELEMENTS; l += L) {
-                    IntVector packed = ByteVector.fromMemorySegment(B, w, qs + l, LE).reinterpretAsInts();
-                    IntVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, 2 * c);
-                    IntVector lo = packed.and(NIBBLES).or(high.lanewise(VectorOperators.LSHL, 4).and(BIT4));
-                    IntVector hi = packed.lanewise(VectorOperators.LSHR, 4).and(NIBBLES)
-                            .or(high.lanewise(VectorOperators.LSHL, 3).and(BIT4));
-                    FloatVector wLo = ((FloatVector) lo.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
-                            .mul(dLo).sub(mLo);
-                    FloatVector wHi = ((FloatVector) hi.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
-                            .mul(dHi).sub(mHi);
-                    final int lj = xc + l;
-                    final int hj = xc + Q5KLayout.SUB_ELEMENTS + l;
-                    a0 = wHi.fma(FloatVector.fromArray(F, x, x0 + hj), wLo.fma(FloatVector.fromArray(F, x, x0 + lj), a0));
-                    a1 = wHi.fma(FloatVector.fromArray(F, x, x1 + hj), wLo.fma(FloatVector.fromArray(F, x, x1 + lj), a1));
-                    a2 = wHi.fma(FloatVector.fromArray(F, x, x2 + hj), wLo.fma(FloatVector.fromArray(F, x, x2 + lj), a2));
-                    a3 = wHi.fma(FloatVector.fromArray(F, x, x3 + hj), wLo.fma(FloatVector.fromArray(F, x, x3 + lj), a3));
+                for (int k = 0; k < 2; k++) {
+                    final int sm = Q5KLayout.scaleMin(w, block, 2 * c + k);
+                    final float dl = d * (sm & 0xFF);
+                    final float ml = dmin * (sm >>> 8);
+                    final int xk = Q5KLayout.BLOCK_ELEMENTS * b + CHUNK * c + Q5KLayout.SUB_ELEMENTS * k;
+                    for (int l = 0; l < Q5KLayout.SUB_ELEMENTS; l += L) {
+                        IntVector nibbles = ByteVector.fromMemorySegment(B, w, qs + l, LE).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, 4 * k).and(NIBBLES);
+                        IntVector fifth = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts()
+                                .lanewise(VectorOperators.LSHR, 2 * c + k).lanewise(VectorOperators.LSHL, 4).and(BIT4);
+                        FloatVector wv = ((FloatVector) nibbles.or(fifth).reinterpretAsBytes()
+                                .convertShape(VectorOperators.B2F, F, 0)).mul(dl).sub(ml);
+                        final int j = xk + l;
+                        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                    }
                 }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 }

@@ -49,7 +49,11 @@ final class SmallBlockKernels {
         }
     }
 
-    /** One Q4_1 row: per block and piece j, acc += lo * x[j], then acc += hi * x[16 + j]. */
+    /**
+     * One Q4_1 row: per block, nibble plane k (low, then high) and piece j, acc += w * x[16k + j].
+     * The k loop, not the two planes written out: with both in one body, the four-entry form hit
+     * C2's NodeCountInliningCutoff before its lane sums and boxed the accumulators.
+     */
     static float q41Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
@@ -57,14 +61,14 @@ final class SmallBlockKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q41Layout.D));
             final float m = Float.float16ToFloat(w.get(Dequant.I16, block + Q41Layout.M));
             final int xb = xo + Q41Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = ByteVector.fromMemorySegment(B, w, block + Q41Layout.QS + j, LE).reinterpretAsInts();
-                FloatVector lo = ((FloatVector) packed.and(NIBBLES).reinterpretAsBytes()
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).add(m);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsBytes()
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).add(m);
-                acc = lo.fma(FloatVector.fromArray(F, x, xb + j), acc);
-                acc = hi.fma(FloatVector.fromArray(F, x, xb + HALF + j), acc);
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ByteVector.fromMemorySegment(B, w, block + Q41Layout.QS + j, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, 4 * k).and(NIBBLES);
+                    FloatVector wv = ((FloatVector) q.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
+                            .mul(d).add(m);
+                    acc = wv.fma(FloatVector.fromArray(F, x, xb + HALF * k + j), acc);
+                }
             }
         }
         return sum(acc);
@@ -72,7 +76,7 @@ final class SmallBlockKernels {
 
     /** Four entries (x at x0..x3) of one Q4_1 row, each in {@link #q41Row}'s order; results into out[o + k * stride]. */
     static void q41Rows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -82,24 +86,28 @@ final class SmallBlockKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q41Layout.D));
             final float m = Float.float16ToFloat(w.get(Dequant.I16, block + Q41Layout.M));
             final int xb = Q41Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = ByteVector.fromMemorySegment(B, w, block + Q41Layout.QS + j, LE).reinterpretAsInts();
-                FloatVector lo = ((FloatVector) packed.and(NIBBLES).reinterpretAsBytes()
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).add(m);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsBytes()
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).add(m);
-                final int lj = xb + j;
-                final int hj = xb + HALF + j;
-                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), a0));
-                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), a1));
-                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), a2));
-                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), a3));
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ByteVector.fromMemorySegment(B, w, block + Q41Layout.QS + j, LE).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, 4 * k).and(NIBBLES);
+                    FloatVector wv = ((FloatVector) q.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
+                            .mul(d).add(m);
+                    final int xj = xb + HALF * k + j;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + xj), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + xj), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + xj), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + xj), a3);
+                }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 
     static void q50(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
@@ -114,7 +122,8 @@ final class SmallBlockKernels {
      * One Q5_0 row, in {@link #q41Row}'s order. The fifth bit of element e sits in bit e of the
      * block's word qh: broadcast (qh >>> e0) << 4 for a piece starting at element e0 and shift
      * lane i right by i, so bit 4 holds it (the bits lost by the left shift belong to elements
-     * at least 28 past e0, never in the piece).
+     * at least 28 past e0, never in the piece). The nibbles are widened to int lanes with a
+     * sign extension; the mask after the shift keeps only the nibble.
      */
     static float q50Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
         final IntVector lane = IntVector.zero(I).addIndex(1);
@@ -124,18 +133,16 @@ final class SmallBlockKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q50Layout.D));
             final int qh = w.get(I32, block + Q50Layout.QH);
             final int xb = xo + Q50Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, block + Q50Layout.QS + j, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector loTop = IntVector.broadcast(I, (qh >>> j) << 4).lanewise(VectorOperators.LSHR, lane).and(0x10);
-                IntVector hiTop = IntVector.broadcast(I, (qh >>> (HALF + j)) << 4).lanewise(VectorOperators.LSHR, lane)
-                        .and(0x10);
-                FloatVector lo = ((FloatVector) packed.and(0x0F).or(loTop).sub(16)
-                        .convert(VectorOperators.I2F, 0)).mul(d);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hiTop).sub(16)
-                        .convert(VectorOperators.I2F, 0)).mul(d);
-                acc = lo.fma(FloatVector.fromArray(F, x, xb + j), acc);
-                acc = hi.fma(FloatVector.fromArray(F, x, xb + HALF + j), acc);
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, w, block + Q50Layout.QS + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHR, 4 * k).and(0x0F)
+                            .or(IntVector.broadcast(I, (qh >>> (HALF * k + j)) << 4).lanewise(VectorOperators.LSHR, lane)
+                                    .and(0x10));
+                    FloatVector wv = ((FloatVector) q.sub(16)
+                            .convert(VectorOperators.I2F, 0)).mul(d);
+                    acc = wv.fma(FloatVector.fromArray(F, x, xb + HALF * k + j), acc);
+                }
             }
         }
         return sum(acc);
@@ -143,7 +150,7 @@ final class SmallBlockKernels {
 
     /** Four entries (x at x0..x3) of one Q5_0 row, each in {@link #q50Row}'s order; results into out[o + k * stride]. */
     static void q50Rows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         final IntVector lane = IntVector.zero(I).addIndex(1);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -154,28 +161,30 @@ final class SmallBlockKernels {
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q50Layout.D));
             final int qh = w.get(I32, block + Q50Layout.QH);
             final int xb = Q50Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, block + Q50Layout.QS + j, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector loTop = IntVector.broadcast(I, (qh >>> j) << 4).lanewise(VectorOperators.LSHR, lane).and(0x10);
-                IntVector hiTop = IntVector.broadcast(I, (qh >>> (HALF + j)) << 4).lanewise(VectorOperators.LSHR, lane)
-                        .and(0x10);
-                FloatVector lo = ((FloatVector) packed.and(0x0F).or(loTop).sub(16)
-                        .convert(VectorOperators.I2F, 0)).mul(d);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hiTop).sub(16)
-                        .convert(VectorOperators.I2F, 0)).mul(d);
-                final int lj = xb + j;
-                final int hj = xb + HALF + j;
-                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), a0));
-                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), a1));
-                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), a2));
-                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), a3));
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, w, block + Q50Layout.QS + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHR, 4 * k).and(0x0F)
+                            .or(IntVector.broadcast(I, (qh >>> (HALF * k + j)) << 4).lanewise(VectorOperators.LSHR, lane)
+                                    .and(0x10));
+                    FloatVector wv = ((FloatVector) q.sub(16)
+                            .convert(VectorOperators.I2F, 0)).mul(d);
+                    final int xj = xb + HALF * k + j;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + xj), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + xj), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + xj), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + xj), a3);
+                }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 
     static void q51(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
@@ -196,18 +205,16 @@ final class SmallBlockKernels {
             final float m = Float.float16ToFloat(w.get(Dequant.I16, block + Q51Layout.M));
             final int qh = w.get(I32, block + Q51Layout.QH);
             final int xb = xo + Q51Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, block + Q51Layout.QS + j, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector loTop = IntVector.broadcast(I, (qh >>> j) << 4).lanewise(VectorOperators.LSHR, lane).and(0x10);
-                IntVector hiTop = IntVector.broadcast(I, (qh >>> (HALF + j)) << 4).lanewise(VectorOperators.LSHR, lane)
-                        .and(0x10);
-                FloatVector lo = ((FloatVector) packed.and(0x0F).or(loTop)
-                        .convert(VectorOperators.I2F, 0)).mul(d).add(m);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hiTop)
-                        .convert(VectorOperators.I2F, 0)).mul(d).add(m);
-                acc = lo.fma(FloatVector.fromArray(F, x, xb + j), acc);
-                acc = hi.fma(FloatVector.fromArray(F, x, xb + HALF + j), acc);
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, w, block + Q51Layout.QS + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHR, 4 * k).and(0x0F)
+                            .or(IntVector.broadcast(I, (qh >>> (HALF * k + j)) << 4).lanewise(VectorOperators.LSHR, lane)
+                                    .and(0x10));
+                    FloatVector wv = ((FloatVector) q
+                            .convert(VectorOperators.I2F, 0)).mul(d).add(m);
+                    acc = wv.fma(FloatVector.fromArray(F, x, xb + HALF * k + j), acc);
+                }
             }
         }
         return sum(acc);
@@ -215,7 +222,7 @@ final class SmallBlockKernels {
 
     /** Four entries (x at x0..x3) of one Q5_1 row, each in {@link #q51Row}'s order; results into out[o + k * stride]. */
     static void q51Rows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         final IntVector lane = IntVector.zero(I).addIndex(1);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -227,27 +234,29 @@ final class SmallBlockKernels {
             final float m = Float.float16ToFloat(w.get(Dequant.I16, block + Q51Layout.M));
             final int qh = w.get(I32, block + Q51Layout.QH);
             final int xb = Q51Layout.BLOCK_ELEMENTS * b;
-            for (int j = 0; j < HALF; j += L) {
-                IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, block + Q51Layout.QS + j, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector loTop = IntVector.broadcast(I, (qh >>> j) << 4).lanewise(VectorOperators.LSHR, lane).and(0x10);
-                IntVector hiTop = IntVector.broadcast(I, (qh >>> (HALF + j)) << 4).lanewise(VectorOperators.LSHR, lane)
-                        .and(0x10);
-                FloatVector lo = ((FloatVector) packed.and(0x0F).or(loTop)
-                        .convert(VectorOperators.I2F, 0)).mul(d).add(m);
-                FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(hiTop)
-                        .convert(VectorOperators.I2F, 0)).mul(d).add(m);
-                final int lj = xb + j;
-                final int hj = xb + HALF + j;
-                a0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), a0));
-                a1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), a1));
-                a2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), a2));
-                a3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), a3));
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < HALF; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, w, block + Q51Layout.QS + j, LE)
+                            .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHR, 4 * k).and(0x0F)
+                            .or(IntVector.broadcast(I, (qh >>> (HALF * k + j)) << 4).lanewise(VectorOperators.LSHR, lane)
+                                    .and(0x10));
+                    FloatVector wv = ((FloatVector) q
+                            .convert(VectorOperators.I2F, 0)).mul(d).add(m);
+                    final int xj = xb + HALF * k + j;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + xj), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + xj), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + xj), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + xj), a3);
+                }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 }

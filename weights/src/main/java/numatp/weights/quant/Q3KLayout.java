@@ -38,8 +38,8 @@ public final class Q3KLayout {
 
     /** The 6-bit scale of sub-block {@code i} (0..15) minus 32. */
     public static int scale(MemorySegment seg, long block, int i) {
-        int low = i < 8 ? Blocks.u8(seg, block + SCALES + i) & 0x0F : Blocks.u8(seg, block + SCALES + i - 8) >>> 4;
-        int high = (Blocks.u8(seg, block + SCALES + 8 + i % 4) >>> (2 * (i / 4))) & 3;
+        int low = (Blocks.u8(seg, block + SCALES + (i & 7)) >>> (4 * (i >>> 3))) & 0x0F;
+        int high = (Blocks.u8(seg, block + SCALES + 8 + (i & 3)) >>> (2 * (i >>> 2))) & 3;
         return (low | (high << 4)) - 32;
     }
 
