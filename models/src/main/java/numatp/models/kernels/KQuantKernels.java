@@ -52,9 +52,11 @@ final class KQuantKernels {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.DMIN));
+            final long scalesLow = Q4KLayout.scalesLow(w, block);
+            final int scalesHigh = Q4KLayout.scalesHigh(w, block);
             for (int c = 0; c < 4; c++) {
-                final int smLo = Q4KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q4KLayout.scaleMin(w, block, 2 * c + 1);
+                final int smLo = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c);
+                final int smHi = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c + 1);
                 final float dLo = d * (smLo & 0xFF);
                 final float mLo = dmin * (smLo >>> 8);
                 final float dHi = d * (smHi & 0xFF);
@@ -82,9 +84,11 @@ final class KQuantKernels {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.DMIN));
+            final long scalesLow = Q4KLayout.scalesLow(w, block);
+            final int scalesHigh = Q4KLayout.scalesHigh(w, block);
             for (int c = 0; c < 4; c++) {
-                final int smLo = Q4KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q4KLayout.scaleMin(w, block, 2 * c + 1);
+                final int smLo = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c);
+                final int smHi = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c + 1);
                 final float dLo = d * (smLo & 0xFF);
                 final float mLo = dmin * (smLo >>> 8);
                 final float dHi = d * (smHi & 0xFF);

@@ -147,12 +147,14 @@ final class LowBitKQuantKernels {
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q3KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q3KLayout.D));
+            final long scalesLow = Q3KLayout.scalesLow(w, block);
+            final int scalesHigh = Q3KLayout.scalesHigh(w, block);
             for (int h = 0; h < HALVES; h++) {
                 for (int s = 0; s < STEPS; s++) {
                     final int hBit = STEPS * h + s;
                     for (int k = 0; k < SUBS; k++) {
                         final int e = Q3KLayout.HALF_ELEMENTS * h + STEP * s + Q3KLayout.SUB_ELEMENTS * k;
-                        final float dl = d * Q3KLayout.scale(w, block, e / Q3KLayout.SUB_ELEMENTS);
+                        final float dl = d * Q3KLayout.scale(scalesLow, scalesHigh, e / Q3KLayout.SUB_ELEMENTS);
                         final long qs = block + Q3KLayout.QS + (long) Q3KLayout.HALF_QS_BYTES * h
                                 + (long) Q3KLayout.SUB_ELEMENTS * k;
                         final long hm = block + Q3KLayout.HMASK + (long) Q3KLayout.SUB_ELEMENTS * k;
@@ -183,12 +185,14 @@ final class LowBitKQuantKernels {
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q3KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q3KLayout.D));
+            final long scalesLow = Q3KLayout.scalesLow(w, block);
+            final int scalesHigh = Q3KLayout.scalesHigh(w, block);
             for (int h = 0; h < HALVES; h++) {
                 for (int s = 0; s < STEPS; s++) {
                     final int hBit = STEPS * h + s;
                     for (int k = 0; k < SUBS; k++) {
                         final int e = Q3KLayout.HALF_ELEMENTS * h + STEP * s + Q3KLayout.SUB_ELEMENTS * k;
-                        final float dl = d * Q3KLayout.scale(w, block, e / Q3KLayout.SUB_ELEMENTS);
+                        final float dl = d * Q3KLayout.scale(scalesLow, scalesHigh, e / Q3KLayout.SUB_ELEMENTS);
                         final long qs = block + Q3KLayout.QS + (long) Q3KLayout.HALF_QS_BYTES * h
                                 + (long) Q3KLayout.SUB_ELEMENTS * k;
                         final long hm = block + Q3KLayout.HMASK + (long) Q3KLayout.SUB_ELEMENTS * k;

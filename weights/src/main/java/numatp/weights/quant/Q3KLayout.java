@@ -38,8 +38,23 @@ public final class Q3KLayout {
 
     /** The 6-bit scale of sub-block {@code i} (0..15) minus 32. */
     public static int scale(MemorySegment seg, long block, int i) {
-        int low = (Blocks.u8(seg, block + SCALES + (i & 7)) >>> (4 * (i >>> 3))) & 0x0F;
-        int high = (Blocks.u8(seg, block + SCALES + 8 + (i & 3)) >>> (2 * (i >>> 2))) & 3;
+        return scale(scalesLow(seg, block), scalesHigh(seg, block), i);
+    }
+
+    /** Bytes 0..7 of {@link #SCALES}, little-endian, for {@link #scale(long, int, int)}. */
+    public static long scalesLow(MemorySegment seg, long block) {
+        return Blocks.low8(seg, block + SCALES);
+    }
+
+    /** Bytes 8..11 of {@link #SCALES}, little-endian, for {@link #scale(long, int, int)}. */
+    public static int scalesHigh(MemorySegment seg, long block) {
+        return Blocks.high4(seg, block + SCALES);
+    }
+
+    /** {@link #scale(MemorySegment, long, int)} from the scale bytes read once per block. */
+    public static int scale(long scalesLow, int scalesHigh, int i) {
+        int low = (int) (scalesLow >>> (8 * (i & 7) + 4 * (i >>> 3))) & 0x0F;
+        int high = (scalesHigh >>> (8 * (i & 3) + 2 * (i >>> 2))) & 3;
         return (low | (high << 4)) - 32;
     }
 
