@@ -299,6 +299,7 @@ public final class MatMul {
                        int xStride, float[] out, int outOff, int outStride) {
         final int blocks = cols / TensorType.Q4_K.blockElements();
         final long rowBytes = (q4k ? TensorType.Q4_K : TensorType.Q6_K).bytesFor(cols);
+        final float[] lanes = lanes();
         for (int r = rowFrom; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
@@ -307,10 +308,10 @@ public final class MatMul {
                 final int o = outOff + e * outStride + r;
                 if (q4k) {
                     KQuantKernels.q4kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
-                            out, o, outStride);
+                            lanes, out, o, outStride);
                 } else {
                     KQuantKernels.q6kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
-                            out, o, outStride);
+                            lanes, out, o, outStride);
                 }
             }
             for (; e < n; e++) {
