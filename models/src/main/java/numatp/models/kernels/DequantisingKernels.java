@@ -9,8 +9,10 @@ import static numatp.models.kernels.MatVec.L;
 import static numatp.models.kernels.MatVec.sum;
 
 /**
- * Matrix-vector and batched products for block types without a vector decoder of their own
- * (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K): each row is dequantised once by {@link Dequant#row}
+ * Fallback matrix-vector and batched products for Q4_1, Q5_0, Q5_1, Q2_K, Q3_K and Q5_K where
+ * the species is too narrow for their vector kernels ({@link MatVec#QUANT_VECTOR} false, fewer
+ * than 8 lanes; see {@link SmallBlockKernels}, {@link LowBitKQuantKernels}, {@link Q5KKernels}),
+ * about 100x slower than those: each row is dequantised once by {@link Dequant#row}
  * into a per-thread scratch row, then dotted with each entry on the Vector API ({@link #dot}:
  * FMA over L-lane pieces, the fixed-tree lane sum, a scalar tail). Weights equal
  * {@link ScalarMatVec}'s exactly, so results differ from it only by f32 summation order; every

@@ -52,9 +52,11 @@ final class KQuantKernels {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.DMIN));
+            final long scalesLow = Q4KLayout.scalesLow(w, block);
+            final int scalesHigh = Q4KLayout.scalesHigh(w, block);
             for (int c = 0; c < 4; c++) {
-                final int smLo = Q4KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q4KLayout.scaleMin(w, block, 2 * c + 1);
+                final int smLo = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c);
+                final int smHi = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c + 1);
                 final float dLo = d * (smLo & 0xFF);
                 final float mLo = dmin * (smLo >>> 8);
                 final float dHi = d * (smHi & 0xFF);
@@ -71,9 +73,9 @@ final class KQuantKernels {
         return sum(acc);
     }
 
-    /** Four entries (x at x0..x3) of one Q4_K row, each in {@link #q4kRow}'s order; results into out[o + k * stride]. */
+    /** Four entries (x at x0..x3) of one Q4_K row, each in {@link #q4kRow}'s order; results into out[o + k * stride] (lane sums through {@code lanes}, see {@link MatMul#lanes()}). */
     static void q4kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -82,9 +84,11 @@ final class KQuantKernels {
             final long block = base + (long) Q4KLayout.BLOCK_BYTES * b;
             final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.D));
             final float dmin = Float.float16ToFloat(w.get(Dequant.I16, block + Q4KLayout.DMIN));
+            final long scalesLow = Q4KLayout.scalesLow(w, block);
+            final int scalesHigh = Q4KLayout.scalesHigh(w, block);
             for (int c = 0; c < 4; c++) {
-                final int smLo = Q4KLayout.scaleMin(w, block, 2 * c);
-                final int smHi = Q4KLayout.scaleMin(w, block, 2 * c + 1);
+                final int smLo = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c);
+                final int smHi = Q4KLayout.scaleMin(scalesLow, scalesHigh, 2 * c + 1);
                 final float dLo = d * (smLo & 0xFF);
                 final float mLo = dmin * (smLo >>> 8);
                 final float dHi = d * (smHi & 0xFF);
@@ -104,10 +108,14 @@ final class KQuantKernels {
                 }
             }
         }
-        out[o] = sum(a0);
-        out[o + stride] = sum(a1);
-        out[o + 2 * stride] = sum(a2);
-        out[o + 3 * stride] = sum(a3);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 
     private static FloatVector q4kLow(ByteVector packed, float dl, float ml) {
@@ -168,9 +176,9 @@ final class KQuantKernels {
         return sum(a0.add(a1));
     }
 
-    /** Four entries (x at x0..x3) of one Q6_K row, each in {@link #q6kRow}'s order; results into out[o + k * stride]. */
+    /** Four entries (x at x0..x3) of one Q6_K row, each in {@link #q6kRow}'s order; results into out[o + k * stride] (lane sums through {@code lanes}). */
     static void q6kRows4(MemorySegment w, long base, int blocks, float[] x, int x0, int x1, int x2, int x3,
-                         float[] out, int o, int stride) {
+                         float[] lanes, float[] out, int o, int stride) {
         FloatVector a00 = FloatVector.zero(F);
         FloatVector a01 = FloatVector.zero(F);
         FloatVector a10 = FloatVector.zero(F);
@@ -211,10 +219,14 @@ final class KQuantKernels {
                 }
             }
         }
-        out[o] = sum(a00.add(a01));
-        out[o + stride] = sum(a10.add(a11));
-        out[o + 2 * stride] = sum(a20.add(a21));
-        out[o + 3 * stride] = sum(a30.add(a31));
+        a00.add(a01).intoArray(lanes, 0);
+        a10.add(a11).intoArray(lanes, L);
+        a20.add(a21).intoArray(lanes, 2 * L);
+        a30.add(a31).intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + stride] = sum(lanes, L);
+        out[o + 2 * stride] = sum(lanes, 2 * L);
+        out[o + 3 * stride] = sum(lanes, 3 * L);
     }
 
     /**

@@ -34,6 +34,7 @@ public final class MatMul {
     /** Entries sharing one decoded weight piece: 4 x (accumulator + block sum) fit AVX2's 16 registers. */
     static final int GROUP = 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[GROUP * L]);
 
     private MatMul() {
     }
@@ -77,8 +78,58 @@ public final class MatMul {
                     perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
                 }
             }
-            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K -> {
+                if (MatVec.QUANT_VECTOR) {
+                    vectorBlocks(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                } else {
                     DequantisingKernels.matMul(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_1, Q5_0, Q5_1, Q2_K, Q3_K and Q5_K rows: groups of four entries through their
+     * {@code Rows4} kernels, leftover entries through the one-entry row kernels.
+     */
+    static void vectorBlocks(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride, float[] out,
+                             int outOff, int outStride) {
+        final MemorySegment seg = w.data();
+        final TensorType type = w.type();
+        final int blocks = w.cols() / type.blockElements();
+        final long rowBytes = w.rowBytes();
+        final float[] lanes = lanes();
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = r * rowBytes;
+            int e = 0;
+            for (; e + GROUP <= n; e += GROUP) {
+                final int x0 = xOff + e * xStride;
+                final int x1 = x0 + xStride;
+                final int x2 = x1 + xStride;
+                final int x3 = x2 + xStride;
+                final int o = outOff + e * outStride + r;
+                switch (type) {
+                    case Q4_1 -> SmallBlockKernels.q41Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_0 -> SmallBlockKernels.q50Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_1 -> SmallBlockKernels.q51Rows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q2_K -> LowBitKQuantKernels.q2kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q3_K -> LowBitKQuantKernels.q3kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    case Q5_K -> Q5KKernels.q5kRows4(seg, base, blocks, x, x0, x1, x2, x3, lanes, out, o, outStride);
+                    default -> throw new IllegalArgumentException("no block kernel for " + type + " (" + w.name() + ")");
+                }
+            }
+            for (; e < n; e++) {
+                final int xe = xOff + e * xStride;
+                out[outOff + e * outStride + r] = switch (type) {
+                    case Q4_1 -> SmallBlockKernels.q41Row(seg, base, blocks, x, xe);
+                    case Q5_0 -> SmallBlockKernels.q50Row(seg, base, blocks, x, xe);
+                    case Q5_1 -> SmallBlockKernels.q51Row(seg, base, blocks, x, xe);
+                    case Q2_K -> LowBitKQuantKernels.q2kRow(seg, base, blocks, x, xe);
+                    case Q3_K -> LowBitKQuantKernels.q3kRow(seg, base, blocks, x, xe);
+                    case Q5_K -> Q5KKernels.q5kRow(seg, base, blocks, x, xe);
+                    default -> throw new IllegalArgumentException("no block kernel for " + type + " (" + w.name() + ")");
+                };
+            }
         }
     }
 
@@ -186,6 +237,15 @@ public final class MatMul {
         }
     }
 
+    /**
+     * This thread's scratch for {@link #GROUP} accumulators' lanes (allocated once per thread):
+     * the block kernels' four-entry forms store their accumulators there and sum them with
+     * {@link MatVec#sum(float[], int)}.
+     */
+    static float[] lanes() {
+        return LANES.get();
+    }
+
     static void q8(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
                    float[] out, int outOff, int outStride) {
         final long rowBytes = 34L * blocks;
@@ -239,6 +299,7 @@ public final class MatMul {
                        int xStride, float[] out, int outOff, int outStride) {
         final int blocks = cols / TensorType.Q4_K.blockElements();
         final long rowBytes = (q4k ? TensorType.Q4_K : TensorType.Q6_K).bytesFor(cols);
+        final float[] lanes = lanes();
         for (int r = rowFrom; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
@@ -247,10 +308,10 @@ public final class MatMul {
                 final int o = outOff + e * outStride + r;
                 if (q4k) {
                     KQuantKernels.q4kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
-                            out, o, outStride);
+                            lanes, out, o, outStride);
                 } else {
                     KQuantKernels.q6kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
-                            out, o, outStride);
+                            lanes, out, o, outStride);
                 }
             }
             for (; e < n; e++) {

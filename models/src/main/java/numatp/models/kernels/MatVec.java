@@ -17,7 +17,9 @@ import java.nio.ByteOrder;
 /**
  * Matrix-vector products on the Vector API over weights in a {@link MemorySegment}:
  * out[outOff + r] = sum_c w[r, c] * x[xOff + c] for rows [rowFrom, rowTo). Q4_K and Q6_K
- * run in {@link KQuantKernels}, the other K-quants and Q4_1/Q5_0/Q5_1 in
+ * run in {@link KQuantKernels}, Q5_K in {@link Q5KKernels}, Q2_K and Q3_K in
+ * {@link LowBitKQuantKernels}, Q4_1/Q5_0/Q5_1 in {@link SmallBlockKernels}; where the
+ * species is too narrow for them ({@link #QUANT_VECTOR} false) those six fall back to
  * {@link DequantisingKernels}. Each type has a {@link ScalarMatVec} twin; results differ from it only by f32 summation order
  * (lanes accumulate separately, then reduce). Allocation-free.
  */
@@ -73,8 +75,28 @@ public final class MatVec {
                     ScalarMatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
                 }
             }
-            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
+            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K -> {
+                if (QUANT_VECTOR) {
+                    vectorBlocks(w, rowFrom, rowTo, x, xOff, out, outOff);
+                } else {
                     DequantisingKernels.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+                }
+            }
+        }
+    }
+
+    /** The block types with kernels of their own class, one row at a time (see {@link #f16}). */
+    private static void vectorBlocks(Tensor w, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final MemorySegment seg = w.data();
+        final int cols = w.cols();
+        switch (w.type()) {
+            case Q4_1 -> SmallBlockKernels.q41(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_0 -> SmallBlockKernels.q50(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_1 -> SmallBlockKernels.q51(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q2_K -> LowBitKQuantKernels.q2k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q3_K -> LowBitKQuantKernels.q3k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            case Q5_K -> Q5KKernels.q5k(seg, cols, rowFrom, rowTo, x, xOff, out, outOff);
+            default -> throw new IllegalArgumentException("no block kernel for " + w.type() + " (" + w.name() + ")");
         }
     }
 
@@ -213,6 +235,22 @@ public final class MatVec {
             v = v.add(v.rearrange(SIXTEENTH));
         }
         return v.lane(0);
+    }
+
+    /**
+     * {@link #sum(FloatVector)} of the L lanes stored at v[off, off + L), in scalar code with the
+     * same tree (so bitwise the same value): the four-entry kernels store their accumulators and
+     * sum them here, because four vector sums at the end of a large loop body are where C2's
+     * NodeCountInliningCutoff struck, leaving a call that boxed the accumulators per row.
+     * Overwrites v[off, off + L / 2).
+     */
+    static float sum(float[] v, int off) {
+        for (int half = L / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                v[off + i] += v[off + i + half];
+            }
+        }
+        return v[off];
     }
 
     /**

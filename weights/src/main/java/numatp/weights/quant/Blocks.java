@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 final class Blocks {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Blocks() {
     }
@@ -40,16 +41,34 @@ final class Blocks {
      * 2 bits of bytes j - 4 (scale) and j (min).
      */
     static int scaleMin6(MemorySegment seg, long offset, int j) {
+        return scaleMin6(seg.get(I64, offset), seg.get(I32, offset + 8), j);
+    }
+
+    /**
+     * {@link #scaleMin6(MemorySegment, long, int)} from the 12 packed bytes already read: bytes
+     * 0..7 little-endian in {@code low8}, bytes 8..11 in {@code high4}.
+     */
+    static int scaleMin6(long low8, int high4, int j) {
         int scale;
         int min;
         if (j < 4) {
-            scale = u8(seg, offset + j) & 63;
-            min = u8(seg, offset + j + 4) & 63;
+            scale = (int) (low8 >>> (8 * j)) & 63;
+            min = (int) (low8 >>> (8 * j + 32)) & 63;
         } else {
-            int packed = u8(seg, offset + j + 4);
-            scale = (packed & 0x0F) | ((u8(seg, offset + j - 4) >>> 6) << 4);
-            min = (packed >>> 4) | ((u8(seg, offset + j) >>> 6) << 4);
+            int packed = (high4 >>> (8 * (j - 4))) & 0xFF;
+            scale = (packed & 0x0F) | ((((int) (low8 >>> (8 * (j - 4)))) & 0xC0) >>> 2);
+            min = (packed >>> 4) | ((((int) (low8 >>> (8 * j))) & 0xC0) >>> 2);
         }
         return scale | (min << 8);
+    }
+
+    /** Bytes 0..7 of the 12 at {@code offset}, little-endian (Q4_K/Q5_K scales, Q3_K scales). */
+    static long low8(MemorySegment seg, long offset) {
+        return seg.get(I64, offset);
+    }
+
+    /** Bytes 8..11 of the 12 at {@code offset}, little-endian. */
+    static int high4(MemorySegment seg, long offset) {
+        return seg.get(I32, offset + 8);
     }
 }

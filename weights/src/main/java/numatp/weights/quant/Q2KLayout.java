@@ -10,6 +10,12 @@ import java.lang.foreign.MemorySegment;
 public final class Q2KLayout {
     public static final int BLOCK_ELEMENTS = 256;
     public static final int BLOCK_BYTES = 84;
+    /** Elements per sub-block (one scale). */
+    public static final int SUB_ELEMENTS = 16;
+    /** Elements per half; a half's 2-bit quants fill {@link #HALF_QS_BYTES} bytes of {@link #QS}, four shift steps. */
+    public static final int HALF_ELEMENTS = 128;
+    /** Bytes of {@link #QS} per half: each holds four elements, one per 2-bit shift step. */
+    public static final int HALF_QS_BYTES = 32;
     /** 16 bytes, one per sub-block of 16 elements: scale in the low nibble, min in the high nibble. */
     public static final int SCALES = 0;
     /**

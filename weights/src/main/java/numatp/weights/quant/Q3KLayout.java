@@ -11,6 +11,12 @@ import java.lang.foreign.MemorySegment;
 public final class Q3KLayout {
     public static final int BLOCK_ELEMENTS = 256;
     public static final int BLOCK_BYTES = 110;
+    /** Elements per sub-block (one scale). */
+    public static final int SUB_ELEMENTS = 16;
+    /** Elements per half; a half's 2-bit quants fill {@link #HALF_QS_BYTES} bytes of {@link #QS}, four shift steps. */
+    public static final int HALF_ELEMENTS = 128;
+    /** Bytes of {@link #QS} per half: each holds four elements, one per 2-bit shift step. */
+    public static final int HALF_QS_BYTES = 32;
     /** 32 bytes: element e = 32 g + l (g 0..7, l 0..31) has its high bit in bit g of byte l. */
     public static final int HMASK = 0;
     /**
@@ -31,9 +37,24 @@ public final class Q3KLayout {
     }
 
     /** The 6-bit scale of sub-block {@code i} (0..15) minus 32. */
-    static int scale(MemorySegment seg, long block, int i) {
-        int low = i < 8 ? Blocks.u8(seg, block + SCALES + i) & 0x0F : Blocks.u8(seg, block + SCALES + i - 8) >>> 4;
-        int high = (Blocks.u8(seg, block + SCALES + 8 + i % 4) >>> (2 * (i / 4))) & 3;
+    public static int scale(MemorySegment seg, long block, int i) {
+        return scale(scalesLow(seg, block), scalesHigh(seg, block), i);
+    }
+
+    /** Bytes 0..7 of {@link #SCALES}, little-endian, for {@link #scale(long, int, int)}. */
+    public static long scalesLow(MemorySegment seg, long block) {
+        return Blocks.low8(seg, block + SCALES);
+    }
+
+    /** Bytes 8..11 of {@link #SCALES}, little-endian, for {@link #scale(long, int, int)}. */
+    public static int scalesHigh(MemorySegment seg, long block) {
+        return Blocks.high4(seg, block + SCALES);
+    }
+
+    /** {@link #scale(MemorySegment, long, int)} from the scale bytes read once per block. */
+    public static int scale(long scalesLow, int scalesHigh, int i) {
+        int low = (int) (scalesLow >>> (8 * (i & 7) + 4 * (i >>> 3))) & 0x0F;
+        int high = (scalesHigh >>> (8 * (i & 3) + 2 * (i >>> 2))) & 3;
         return (low | (high << 4)) - 32;
     }
 

@@ -32,6 +32,24 @@ public final class Q4KLayout {
         return Blocks.scaleMin6(seg, block + SCALES, j);
     }
 
+    /** Bytes 0..7 of {@link #SCALES}, little-endian, for {@link #scaleMin(long, int, int)}. */
+    public static long scalesLow(MemorySegment seg, long block) {
+        return Blocks.low8(seg, block + SCALES);
+    }
+
+    /** Bytes 8..11 of {@link #SCALES}, little-endian, for {@link #scaleMin(long, int, int)}. */
+    public static int scalesHigh(MemorySegment seg, long block) {
+        return Blocks.high4(seg, block + SCALES);
+    }
+
+    /**
+     * {@link #scaleMin(MemorySegment, long, int)} from the scale bytes read once per block by
+     * {@link #scalesLow} and {@link #scalesHigh} (kernels: no memory access per sub-block).
+     */
+    public static int scaleMin(long scalesLow, int scalesHigh, int j) {
+        return Blocks.scaleMin6(scalesLow, scalesHigh, j);
+    }
+
     /** Element {@code e} (0..255) of the block at {@code block}. */
     public static float element(MemorySegment seg, long block, int e) {
         int sm = scaleMin(seg, block, e / 32);

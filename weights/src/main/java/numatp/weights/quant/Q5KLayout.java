@@ -11,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 public final class Q5KLayout {
     public static final int BLOCK_ELEMENTS = 256;
     public static final int BLOCK_BYTES = 176;
+    /** Elements per sub-block (one scale and one min). */
+    public static final int SUB_ELEMENTS = 32;
     /** f16 super-block scale d. */
     public static final int D = 0;
     /** f16 super-block min scale dmin. */
@@ -25,10 +27,33 @@ public final class Q5KLayout {
     private Q5KLayout() {
     }
 
+    /** Sub-block {@code j}'s (0..7) scale in the low byte and min in the second byte of the result. */
+    public static int scaleMin(MemorySegment seg, long block, int j) {
+        return Blocks.scaleMin6(seg, block + SCALES, j);
+    }
+
+    /** Bytes 0..7 of {@link #SCALES}, little-endian, for {@link #scaleMin(long, int, int)}. */
+    public static long scalesLow(MemorySegment seg, long block) {
+        return Blocks.low8(seg, block + SCALES);
+    }
+
+    /** Bytes 8..11 of {@link #SCALES}, little-endian, for {@link #scaleMin(long, int, int)}. */
+    public static int scalesHigh(MemorySegment seg, long block) {
+        return Blocks.high4(seg, block + SCALES);
+    }
+
+    /**
+     * {@link #scaleMin(MemorySegment, long, int)} from the scale bytes read once per block by
+     * {@link #scalesLow} and {@link #scalesHigh} (kernels: no memory access per sub-block).
+     */
+    public static int scaleMin(long scalesLow, int scalesHigh, int j) {
+        return Blocks.scaleMin6(scalesLow, scalesHigh, j);
+    }
+
     /** Element {@code e} (0..255) of the block at {@code block}. */
     public static float element(MemorySegment seg, long block, int e) {
         int sub = e / 32;
-        int sm = Blocks.scaleMin6(seg, block + SCALES, sub);
+        int sm = scaleMin(seg, block, sub);
         float dl = Blocks.half(seg, block + D) * (sm & 0xFF);
         float ml = Blocks.half(seg, block + DMIN) * (sm >>> 8);
         int packed = Blocks.u8(seg, block + QS + 32 * (e / 64) + e % 32);
