@@ -105,6 +105,7 @@ public final class BindReport {
             n.put("cpus", p.cpus().toListString());
             n.put("memoryPolicy", p.memory().label());
             n.put("memoryNodes", p.memNodes().toListString());
+            n.put("device", p.device());
             n.put("numactl", p.numactlLine());
             ArrayNode threads = n.putArray("threads");
             for (ThreadBinding t : p.threads()) {
@@ -155,7 +156,9 @@ public final class BindReport {
             String forward = p.threads().stream().filter(ThreadBinding::forward).findFirst()
                     .map(t -> p.forwardThreads() + " on node " + t.node() + " (CPUs " + t.cpus().toListString() + ")")
                     .orElse("-");
-            b.append("| ").append(p.isGroup() ? "group " + p.group() : "other").append(" | ").append(p.pid())
+            String role = (p.isGroup() ? "group " + p.group() : "other")
+                    + (p.device().isEmpty() ? "" : ", next to " + p.device());
+            b.append("| ").append(role).append(" | ").append(p.pid())
                     .append(" | `").append(p.comm()).append("` | ").append(p.socket()).append(" | ").append(p.node())
                     .append(" | ").append(p.cpus().toListString()).append(" | ").append(forward).append(" | ")
                     .append(p.memory().label()).append(' ').append(p.memNodes().toListString()).append(" |\n");

@@ -13,11 +13,18 @@ import java.util.List;
  * @param cpus     that node's CPUs
  * @param memNodes the nodes its memory policy names (interleave set, or the local node)
  * @param threads  every thread with its wanted CPUs
+ * @param device   the device ({@code --by-device}) it is placed next to, or empty
  */
 public record ProcessBinding(int pid, String comm, String cmdline, int group, int socket, int node, IdSet cpus,
-                             MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads) {
+                             MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads, String device) {
     public ProcessBinding {
         threads = List.copyOf(threads);
+        device = device == null ? "" : device;
+    }
+
+    public ProcessBinding(int pid, String comm, String cmdline, int group, int socket, int node, IdSet cpus,
+                          MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads) {
+        this(pid, comm, cmdline, group, socket, node, cpus, memory, memNodes, threads, "");
     }
 
     public boolean isGroup() {
