@@ -17,14 +17,19 @@ import java.util.regex.Pattern;
  * Reads the devices of one {@link DeviceClass} and their nodes from {@code <root>/sys}, in the order
  * {@code --by-device} hands them out: {@code accel} by N, {@code gpu} by PCI address (the order
  * {@code CUDA_DEVICE_ORDER=PCI_BUS_ID} uses), {@code nic} by interface name (eth2 before eth10).
- * Board management display controllers (ASPEED, Matrox) are PCI class 0x03 too but no GPU: they are
- * left out and named in a note. A missing {@code numa_node} reads as -1 (unknown).
+ * Board management and hypervisor display controllers (ASPEED, Matrox, QEMU, virtio-gpu, VMware,
+ * Hyper-V) are PCI class 0x03 too but no GPU: they are left out and named in a note. A missing {@code numa_node} reads as -1 (unknown).
  */
 public final class DeviceReader {
     private static final Pattern PCI_ADDRESS = Pattern.compile("\\p{XDigit}{4,}:\\p{XDigit}{2}:\\p{XDigit}{2}\\.[0-7]");
     private static final Pattern NAME_NUMBER = Pattern.compile("(\\D*)(\\d*)(.*)");
-    /** PCI vendors whose display controllers are board management consoles, not GPUs. */
-    private static final Map<String, String> BMC_VENDORS = Map.of("0x1a03", "ASPEED", "0x102b", "Matrox");
+    /**
+     * PCI vendors whose display controllers are a board management console's or a hypervisor's
+     * emulated screen, not GPUs: counted, they would shift every real GPU's index by one.
+     */
+    private static final Map<String, String> NOT_GPU_VENDORS = Map.of("0x1a03", "ASPEED (board management)",
+            "0x102b", "Matrox (board management)", "0x1234", "QEMU standard VGA", "0x1b36", "QEMU QXL",
+            "0x1af4", "virtio-gpu", "0x15ad", "VMware SVGA", "0x1414", "Hyper-V", "0x1013", "Cirrus (emulated)");
 
     /** What was found, with notes on what was left out. */
     public record Scan(DeviceClass kind, List<Device> devices, List<String> notes) {
@@ -78,10 +83,9 @@ public final class DeviceReader {
                 continue;
             }
             String vendor = firstLine(dir.resolve("vendor"));
-            String bmc = vendor == null ? null : BMC_VENDORS.get(vendor.toLowerCase(Locale.ROOT));
-            if (bmc != null) {
-                notes.add("left out " + address + ": a " + bmc + " display controller (board management console),"
-                        + " not a GPU");
+            String notGpu = vendor == null ? null : NOT_GPU_VENDORS.get(vendor.toLowerCase(Locale.ROOT));
+            if (notGpu != null) {
+                notes.add("left out " + address + ": a " + notGpu + " display controller, not a GPU");
                 continue;
             }
             out.add(new Device(address, address, node(dir.resolve("numa_node"))));

@@ -93,8 +93,9 @@ class BindByDeviceTest {
     }
 
     @Test
-    void gpusAreDisplayControllersInAddressOrderWithoutTheBoardManagementConsole() {
+    void gpusAreDisplayControllersInAddressOrderWithoutManagementOrEmulatedScreens() {
         BindTree.machine(root, 2, 1, 2);
+        BindTree.pci(root, "0000:00:01.0", "0x030000", "0x1234", -1); // a VM's emulated screen
         BindTree.pci(root, "0000:02:00.0", "0x030000", "0x1a03", 0); // ASPEED VGA of the BMC
         BindTree.pci(root, "0000:c1:00.0", "0x030200", "0x10de", 1);
         BindTree.pci(root, "0000:41:00.0", "0x030200", "0x10de", 0);
@@ -104,7 +105,9 @@ class BindByDeviceTest {
         assertEquals(List.of(0, 1), plan.processes().stream().map(ProcessBinding::node).toList(), plan.toText());
         assertEquals(List.of("0000:41:00.0", "0000:c1:00.0"), plan.processes().stream().map(ProcessBinding::device)
                 .toList());
-        assertTrue(plan.notes().stream().anyMatch(n -> n.contains("left out 0000:02:00.0: a ASPEED display")),
+        assertTrue(plan.notes().contains("left out 0000:02:00.0: a ASPEED (board management) display controller,"
+                + " not a GPU"), plan.notes().toString());
+        assertTrue(plan.notes().contains("left out 0000:00:01.0: a QEMU standard VGA display controller, not a GPU"),
                 plan.notes().toString());
     }
 
