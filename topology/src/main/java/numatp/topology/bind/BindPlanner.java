@@ -183,7 +183,7 @@ public final class BindPlanner {
             NumaNode on = forward ? forwardNode : node;
             threads.add(new ThreadBinding(t.tid(), t.comm(), forward, on.id(), on.cpus()));
         }
-        return new ProcessBinding(p.pid(), p.comm(), p.cmdline(), group, socket.index(), node.id(), node.cpus(), mode,
+        return new ProcessBinding(p.pid(), p.comm(), p.shellCommand(), group, socket.index(), node.id(), node.cpus(), mode,
                 mem, threads, device);
     }
 

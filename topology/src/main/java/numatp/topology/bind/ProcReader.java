@@ -51,8 +51,12 @@ public final class ProcReader {
         try {
             String comm = Files.readString(dir.resolve("comm"), StandardCharsets.UTF_8).strip();
             byte[] raw = Files.exists(dir.resolve("cmdline")) ? Files.readAllBytes(dir.resolve("cmdline")) : new byte[0];
-            String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
-            return new ProcessEntry(pid, parent(dir), comm, cmdline, threads(dir, pid, comm));
+            String text = new String(raw, StandardCharsets.UTF_8);
+            String cmdline = text.replace('\0', ' ').strip();
+            // the kernel ends each argument with a NUL: drop the last one, keep empty arguments ('')
+            String args = text.endsWith("\0") ? text.substring(0, text.length() - 1) : text;
+            List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\0", -1));
+            return new ProcessEntry(pid, parent(dir), comm, cmdline, threads(dir, pid, comm), argv);
         } catch (IOException e) {
             return null; // exited between listing and reading, or not readable: nothing to bind
         }

@@ -7,6 +7,7 @@ import java.util.List;
 /**
  * One process's place in a plan.
  *
+ * @param cmdline  its command line, quoted for a shell (the start lines repeat it)
  * @param group    the group number (0..), or -1 for an "other" process
  * @param socket   the socket index (in {@link SocketNodes} order)
  * @param node     the node its non-forward threads run on

@@ -136,6 +136,22 @@ class ProcessGroupsTest {
     }
 
     @Test
+    void startLinesQuoteArgumentsSoTheShellGetsTheSameArgv() {
+        BindTree.machine(root, 1, 1, 2);
+        BindTree.process(root, 10, 1, "scheduler", "x", Map.of());
+        BindTree.write(root, "proc/10/cmdline", "/opt/scheduler\0-c\0run 'w' & wait\0--port=9000\0\0");
+        ProcessEntry e = new ProcReader(root).process(10);
+        assertEquals(List.of("/opt/scheduler", "-c", "run 'w' & wait", "--port=9000", ""), e.argv());
+        assertEquals("/opt/scheduler -c 'run '\\''w'\\'' & wait' --port=9000 ''", e.shellCommand());
+        BindPlan plan = BindPlanner.plan(TopologyDetector.detect(root), BindPolicy.generic(List.of("scheduler"),
+                List.of(), List.of()), List.of(e), "g");
+        assertEquals("numactl --membind=0 --physcpubind=0-1 -- " + e.shellCommand(),
+                plan.processes().getFirst().numactlLine());
+        assertEquals("a b", new ProcessEntry(5, "a", "a b", List.of(new ThreadEntry(5, "a"))).shellCommand(),
+                "without argv the joined command line is split at spaces");
+    }
+
+    @Test
     void statNamesWithSpacesAndParenthesesAreReadAndMalformedOnesNamed() {
         BindTree.machine(root, 1, 1, 2);
         BindTree.process(root, 10, 7, "my (odd) name", "odd", Map.of());
