@@ -12,12 +12,13 @@ import java.util.Set;
 /**
  * Reads a {@code tp bind --config} JSON file with the seed's fields: {@code groups_per_socket},
  * {@code others_socket_index}, {@code group_patterns}, {@code other_patterns},
- * {@code forward_thread_patterns}, {@code report}. Missing fields take the generic defaults
+ * {@code forward_thread_patterns}, {@code report}, and numatp's {@code group_by} (tree, parent,
+ * process). Missing fields take the generic defaults
  * (0: spread, -1: auto); unknown fields are an error naming them.
  */
 public final class BindConfig {
     private static final Set<String> FIELDS = Set.of("groups_per_socket", "others_socket_index", "group_patterns",
-            "other_patterns", "forward_thread_patterns", "report");
+            "other_patterns", "forward_thread_patterns", "report", "group_by");
 
     private BindConfig() {
     }
@@ -43,7 +44,8 @@ public final class BindConfig {
             return new BindPolicy(file.toString(), integer(root, "groups_per_socket", 0, file),
                     integer(root, "others_socket_index", -1, file), strings(root, "group_patterns", file),
                     strings(root, "other_patterns", file), strings(root, "forward_thread_patterns", file),
-                    root.hasNonNull("report") ? root.get("report").asText() : null);
+                    root.hasNonNull("report") ? root.get("report").asText() : null,
+                    root.hasNonNull("group_by") ? GroupBy.parse(root.get("group_by").asText(), "group_by") : null);
         } catch (BindException e) {
             throw new BindException("--config " + file + ": " + e.getMessage(), e);
         }

@@ -32,6 +32,9 @@ public record BindPlan(String root, String policy, List<SocketNodes> sockets, Li
             b.append(p.isGroup() ? "group " + p.group() : "other").append(" -> socket ").append(p.socket())
                     .append(": pid ").append(p.pid()).append(" (").append(p.comm()).append(") CPUs ")
                     .append(p.cpus().toListString()).append(" (node ").append(p.node()).append(")");
+            if (!p.device().isEmpty()) {
+                b.append(" next to ").append(p.device());
+            }
             long forward = p.forwardThreads();
             if (forward > 0) {
                 ThreadBinding f = p.threads().stream().filter(ThreadBinding::forward).findFirst().orElseThrow();

@@ -17,9 +17,11 @@ import java.util.regex.PatternSyntaxException;
  * @param otherPatterns         regexes for background processes (checked after the group patterns)
  * @param forwardThreadPatterns regexes over a thread's {@code comm}; matches go to the socket's second node
  * @param report                Markdown report file, or null for none
+ * @param groupBy               how selected processes gather into groups (null: {@link GroupBy#TREE})
  */
 public record BindPolicy(String name, int groupsPerSocket, int othersSocketIndex, List<String> groupPatterns,
-                         List<String> otherPatterns, List<String> forwardThreadPatterns, String report) {
+                         List<String> otherPatterns, List<String> forwardThreadPatterns, String report,
+                         GroupBy groupBy) {
     /** The seed's A3 defaults: scheduler/worker/rpc_proxy/tcp groups, Motor/Servicer others. */
     public static final List<String> A3_GROUPS = List.of("scheduler", "worker", "rpc_proxy", "tcp");
     public static final List<String> A3_OTHERS = List.of("Motor", "Servicer");
@@ -42,22 +44,28 @@ public record BindPolicy(String name, int groupsPerSocket, int othersSocketIndex
         if (name == null || name.isBlank()) {
             name = "generic";
         }
+        groupBy = groupBy == null ? GroupBy.TREE : groupBy;
     }
 
     /** The generic policy: groups spread over every socket, others on the least loaded one. */
     public static BindPolicy generic(List<String> groups, List<String> others, List<String> forward) {
-        return new BindPolicy("generic", 0, -1, groups, others, forward, null);
+        return new BindPolicy("generic", 0, -1, groups, others, forward, null, GroupBy.TREE);
     }
 
     /** The seed's A3 layout: 4 groups per socket, others on socket 2 (default patterns where none given). */
     public static BindPolicy a3(List<String> groups, List<String> others, List<String> forward) {
         return new BindPolicy("a3", 4, 2, groups.isEmpty() ? A3_GROUPS : groups, others.isEmpty() ? A3_OTHERS : others,
-                forward.isEmpty() ? A3_FORWARD : forward, null);
+                forward.isEmpty() ? A3_FORWARD : forward, null, GroupBy.TREE);
     }
 
     public BindPolicy withReport(String file) {
         return new BindPolicy(name, groupsPerSocket, othersSocketIndex, groupPatterns, otherPatterns,
-                forwardThreadPatterns, file);
+                forwardThreadPatterns, file, groupBy);
+    }
+
+    public BindPolicy withGroupBy(GroupBy how) {
+        return new BindPolicy(name, groupsPerSocket, othersSocketIndex, groupPatterns, otherPatterns,
+                forwardThreadPatterns, report, how);
     }
 
     Pattern groupRegex() {

@@ -73,8 +73,11 @@ public final class BindReport {
         for (Map.Entry<Integer, Long> e : new java.util.TreeMap<>(c.pagesByNode()).entrySet()) {
             b.append(b.isEmpty() ? "" : " ").append('N').append(e.getKey()).append('=').append(e.getValue());
         }
+        String stayed = c.strayPages().isEmpty() ? "" : "; off them: " + c.strayText(4)
+                + (c.strayAnonymousPages() == 0 ? " (no private anonymous page stayed: what is left is file-backed or"
+                + " shared, e.g. libraries and page cache other processes map too)" : "");
         return b + " pages, " + c.pagesOnPlannedNodes() + "/" + c.pagesTotal() + " on planned nodes "
-                + c.memNodes().toListString() + "; policies " + c.policies();
+                + c.memNodes().toListString() + stayed + "; policies " + c.policies();
     }
 
     /** True when every live thread matched. */
@@ -105,6 +108,7 @@ public final class BindReport {
             n.put("cpus", p.cpus().toListString());
             n.put("memoryPolicy", p.memory().label());
             n.put("memoryNodes", p.memNodes().toListString());
+            n.put("device", p.device());
             n.put("numactl", p.numactlLine());
             ArrayNode threads = n.putArray("threads");
             for (ThreadBinding t : p.threads()) {
@@ -124,6 +128,8 @@ public final class BindReport {
             n.put("pid", c.pid());
             n.put("cpusMatch", c.cpusMatch());
             n.put("memoryMatch", c.memoryMatches());
+            ObjectNode strays = n.putObject("strayPages");
+            new java.util.TreeMap<>(c.strayPages()).forEach(strays::put);
             ObjectNode pages = n.putObject("pagesByNode");
             new java.util.TreeMap<>(c.pagesByNode()).forEach((k, v) -> pages.put(Integer.toString(k), v));
             ArrayNode threads = n.putArray("threads");
@@ -155,7 +161,9 @@ public final class BindReport {
             String forward = p.threads().stream().filter(ThreadBinding::forward).findFirst()
                     .map(t -> p.forwardThreads() + " on node " + t.node() + " (CPUs " + t.cpus().toListString() + ")")
                     .orElse("-");
-            b.append("| ").append(p.isGroup() ? "group " + p.group() : "other").append(" | ").append(p.pid())
+            String role = (p.isGroup() ? "group " + p.group() : "other")
+                    + (p.device().isEmpty() ? "" : ", next to " + p.device());
+            b.append("| ").append(role).append(" | ").append(p.pid())
                     .append(" | `").append(p.comm()).append("` | ").append(p.socket()).append(" | ").append(p.node())
                     .append(" | ").append(p.cpus().toListString()).append(" | ").append(forward).append(" | ")
                     .append(p.memory().label()).append(' ').append(p.memNodes().toListString()).append(" |\n");
@@ -184,8 +192,9 @@ public final class BindReport {
                         .append(t.gone() ? "-" : t.got().toListString()).append(" | ").append(t.verdict())
                         .append(" |\n"));
                 b.append("| ").append(c.pid()).append(" | memory | ").append(c.memNodes().toListString()).append(" | ")
-                        .append(c.pagesOnPlannedNodes()).append('/').append(c.pagesTotal()).append(" pages | ")
-                        .append(c.memoryMatches() ? "match" : "mismatch").append(" |\n");
+                        .append(c.pagesOnPlannedNodes()).append('/').append(c.pagesTotal()).append(" pages")
+                        .append(c.strayPages().isEmpty() ? "" : "; off them: " + c.strayText(4).replace("|", "\\|"))
+                        .append(" | ").append(c.memoryMatches() ? "match" : "mismatch").append(" |\n");
             }
         }
         return b.toString();

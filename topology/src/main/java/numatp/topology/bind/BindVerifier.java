@@ -19,6 +19,11 @@ import java.util.TreeSet;
  * the same thing {@code taskset -cp} and {@code numastat -p} show.
  */
 public final class BindVerifier {
+    /** {@link ProcessCheck#strayPages()} key for private anonymous memory (heap, stacks, malloc arenas). */
+    public static final String ANONYMOUS = "anonymous";
+    /** Key for anonymous memory mapped by several processes (shared memory, after fork). */
+    public static final String SHARED_ANONYMOUS = "shared anonymous";
+
     private final Path proc;
 
     public BindVerifier(Path root) {
@@ -34,8 +39,9 @@ public final class BindVerifier {
             }
             Map<Integer, Long> pages = new TreeMap<>();
             TreeSet<String> policies = new TreeSet<>();
-            readNumaMaps(p.pid(), pages, policies);
-            out.add(new ProcessCheck(p.pid(), p.comm(), p.memory(), p.memNodes(), pages, policies, threads));
+            Map<String, Long> stray = new TreeMap<>();
+            readNumaMaps(p.pid(), p.memNodes(), pages, policies, stray);
+            out.add(new ProcessCheck(p.pid(), p.comm(), p.memory(), p.memNodes(), pages, policies, threads, stray));
         }
         return out;
     }
@@ -61,7 +67,8 @@ public final class BindVerifier {
         throw new BindException(status + ": no Cpus_allowed_list line");
     }
 
-    private void readNumaMaps(int pid, Map<Integer, Long> pages, TreeSet<String> policies) {
+    private void readNumaMaps(int pid, IdSet planned, Map<Integer, Long> pages, TreeSet<String> policies,
+                              Map<String, Long> stray) {
         Path file = proc.resolve(pid + "/numa_maps");
         List<String> lines;
         try {
@@ -75,6 +82,7 @@ public final class BindVerifier {
                 continue;
             }
             policies.add(fields[1]);
+            String holder = holder(fields);
             for (int i = 2; i < fields.length; i++) {
                 String f = fields[i];
                 int eq = f.indexOf('=');
@@ -85,9 +93,26 @@ public final class BindVerifier {
                         throw new BindException(file + ": malformed node field " + f);
                     }
                     pages.merge(node, count, Long::sum);
+                    if (!planned.contains(node) && count > 0) {
+                        stray.merge(holder, count, Long::sum);
+                    }
                 }
             }
         }
+    }
+
+    /** What a numa_maps line maps: its file, or anonymous memory (shared when more than one process maps it). */
+    private static String holder(String[] fields) {
+        long mapmax = 1;
+        for (int i = 2; i < fields.length; i++) {
+            if (fields[i].startsWith("file=")) {
+                return fields[i].substring("file=".length());
+            }
+            if (fields[i].startsWith("mapmax=")) {
+                mapmax = Math.max(1, parsePages(fields[i].substring("mapmax=".length())));
+            }
+        }
+        return mapmax > 1 ? SHARED_ANONYMOUS : ANONYMOUS;
     }
 
     private static long parsePages(String text) {

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Reads processes and their threads from {@code <root>/proc}: {@code PID/comm}, {@code PID/cmdline}
- * and {@code PID/task/TID/comm}. A process or thread that exits while it is read is left out
+ * Reads processes and their threads from {@code <root>/proc}: {@code PID/comm}, {@code PID/cmdline},
+ * the parent pid from {@code PID/stat} and {@code PID/task/TID/comm}. A process or thread that exits while it is read is left out
  * (it cannot be bound anyway); kernel threads (empty cmdline) are kept here and skipped by the planner.
  */
 public final class ProcReader {
@@ -51,11 +51,35 @@ public final class ProcReader {
         try {
             String comm = Files.readString(dir.resolve("comm"), StandardCharsets.UTF_8).strip();
             byte[] raw = Files.exists(dir.resolve("cmdline")) ? Files.readAllBytes(dir.resolve("cmdline")) : new byte[0];
-            String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
-            return new ProcessEntry(pid, comm, cmdline, threads(dir, pid, comm));
+            String text = new String(raw, StandardCharsets.UTF_8);
+            String cmdline = text.replace('\0', ' ').strip();
+            // the kernel ends each argument with a NUL: drop the last one, keep empty arguments ('')
+            String args = text.endsWith("\0") ? text.substring(0, text.length() - 1) : text;
+            List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\0", -1));
+            return new ProcessEntry(pid, parent(dir), comm, cmdline, threads(dir, pid, comm), argv);
         } catch (IOException e) {
             return null; // exited between listing and reading, or not readable: nothing to bind
         }
+    }
+
+    /**
+     * The parent pid: the second field after the name in {@code stat} (the name is in parentheses
+     * and may hold spaces and parentheses itself, so the last ')' ends it); 0 when stat is missing.
+     */
+    static int parent(Path dir) throws IOException {
+        Path stat = dir.resolve("stat");
+        if (!Files.exists(stat)) {
+            return 0; // a capture or generated tree without stat: the process is its own group
+        }
+        String text = Files.readString(stat, StandardCharsets.UTF_8);
+        int close = text.lastIndexOf(')');
+        String[] fields = close < 0 ? new String[0] : text.substring(close + 1).strip().split("\\s+");
+        int ppid = fields.length > 1 ? number(fields[1]) : -1;
+        if (ppid < 0) {
+            throw new BindException(stat + ": malformed, expected 'PID (name) STATE PPID ...': "
+                    + text.lines().findFirst().orElse(""));
+        }
+        return ppid;
     }
 
     private static List<ThreadEntry> threads(Path dir, int pid, String comm) throws IOException {

@@ -7,17 +7,25 @@ import java.util.List;
 /**
  * One process's place in a plan.
  *
+ * @param cmdline  its command line, quoted for a shell (the start lines repeat it)
  * @param group    the group number (0..), or -1 for an "other" process
  * @param socket   the socket index (in {@link SocketNodes} order)
  * @param node     the node its non-forward threads run on
  * @param cpus     that node's CPUs
  * @param memNodes the nodes its memory policy names (interleave set, or the local node)
  * @param threads  every thread with its wanted CPUs
+ * @param device   the device ({@code --by-device}) it is placed next to, or empty
  */
 public record ProcessBinding(int pid, String comm, String cmdline, int group, int socket, int node, IdSet cpus,
-                             MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads) {
+                             MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads, String device) {
     public ProcessBinding {
         threads = List.copyOf(threads);
+        device = device == null ? "" : device;
+    }
+
+    public ProcessBinding(int pid, String comm, String cmdline, int group, int socket, int node, IdSet cpus,
+                          MemoryMode memory, IdSet memNodes, List<ThreadBinding> threads) {
+        this(pid, comm, cmdline, group, socket, node, cpus, memory, memNodes, threads, "");
     }
 
     public boolean isGroup() {

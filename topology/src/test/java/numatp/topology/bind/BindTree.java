@@ -61,6 +61,50 @@ final class BindTree {
         });
     }
 
+    /** As {@link #process(Path, int, String, String, Map)}, with {@code PID/stat} naming the parent. */
+    static void process(Path root, int pid, int ppid, String comm, String cmdline, Map<Integer, String> threads) {
+        process(root, pid, comm, cmdline, threads);
+        // the name in parentheses may hold spaces and ')': readers must take the last ')'
+        write(root, "proc/" + pid + "/stat", pid + " (" + comm + ") S " + ppid + " " + pid + " " + pid
+                + " 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 " + (threads.size() + 1) + " 0 100\n");
+    }
+
+    /** {@code sys/class/accel/accelN/device/numa_node} (no file when {@code node} is null). */
+    static void accel(Path root, int n, Integer node) {
+        String dir = "sys/class/accel/accel" + n + "/device/";
+        write(root, dir + "uevent", "DRIVER=fake\n");
+        if (node != null) {
+            write(root, dir + "numa_node", node + "\n");
+        }
+    }
+
+    /** A PCI function with its class, vendor and node ({@code sys/bus/pci/devices/ADDR}, a real directory). */
+    static void pci(Path root, String address, String pciClass, String vendor, int node) {
+        String dir = "sys/devices/pci0000:00/" + address + "/";
+        write(root, dir + "class", pciClass + "\n");
+        write(root, dir + "vendor", vendor + "\n");
+        write(root, dir + "numa_node", node + "\n");
+        link(root, "sys/bus/pci/devices/" + address, "../../../devices/pci0000:00/" + address);
+    }
+
+    /** A network interface as the kernel links it: under its PCI device, or virtual when address is null. */
+    static void nic(Path root, String name, String address) {
+        String target = address == null ? "devices/virtual/net/" + name : "devices/pci0000:00/" + address
+                + "/net/" + name;
+        write(root, "sys/" + target + "/uevent", "INTERFACE=" + name + "\n");
+        link(root, "sys/class/net/" + name, "../../" + target);
+    }
+
+    static void link(Path root, String relative, String target) {
+        try {
+            Path link = root.resolve(relative);
+            Files.createDirectories(link.getParent());
+            Files.createSymbolicLink(link, Path.of(target));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static void allowed(Path root, int pid, int tid, String cpus) {
         write(root, "proc/" + pid + "/task/" + tid + "/status", "Name:\tx\nCpus_allowed:\tff\nCpus_allowed_list:\t"
                 + cpus + "\nMems_allowed_list:\t0\n");

@@ -55,6 +55,35 @@ class BindVerifierTest {
     }
 
     @Test
+    void pagesLeftOffThePlannedNodesAreNamedByWhatHoldsThem() {
+        BindTree.process(root, 10, "worker", "worker", Map.of());
+        BindTree.allowed(root, 10, 10, "0");
+        BindTree.write(root, "proc/10/numa_maps", """
+                00400000 default file=/usr/lib/libc.so.6 mapped=40 mapmax=9 N0=10 N1=30 kernelpagesize_kB=4
+                00500000 default file=/usr/lib/libjvm.so mapped=12 mapmax=3 N1=12 kernelpagesize_kB=4
+                7e0000000000 default file=/dev/shm/ring anon=0 mapped=5 mapmax=2 N1=5 kernelpagesize_kB=4
+                7f0000000000 default anon=200 dirty=200 N0=200 kernelpagesize_kB=4
+                7f1000000000 default anon=8 dirty=8 mapmax=2 N1=8 kernelpagesize_kB=4
+                """);
+        ProcessBinding p = new ProcessBinding(10, "worker", "worker", -1, 0, 0, IdSet.of(0), MemoryMode.LOCAL,
+                IdSet.of(0), List.of(new ThreadBinding(10, "worker", false, 0, IdSet.of(0))));
+        BindPlan plan = new BindPlan("t", "generic", List.of(), List.of(p), List.of());
+        ProcessCheck c = new BindVerifier(root).verify(plan).getFirst();
+        assertEquals(Map.of("/usr/lib/libc.so.6", 30L, "/usr/lib/libjvm.so", 12L, "/dev/shm/ring", 5L,
+                BindVerifier.SHARED_ANONYMOUS, 8L), c.strayPages());
+        assertEquals(0, c.strayAnonymousPages());
+        assertEquals(210, c.pagesOnPlannedNodes());
+        String text = BindReport.verifyText(List.of(c));
+        assertTrue(text.contains("210/265 on planned nodes 0; off them: /usr/lib/libc.so.6 30, /usr/lib/libjvm.so 12,"
+                + " shared anonymous 8, /dev/shm/ring 5 (no private anonymous page stayed"), text);
+        assertTrue(BindReport.json(plan, List.of(), List.of(c)).contains("\"/usr/lib/libc.so.6\" : 30"));
+        BindTree.write(root, "proc/10/numa_maps", "7f0000000000 default anon=9 N0=4 N1=5 kernelpagesize_kB=4\n");
+        c = new BindVerifier(root).verify(plan).getFirst();
+        assertEquals(5, c.strayAnonymousPages());
+        assertFalse(BindReport.verifyText(List.of(c)).contains("no private anonymous"));
+    }
+
+    @Test
     void malformedNumaMapsIsNamed() {
         BindTree.process(root, 10, "worker", "worker", Map.of());
         BindTree.write(root, "proc/10/numa_maps", "00400000 default N0=x\n");

@@ -96,23 +96,37 @@ public final class NumaVm {
      */
     public static Result runMain(List<String> vmOptions, Class<?> main, List<Class<?>> classpathOf, String jvmOptions,
                                  List<String> args, int timeoutSeconds) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> entries = new ArrayList<>(List.of(codeSource(main)));
         for (Class<?> type : classpathOf) {
             if (!entries.contains(codeSource(type))) {
                 entries.add(codeSource(type));
             }
         }
-        entries.add(codeSource(Native.class));
+        return runMain(vmOptions, Map.of(), entries, main.getName(), jvmOptions, args, timeoutSeconds);
+    }
+
+    /**
+     * Runs class {@code mainClass} from the class path {@code entries} (JNA is added) in a guest
+     * started with {@code vmOptions} and the extra environment {@code env} for numa-vm.sh (e.g.
+     * {@code QEMU_SMP=4,sockets=2,cores=2,threads=1} for two sockets of two nodes).
+     */
+    public static Result runMain(List<String> vmOptions, Map<String, String> env, List<String> entries,
+                                 String mainClass, String jvmOptions, List<String> args, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> classpath = new ArrayList<>(entries);
+        if (!classpath.contains(codeSource(Native.class))) {
+            classpath.add(codeSource(Native.class));
+        }
         String command = java + " -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
                 + " --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp " + jvmOptions + " -cp "
-                + String.join(":", entries) + " " + main.getName() + " " + String.join(" ", args);
+                + String.join(":", classpath) + " " + mainClass + " " + String.join(" ", args);
         List<String> argv = new ArrayList<>(List.of("bash", script().toString()));
         argv.addAll(vmOptions);
         // The guest mounts a fresh tmpfs on /tmp: share the build output explicitly, so a
         // checkout under /tmp (as CI may use) is still visible inside.
         List<String> shared = new ArrayList<>();
-        for (String entry : entries) {
+        for (String entry : classpath) {
             String dir = Path.of(entry).getParent().toString();
             if (entry.contains("/target/") && !shared.contains(dir)) {
                 shared.add(dir);
@@ -120,11 +134,18 @@ public final class NumaVm {
             }
         }
         argv.addAll(List.of("-t", String.valueOf(timeoutSeconds), "--", command));
-        return run(argv, timeoutSeconds + 30);
+        return run(argv, env, timeoutSeconds + 30);
     }
 
     public static Result run(List<String> argv, int timeoutSeconds) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        return run(argv, Map.of(), timeoutSeconds);
+    }
+
+    public static Result run(List<String> argv, Map<String, String> env, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process process = builder.start();
         byte[] out;
         try (var in = process.getInputStream()) {
             out = in.readAllBytes();

@@ -14,6 +14,9 @@ import numatp.topology.bind.BindPolicy;
 import numatp.topology.bind.BindReport;
 import numatp.topology.bind.BindVerifier;
 import numatp.topology.bind.Binder;
+import numatp.topology.bind.DeviceClass;
+import numatp.topology.bind.DeviceReader;
+import numatp.topology.bind.GroupBy;
 import numatp.topology.bind.ProcReader;
 import numatp.topology.bind.ProcessCheck;
 import numatp.topology.linux.LinuxNuma;
@@ -67,6 +70,18 @@ final class BindCommand implements Callable<Integer> {
                     + " forward_thread_patterns, report.")
     Path config;
 
+    @Option(names = "--group-by", paramLabel = "tree|parent|process",
+            description = "How selected processes form groups: tree (default: a process joins its highest matching"
+                    + " ancestor, e.g. a scheduler and the workers it started), parent (tree, then leaders sharing a"
+                    + " launcher merge), process (each process alone).")
+    String groupBy;
+
+    @Option(names = "--by-device", paramLabel = "accel|gpu|nic",
+            description = "Bind the N-th selected process (pid order) to the node of the N-th device of this class,"
+                    + " read from sysfs (accel: /sys/class/accel, gpu: PCI class 0x03, nic: PCI-backed /sys/class/net);"
+                    + " a device without a node goes round-robin over the nodes.")
+    String byDevice;
+
     @Option(names = "--root", paramLabel = "DIR|FILE.tar.gz",
             description = "Plan for a captured tree (sys/ and proc/) instead of this machine (dry run or --verify only).")
     Path root;
@@ -101,7 +116,8 @@ final class BindCommand implements Callable<Integer> {
             skip.add(h.get().pid()); // this JVM and its ancestors: their command lines hold the patterns
         }
         String name = root == null ? "/" : root.toString();
-        BindPlan plan = BindPlanner.plan(topology, policy, new ProcReader(readFrom).processes(skip), name);
+        DeviceReader.Scan devices = devices(readFrom);
+        BindPlan plan = BindPlanner.plan(topology, policy, new ProcReader(readFrom).processes(skip), name, devices);
         List<ApplyStep> steps = List.of();
         if (apply) {
             IdSet nodes = IdSet.of(topology.nodes().stream().mapToInt(NumaNode::id).toArray());
@@ -129,7 +145,30 @@ final class BindCommand implements Callable<Integer> {
         return failed || !BindReport.verified(checks) ? TpMain.EXIT_FAILURE : 0;
     }
 
+    private DeviceReader.Scan devices(Path readFrom) {
+        if (byDevice == null) {
+            return null;
+        }
+        try {
+            return new DeviceReader(readFrom).read(DeviceClass.parse(byDevice));
+        } catch (BindException e) {
+            throw new UsageException(e.getMessage(), e); // no such device here: nothing can be planned
+        }
+    }
+
     private BindPolicy policy() {
+        BindPolicy policy = basePolicy();
+        if (groupBy == null) {
+            return policy;
+        }
+        try {
+            return policy.withGroupBy(GroupBy.parse(groupBy, "--group-by"));
+        } catch (BindException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    private BindPolicy basePolicy() {
         try {
             if (config != null) {
                 if (!groupPatterns.isEmpty() || !otherPatterns.isEmpty() || !forwardPatterns.isEmpty()) {

@@ -94,6 +94,38 @@ class BindCommandTest {
     }
 
     @Test
+    void byDevicePutsTheNthWorkerOnTheNthAcceleratorsNodeAndNoDeviceExitsTwo() {
+        HostTree.write(root, "sys/class/accel/accel0/device/numa_node", "1\n");
+        HostTree.write(root, "sys/class/accel/accel1/device/numa_node", "-1\n");
+        var r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker",
+                "--by-device", "accel");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("group 0 -> socket 1: pid 100 (worker) CPUs 2-3 (node 1) next to accel0"), r.out());
+        assertTrue(r.out().contains("group 1 -> socket 1: pid 200 (worker) CPUs 2-3 (node 1) next to accel1"), r.out());
+        assertTrue(r.out().contains("note: device accel1 reports no node (numa_node -1)"), r.out());
+        r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker", "--by-device", "gpu");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().startsWith("error: --by-device gpu: no gpu device under "), r.err());
+        r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker", "--by-device", "tpu");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--by-device: expected one of [accel, gpu, nic], got tpu"), r.err());
+    }
+
+    @Test
+    void aWorkerStartedByAnotherJoinsItsGroupUnlessGroupedByProcess() {
+        HostTree.write(root, "proc/200/stat", "200 (worker) S 100 200 200 0 -1 0 0 0 0 0 1 1 0 0 20 0 2 0 100\n");
+        var r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("2 socket(s), 1 group(s), 0 other process(es)"), r.out());
+        assertTrue(r.out().contains("group 0 -> socket 0: pid 200 (worker) CPUs 0-1 (node 0)"), r.out());
+        r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker", "--group-by", "process");
+        assertTrue(r.out().contains("2 socket(s), 2 group(s)"), r.out());
+        r = DoctorCommandTest.tp("bind", "--root", root.toString(), "--group-pattern", "worker", "--group-by", "pod");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--group-by: expected one of [tree, parent, process], got pod"), r.err());
+    }
+
+    @Test
     @Timeout(60)
     void applyBindsAChildOnThisMachineAndVerifiesIt() throws Exception {
         Assumptions.assumeTrue(LinuxNuma.system().isNative(), LinuxNuma.system().description());
