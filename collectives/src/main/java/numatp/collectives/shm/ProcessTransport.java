@@ -73,6 +73,15 @@ public final class ProcessTransport {
         return StaleSegments.removeIfStale(path(dir, name));
     }
 
+    /**
+     * Removes every {@code numatp-*} file in {@code dir} whose owner no longer runs (see
+     * {@link StaleSegments}): what engines and groups of processes killed with {@code kill -9}
+     * left. Returns the files removed. A file whose owner runs is never touched.
+     */
+    public static List<Path> reclaimStale(Path dir) {
+        return StaleSegments.reclaim(dir, null);
+    }
+
     public static Path path(Path dir, String name) {
         return dir.resolve(PREFIX + name);
     }

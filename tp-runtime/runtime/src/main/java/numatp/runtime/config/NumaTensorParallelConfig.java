@@ -31,6 +31,11 @@ import java.util.TreeMap;
  * @param collectiveAlgorithm allreduce algorithm ({@code --collective-algorithm})
  * @param collectiveTimeout   how long a collective waits for a missing peer
  *                            ({@code --collective-timeout-ms})
+ * @param workers             where shards run ({@code --workers}): thread teams in this JVM, or
+ *                            one worker process per planned node
+ * @param workersPerNode      worker processes per planned node ({@code --workers-per-node}), >= 1,
+ *                            each holding consecutive shards of the node; more than 1 tests the
+ *                            process layout on a one-node machine (only with {@code processes})
  */
 public record NumaTensorParallelConfig(int shards,
                                        IdSet numaNodes,
@@ -41,11 +46,15 @@ public record NumaTensorParallelConfig(int shards,
                                        int threadsPerShard,
                                        IdleStrategyKind idleStrategy,
                                        CollectiveAlgorithmKind collectiveAlgorithm,
-                                       Duration collectiveTimeout) {
+                                       Duration collectiveTimeout,
+                                       WorkerLayout workers,
+                                       int workersPerNode) {
     public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
     /** More shards than this is refused as a typo rather than planned. */
     public static final int MAX_SHARDS = 4096;
+    /** More worker processes per node than this is refused as a typo. */
+    public static final int MAX_WORKERS_PER_NODE = 64;
 
     public NumaTensorParallelConfig {
         if (shards < 1 || shards > MAX_SHARDS) {
@@ -96,6 +105,16 @@ public record NumaTensorParallelConfig(int shards,
         if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
             throw new ConfigException("--collective-timeout-ms must be > 0: " + collectiveTimeout.toMillis());
         }
+        if (workers == null) {
+            workers = WorkerLayout.THREADS;
+        }
+        if (workersPerNode < 1 || workersPerNode > MAX_WORKERS_PER_NODE) {
+            throw new ConfigException("--workers-per-node must be in [1, " + MAX_WORKERS_PER_NODE + "]: "
+                    + workersPerNode);
+        }
+        if (workersPerNode > 1 && workers != WorkerLayout.PROCESSES) {
+            throw new ConfigException("--workers-per-node " + workersPerNode + " needs --workers processes");
+        }
     }
 
     /** The defaults with {@code shards} shards. */
@@ -119,7 +138,9 @@ public record NumaTensorParallelConfig(int shards,
                 .threadsPerShard(threadsPerShard)
                 .idleStrategy(idleStrategy)
                 .collectiveAlgorithm(collectiveAlgorithm)
-                .collectiveTimeout(collectiveTimeout);
+                .collectiveTimeout(collectiveTimeout)
+                .workers(workers)
+                .workersPerNode(workersPerNode);
     }
 
     /** Builds a {@link NumaTensorParallelConfig}; {@link #build()} fills defaults and validates once. */
@@ -134,6 +155,8 @@ public record NumaTensorParallelConfig(int shards,
         private IdleStrategyKind idleStrategy = IdleStrategyKind.AUTO;
         private CollectiveAlgorithmKind collectiveAlgorithm = CollectiveAlgorithmKind.AUTO;
         private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+        private WorkerLayout workers = WorkerLayout.THREADS;
+        private int workersPerNode = 1;
 
         private Builder() {
         }
@@ -197,10 +220,20 @@ public record NumaTensorParallelConfig(int shards,
             return this;
         }
 
+        public Builder workers(WorkerLayout value) {
+            workers = value;
+            return this;
+        }
+
+        public Builder workersPerNode(int value) {
+            workersPerNode = value;
+            return this;
+        }
+
         public NumaTensorParallelConfig build() {
             return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
                     nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
-                    collectiveTimeout);
+                    collectiveTimeout, workers, workersPerNode);
         }
     }
 }
