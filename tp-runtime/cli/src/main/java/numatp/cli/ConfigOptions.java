@@ -4,6 +4,7 @@ import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.WorkerLayout;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
 import picocli.CommandLine.Option;
@@ -62,6 +63,16 @@ public final class ConfigOptions {
             description = "How long a collective waits for a missing shard (default 30000).")
     Long collectiveTimeoutMs;
 
+    @Option(names = "--workers", paramLabel = "threads|processes",
+            description = "Where shards run: thread teams in this process (default), or one worker process per NUMA node,"
+                    + " born bound to it (see docs/serving.md).")
+    WorkerLayout workers;
+
+    @Option(names = "--workers-per-node", paramLabel = "N",
+            description = "With --workers processes: worker processes per node, each with consecutive shards of it"
+                    + " (default 1; more tests the process layout on a one-node machine).")
+    Integer workersPerNode;
+
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
@@ -104,6 +115,12 @@ public final class ConfigOptions {
         }
         if (collectiveTimeoutMs != null) {
             builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
+        }
+        if (workers != null) {
+            builder.workers(workers);
+        }
+        if (workersPerNode != null) {
+            builder.workersPerNode(workersPerNode);
         }
         return builder.build();
     }
