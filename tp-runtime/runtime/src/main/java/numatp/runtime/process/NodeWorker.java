@@ -46,6 +46,8 @@ public final class NodeWorker {
     static final String READY = "ready";
     /** Prefix of the report lines the coordinator shows in its start-up report. */
     static final String REPORT = "report ";
+    /** How long a worker waits for the others to join its group (they start and load at different times). */
+    static final long JOIN_TIMEOUT_NS = ProcessEngine.READY_TIMEOUT_MS * 1_000_000L;
 
     private NodeWorker() {
     }
@@ -130,7 +132,9 @@ public final class NodeWorker {
         try (ExecutorService joins = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Communicator>> joined = new ArrayList<>();
             for (int rank : ranks) {
-                joined.add(joins.submit(() -> ProcessTransport.join(args.name(), rank, nodes, config)));
+                // Workers start and load at different times: wait for the others as long as start-up may take.
+                joined.add(joins.submit(() -> ProcessTransport.join(ProcessTransport.DEFAULT_DIR, args.name(), rank,
+                        nodes, config, JOIN_TIMEOUT_NS)));
             }
             RuntimeException failure = null;
             for (int i = 0; i < ranks.length; i++) {

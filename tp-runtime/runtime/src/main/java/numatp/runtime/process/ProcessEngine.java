@@ -149,13 +149,7 @@ public final class ProcessEngine implements SequenceEngine {
                 workers.add(WorkerProcess.start(w, shards.getFirst().node(), args.ranks(), command, cpus, policy,
                         mode == BindMode.BIND));
             }
-            for (WorkerProcess w : workers) {
-                if (!w.awaitReady(READY_TIMEOUT_MS)) {
-                    String how = w.exitDescription(STOP_WAIT_MS);
-                    throw new ModelException(w.label() + " did not start: " + (how != null ? how
-                            : "not ready after " + READY_TIMEOUT_MS / 1000 + " s"));
-                }
-            }
+            awaitReady(workers);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopAll(workers, channel, dir, name);
@@ -172,6 +166,32 @@ public final class ProcessEngine implements SequenceEngine {
             log.accept(line);
         }
         return engine;
+    }
+
+    /** Waits until every worker is ready; the first that exits (or the timeout) fails the start, naming it. */
+    private static void awaitReady(List<WorkerProcess> workers) throws InterruptedException {
+        long deadline = System.nanoTime() + READY_TIMEOUT_MS * 1_000_000L;
+        while (true) {
+            boolean all = true;
+            for (WorkerProcess w : workers) {
+                if (w.ready()) {
+                    continue;
+                }
+                all = false;
+                if (!w.running()) {
+                    String how = w.exitDescription(STOP_WAIT_MS);
+                    throw new ModelException(w.label() + " did not start: " + (how != null ? how : "it exited"));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ModelException(w.label() + " did not start: not ready after " + READY_TIMEOUT_MS / 1000
+                            + " s");
+                }
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(10);
+        }
     }
 
     private static void stopAll(List<WorkerProcess> workers, StepChannel channel, Path dir, String name) {
@@ -299,7 +319,8 @@ public final class ProcessEngine implements SequenceEngine {
         long deadline = System.nanoTime() + STOP_WAIT_MS * 1_000_000L / 4;
         do {
             for (WorkerProcess w : workers) {
-                if (!w.running()) {
+                // A worker that reported this step's failure exits by itself: not a cause.
+                if (channel.failed(w.index) < seq && !w.running()) {
                     String how = w.exitDescription(STOP_WAIT_MS / 4);
                     causes.add(w.label() + " " + (how != null ? how : "has exited"));
                 }

@@ -173,18 +173,9 @@ final class WorkerProcess {
         return p.isAlive() && ProcessLiveness.running(p.pid());
     }
 
-    /** Waits up to {@code timeoutMs} for the ready line; false on timeout or when the worker exits first. */
-    boolean awaitReady(long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (System.nanoTime() < deadline) {
-            if (ready.await(20, TimeUnit.MILLISECONDS)) {
-                return true;
-            }
-            if (!process.isAlive()) {
-                return ready.getCount() == 0;
-            }
-        }
-        return false;
+    /** True once the worker printed its ready line. */
+    boolean ready() {
+        return ready.getCount() == 0;
     }
 
     /** How the launcher bound itself before starting the worker. */
