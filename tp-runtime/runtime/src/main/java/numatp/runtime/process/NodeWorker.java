@@ -16,8 +16,11 @@ import numatp.models.tp.WeightPlacement;
 import numatp.runtime.engine.CollectiveSettings;
 import numatp.runtime.workers.BindingReport;
 import numatp.topology.binding.BindMode;
+import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
+import numatp.topology.binding.PinnedThreadFactory;
 import numatp.topology.binding.ShardBinding;
+import numatp.topology.binding.WorkerOutcome;
 import numatp.weights.ArenaSliceAllocator;
 import numatp.weights.ModelTensors;
 import numatp.weights.NodeSliceAllocator;
@@ -32,6 +35,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One worker process of the process engine ({@code tp worker}): dies with its coordinator,
@@ -46,6 +50,9 @@ public final class NodeWorker {
     static final String READY = "ready";
     /** Prefix of the report lines the coordinator shows in its start-up report. */
     static final String REPORT = "report ";
+    /** A worker that has waited this long for a step polls every {@link #IDLE_POLL_NS}. */
+    static final long IDLE_AFTER_NS = 50_000_000L;
+    static final long IDLE_POLL_NS = 1_000_000L;
     /** How long a worker waits for the others to join its group (they start and load at different times). */
     static final long JOIN_TIMEOUT_NS = ProcessEngine.READY_TIMEOUT_MS * 1_000_000L;
 
@@ -70,26 +77,79 @@ public final class NodeWorker {
             teams.add(new ShardBinding(i, b.node(), b.cpus(), b.threads(), b.shareCpus()));
         }
         boolean simulated = args.bindMode() == BindMode.SIMULATED;
-        CommunicatorConfig collectives = CollectiveSettings.of(args.collectiveConfig());
+        WorkerOptions options = WorkerOptions.bound().withMode(args.bindMode()).withMemoryPolicy(args.memoryPolicy());
         try (ModelTensors model = ModelFiles.open(args.model());
-             ShardGroup group = ShardGroup.start(teams, WorkerOptions.bound().withMode(args.bindMode())
-                     .withMemoryPolicy(args.memoryPolicy()), binder);
              Allocator allocator = new Allocator(simulated)) {
-            Communicator[] comms = communicators(args, ranks, collectives, simulated);
-            try (LocalShards shards = new LocalShards(model, args.nodeOfRank().length, ranks, group,
-                    new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch()), allocator.slices, comms);
-                 StepChannel channel = StepChannel.open(args.stepFile(), args.workers(), args.maxBatch(),
-                         shards.config().vocabSize())) {
-                for (String line : BindingReport.lines(group, ranks)) {
-                    out.println(REPORT + line);
-                }
-                for (String line : residencyLines(shards.placement())) {
-                    out.println(REPORT + line);
-                }
-                out.println(READY);
-                out.flush();
-                return serve(args.worker(), shards, channel);
+            if (ranks.length == 1 && teams.getFirst().threads() == 1) {
+                return onPinnedThread(args, model, allocator, options, binder, out);
             }
+            try (ShardGroup group = ShardGroup.start(teams, options, binder)) {
+                return load(args, model, allocator, group, BindingReport.lines(group, ranks), out);
+            }
+        }
+    }
+
+    /**
+     * One shard of one thread: that thread, pinned as a team's would be, runs the whole step loop,
+     * so a step has no hand-over inside the worker (the coordinator's flag is its only wake-up).
+     */
+    private static int onPinnedThread(WorkerArgs args, ModelTensors model, Allocator allocator, WorkerOptions options,
+                                      NumaBinder binder, PrintStream out) {
+        WorkerOutcome[] bound = new WorkerOutcome[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        int[] status = {1};
+        PinnedThreadFactory threads = new PinnedThreadFactory(args.shards().getFirst(), options.binding(), binder,
+                new PinnedThreadFactory.Listener() {
+                    @Override
+                    public void bound(WorkerOutcome outcome) {
+                        bound[0] = outcome;
+                    }
+
+                    @Override
+                    public void failed(int shard, int thread, RuntimeException error) {
+                        failure[0] = new BindingException("shard " + shard + " thread " + thread
+                                + " could not be placed: " + error.getMessage(), error);
+                    }
+                });
+        Thread thread = threads.newThread(() -> {
+            try {
+                status[0] = load(args, model, allocator, null, List.of(BindingReport.line(bound[0])), out);
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        });
+        thread.start();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BindingException("interrupted while running the shard thread", e);
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return status[0];
+    }
+
+    /** Joins the group, slices the held shards, reports, then serves steps (see {@link #serve}). */
+    private static int load(WorkerArgs args, ModelTensors model, Allocator allocator, ShardGroup group,
+                            List<String> bindingLines, PrintStream out) {
+        int[] ranks = args.ranks();
+        boolean simulated = args.bindMode() == BindMode.SIMULATED;
+        Communicator[] comms = communicators(args, ranks, CollectiveSettings.of(args.collectiveConfig()), simulated);
+        try (LocalShards shards = new LocalShards(model, args.nodeOfRank().length, ranks, group,
+                new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch()), allocator.slices, comms);
+             StepChannel channel = StepChannel.open(args.stepFile(), args.workers(), args.maxBatch(),
+                     shards.config().vocabSize())) {
+            for (String line : bindingLines) {
+                out.println(REPORT + line);
+            }
+            for (String line : residencyLines(shards.placement())) {
+                out.println(REPORT + line);
+            }
+            out.println(READY);
+            out.flush();
+            return serve(args.worker(), shards, channel);
         }
     }
 
@@ -194,8 +254,15 @@ public final class NodeWorker {
         while (true) {
             long next = sequence + 1;
             idle.reset();
+            long since = System.nanoTime();
             while (channel.step() < next) {
-                idle.idle();
+                // Back-to-back steps hand over in microseconds; an idle worker (a server between requests)
+                // polls once a millisecond, as no other process can wake a parked thread here.
+                if (idle.parking() && System.nanoTime() - since > IDLE_AFTER_NS) {
+                    LockSupport.parkNanos(IDLE_POLL_NS);
+                } else {
+                    idle.idle();
+                }
             }
             sequence = next;
             int n = channel.count();

@@ -63,7 +63,8 @@ public final class BindingReport {
         return sb.toString();
     }
 
-    static String line(WorkerOutcome o) {
+    /** One thread's line, as {@link #lines(ShardGroup)} prints it. */
+    public static String line(WorkerOutcome o) {
         String cpu = o.wantedCpus().isEmpty() ? "unpinned" : "CPU " + o.wantedCpus().toListString();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "shard %d thread %d: node %d %s -> %s",
                 o.shard(), o.thread(), o.wantedNode(), cpu, o.verdict()));
