@@ -144,13 +144,14 @@ final class BenchGenerateCommand implements Runnable {
                     collective[r] = s.collectiveShare();
                 }
                 out.println(String.format(Locale.ROOT,
-                        "model %s; shards %d; workers %s; prompt %d tok: median %.1f tok/s;"
-                                + " decode %d tok: median %.1f tok/s = %.1f us/step (runs %s); collectives %.1f%% of time; %s",
+                        "model %s; shards %d; prompt %d tok: median %.1f tok/s;"
+                                + " decode %d tok: median %.1f tok/s = %.1f us/step (runs %s); collectives %.1f%% of time;"
+                                + " workers %s; %s",
                         synthetic ? "synthetic dim 2048 x " + layers + " layers " + type : model, shards,
-                        tp.workers().name().toLowerCase(Locale.ROOT),
                         prompt.length, median(promptTps), decodeCount,
                         median(decodeTps), 1e6 / median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
-                        100 * median(collective), runtime.placementSummary()));
+                        100 * median(collective), tp.workers().name().toLowerCase(Locale.ROOT),
+                        runtime.placementSummary()));
                 out.println(runtime.bindingSummary());
                 if (outputFile.file != null) {
                     writeJson(settings, tp, prompt.length, decodeCount, n, promptTps, decodeTps, collective,
