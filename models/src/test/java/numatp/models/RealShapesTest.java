@@ -3,6 +3,7 @@ package numatp.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.Reduction;
 import numatp.models.tp.TpEngine;
 import numatp.topology.SharedData;
 import numatp.weights.ArenaSliceAllocator;
@@ -36,7 +37,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  *     choose the other token of a near tie);</li>
  * <li>2, 3 and 4 shards give the ids of 1 shard, and logits within
  *     {@link #SHARD_TOLERANCE} of its (the wo/down partial sums are added per shard, so
- *     only the f32 summation order differs; not bitwise, see docs/models.md).</li>
+ *     only the f32 summation order differs; not bitwise, see docs/models.md);</li>
+ * <li>with {@link Reduction#EXACT}, 2, 3 and 4 shards give bitwise the logits of 1 shard,
+ *     which are within the tolerance of llama.cpp's.</li>
  * </ul>
  * Tolerance: llama.cpp itself is up to 0.074 (median 0.03) from exact arithmetic on the
  * quantised files, because it rounds activations to 8 bits before its quantised dot
@@ -125,6 +128,42 @@ class RealShapesTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3-shape.q4_k_m.gguf.llamacpp-greedy.json",
+            "mistral-shape.q4_k_m.gguf.llamacpp-greedy.json", "qwen2-shape.f16.gguf.llamacpp-greedy.json",
+            "qwen2-shape.q8_0.gguf.llamacpp-greedy.json", "qwen3-shape.q4_k_m.gguf.llamacpp-greedy.json"})
+    @Timeout(300)
+    void exactReductionIsBitwiseOnOneToFourShards(String reference) throws IOException {
+        Path json = SharedData.require("models", "realshapes", reference);
+        JsonNode run = JSON.readTree(Files.readString(json));
+        Path model = json.resolveSibling(run.get("file").asText());
+        int[] promptIds = ints(run.get("prompt_ids"));
+        int[] generated = ints(run.get("generated_ids"));
+        double tol = tolerance(model);
+        try (ModelTensors m = GgufModels.open(model)) {
+            LlamaConfig c = LlamaConfig.of(m.hp());
+            float[][] one = teacherForced(m, c, 1, promptIds, generated, Reduction.EXACT);
+            double worst = 0;
+            for (int s = 0; s < generated.length; s++) {
+                for (JsonNode pair : run.get("top5_logits").get(s)) {
+                    double diff = Math.abs(one[s][pair.get(0).asInt()] - pair.get(1).asDouble());
+                    worst = Math.max(worst, diff);
+                    assertTrue(diff <= tol, reference + " exact, step " + s + " id " + pair.get(0).asInt() + ": "
+                            + one[s][pair.get(0).asInt()] + " vs llama.cpp " + pair.get(1).asDouble());
+                }
+            }
+            for (int shards = 2; shards <= 4; shards++) {
+                float[][] logits = teacherForced(m, c, shards, promptIds, generated, Reduction.EXACT);
+                for (int s = 0; s < generated.length; s++) {
+                    assertArrayEquals(one[s], logits[s], reference + ": exact reduction, " + shards
+                            + " shards vs 1, step " + s);
+                }
+            }
+            System.out.printf(Locale.ROOT, "RealShapesTest exact %s: 2-4 shards bitwise 1 shard; worst top-5 diff"
+                    + " %.5f (tolerance %.2f)%n", reference, worst, tol);
+        }
+    }
+
     /** Quantised matrices: 0.1; F16 (and F32/BF16) matrices: 0.01. See the class comment. */
     static double tolerance(Path model) {
         String name = model.getFileName().toString();
@@ -133,10 +172,15 @@ class RealShapesTest {
 
     /** Logits after the prompt (one batch step) and after each of llama.cpp's generated ids but the last. */
     private static float[][] teacherForced(ModelTensors m, LlamaConfig c, int shards, int[] prompt, int[] generated) {
+        return teacherForced(m, c, shards, prompt, generated, Reduction.FAST);
+    }
+
+    private static float[][] teacherForced(ModelTensors m, LlamaConfig c, int shards, int[] prompt, int[] generated,
+                                           Reduction reduction) {
         float[][] out = new float[generated.length][];
         try (Arena arena = Arena.ofShared();
              TpEngine engine = new TpEngine(m, shards, new TpEngine.Capacity(1, 64, 64),
-                     new ArenaSliceAllocator(arena), null)) {
+                     new ArenaSliceAllocator(arena), null, reduction)) {
             int n = prompt.length;
             float[][] logits = new float[n][];
             logits[n - 1] = out[0] = new float[c.vocabSize()];

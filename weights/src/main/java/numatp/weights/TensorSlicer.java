@@ -129,6 +129,49 @@ public final class TensorSlicer {
         return copyColumns(t, from, count, node, !aligned);
     }
 
+    /**
+     * Column ranges [from[i], from[i] + count[i]) of every row, each as its own contiguous
+     * [rows, count[i]] tensor: in {@code t}'s encoding when the range falls on block boundaries,
+     * else dequantised to f32 (so a range's encoding depends only on the range). Ranges may
+     * overlap. All share one allocation on {@code node}, range after range. For the exact
+     * reduction, which sums each range's dot products separately (numatp.models.tp.Reduction).
+     */
+    public Tensor[] columnRanges(Tensor t, int[] from, int[] count, int node) {
+        int block = t.type().blockElements();
+        long[] offsets = new long[from.length + 1];
+        for (int i = 0; i < from.length; i++) {
+            if (from[i] < 0 || count[i] < 0 || from[i] + count[i] > t.cols()) {
+                throw new WeightsException("tensor " + t.name() + ": columns [" + from[i] + ", " + (from[i] + count[i])
+                        + ") outside [0, " + t.cols() + ")");
+            }
+            boolean aligned = from[i] % block == 0 && count[i] % block == 0;
+            offsets[i + 1] = offsets[i] + (aligned ? t.type() : TensorType.F32).bytesFor(count[i]) * t.rows();
+        }
+        long bytes = offsets[from.length];
+        MemorySegment dst = allocator.allocate(node, Math.max(1, bytes)).asSlice(0, bytes);
+        Tensor[] out = new Tensor[from.length];
+        long srcRowBytes = t.rowBytes();
+        for (int i = 0; i < from.length; i++) {
+            boolean aligned = from[i] % block == 0 && count[i] % block == 0;
+            TensorType type = aligned ? t.type() : TensorType.F32;
+            long rowBytes = type.bytesFor(count[i]);
+            MemorySegment piece = dst.asSlice(offsets[i], offsets[i + 1] - offsets[i]);
+            for (int r = 0; r < t.rows(); r++) {
+                if (aligned) {
+                    MemorySegment.copy(t.data(), r * srcRowBytes + t.type().bytesFor(from[i]), piece,
+                            r * rowBytes, rowBytes);
+                } else {
+                    for (int c = 0; c < count[i]; c++) {
+                        piece.set(Dequant.F32, r * rowBytes + 4L * c, t.get(r, from[i] + c));
+                    }
+                }
+            }
+            out[i] = new Tensor(t.name(), type, t.rows(), count[i], piece);
+        }
+        count(node, 1, bytes);
+        return out;
+    }
+
     private Tensor copyColumns(Tensor t, int from, int count, int node, boolean toF32) {
         if (from < 0 || count < 0 || from + count > t.cols()) {
             throw new WeightsException("tensor " + t.name() + ": columns [" + from + ", " + (from + count)

@@ -18,7 +18,8 @@ import java.lang.foreign.Arena;
 /**
  * Some of the shards of a tensor-parallel model, the ones one worker process holds: the same
  * {@link ShardPlan}, weight slices and {@link ShardForward} per shard as {@link TpEngine} makes,
- * for the ranks given, each over its communicator rank of a group that spans every process.
+ * for the ranks given (with the same {@link Reduction}), each over its communicator rank of a
+ * group that spans every process.
  * {@link #step} runs one step on these shards; the collectives meet the other processes'
  * shards, and the shard of rank 0 (if held here) writes the logits. Arguments are not checked
  * here: the coordinator checks each step once ({@link StepRules}) before it publishes it.
@@ -41,7 +42,7 @@ public final class LocalShards implements AutoCloseable {
      * has one team per held rank in that order, or is null for one rank run on the caller's thread.
      */
     public LocalShards(ModelTensors model, int shards, int[] ranks, ShardGroup group, TpEngine.Capacity capacity,
-                       SliceAllocator allocator, Communicator[] comms) {
+                       SliceAllocator allocator, Communicator[] comms, Reduction reduction) {
         this.config = LlamaConfig.of(model.hp());
         if (ranks.length < 1 || comms.length != ranks.length) {
             throw new ModelException(comms.length + " communicators for ranks of length " + ranks.length);
@@ -55,11 +56,14 @@ public final class LocalShards implements AutoCloseable {
                         + ", expected rank " + ranks[i] + " of " + shards);
             }
         }
-        int granule = 1; // as TpEngine: the widest block of any layer's down projection
+        // As TpEngine: the plan's hidden granule is the widest block of any layer's down projection, or the
+        // exact reduction's down units.
+        ReductionUnits units = reduction == Reduction.EXACT ? ReductionUnits.of(model, config) : null;
+        int granule = 1;
         for (int l = 0; l < config.layers(); l++) {
             granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
         }
-        ShardPlan plan = new ShardPlan(config, shards, granule);
+        ShardPlan plan = new ShardPlan(config, shards, units != null ? units.downColumns() : granule);
         this.ranks = ranks.clone();
         this.comms = comms.clone();
         this.group = group;
@@ -71,7 +75,7 @@ public final class LocalShards implements AutoCloseable {
         try {
             for (int i = 0; i < ranks.length; i++) {
                 int node = comms[i].nodeOfRank(ranks[i]);
-                weights[i] = ShardWeights.slice(model, plan, ranks[i], node, slicer, replicas);
+                weights[i] = ShardWeights.slice(model, plan, ranks[i], node, slicer, replicas, units);
                 forwards[i] = new ShardForward(plan, ranks[i], weights[i], comms[i], capacity.slots(),
                         capacity.slotPositions(), capacity.maxBatchEntries(), arena, allocator, node);
             }

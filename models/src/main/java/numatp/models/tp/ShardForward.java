@@ -5,6 +5,7 @@ import numatp.collectives.ElementType;
 import numatp.collectives.team.RangeBody;
 import numatp.collectives.team.ShardTeam;
 import numatp.models.LlamaConfig;
+import numatp.models.ModelException;
 import numatp.models.kernels.Activations;
 import numatp.models.kernels.Attention;
 import numatp.models.kernels.MatMul;
@@ -70,6 +71,7 @@ final class ShardForward {
     private final MemorySegment gatherSend; // [maxBatch, vocabStride] f32
     private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
     private final Rows rows = new Rows(); // the matMul handed to the team, reused
+    private final ExactProduct exact; // Reduction.EXACT's row-parallel products; null: fast
     private ShardTeam team; // of the step in flight
     private final long kvCacheBytes;
     private long collectiveNs;
@@ -125,7 +127,17 @@ final class ShardForward {
         xOut = new float[maxBatch * dim];
         outEntries = new int[maxBatch];
         localLogits = new float[maxBatch * vocabStride];
-        reduceBuf = arena.allocate(4L * maxBatch * dim, 64);
+        int scratchPerEntry = 0;
+        for (int l = 0; weights.woPieces != null && l < c.layers(); l++) {
+            scratchPerEntry = Math.max(scratchPerEntry, Math.max(weights.woPieces[l].scratchPerEntry(),
+                    weights.w2Pieces[l].scratchPerEntry()));
+        }
+        this.exact = weights.woPieces == null ? null : new ExactProduct(dim, maxBatch, scratchPerEntry);
+        if (exact != null && comm.size() > ExactSums.MAX_RANKS) {
+            throw new ModelException("--reduction exact supports at most " + ExactSums.MAX_RANKS + " shards: "
+                    + comm.size());
+        }
+        reduceBuf = arena.allocate(4L * (exact != null ? 3 : 1) * maxBatch * dim, 64);
         gatherSend = arena.allocate(4L * maxBatch * vocabStride, 64);
         gatherRecv = arena.allocate(4L * maxBatch * vocabStride * plan.shards(), 64);
     }
@@ -230,8 +242,12 @@ final class ShardForward {
                 }
                 System.arraycopy(att, 0, q, e * qDim, qDim);
             }
-            matMul(w.wo[l], n, q, qDim, xb2, dim);
-            allReduce(xb2, n * dim);
+            if (exact != null) {
+                exactProduct(w.woPieces[l], n, q, qDim);
+            } else {
+                matMul(w.wo[l], n, q, qDim, xb2, dim);
+                allReduce(xb2, n * dim);
+            }
             Ops.add(x, xb2, n * dim);
             for (int e = 0; e < n; e++) {
                 Ops.rmsNorm(xb, e * dim, x, e * dim, w.ffnNorm[l], dim, eps);
@@ -240,8 +256,12 @@ final class ShardForward {
             matMul(w.w1[l], n, xb, dim, hb, hp);
             matMul(w.w3[l], n, xb, dim, hb2, hp);
             Activations.swiGlu(hb, hb2, n * hp);
-            matMul(w.w2[l], n, hb, hp, xb2, dim);
-            allReduce(xb2, n * dim);
+            if (exact != null) {
+                exactProduct(w.w2Pieces[l], n, hb, hp);
+            } else {
+                matMul(w.w2[l], n, hb, hp, xb2, dim);
+                allReduce(xb2, n * dim);
+            }
             Ops.add(x, xb2, n * dim);
         }
         output(n, logits, writeLogits);
@@ -292,6 +312,30 @@ final class ShardForward {
         r.set(t, n, x, xStride, out, outStride);
         team.parallelFor(t.rows(), (long) t.cols() * n, r);
         r.clear();
+    }
+
+    /**
+     * xb2[e * dim + r] = the exact sum over {@code pieces} of their rows times the entries' inputs
+     * (rows of {@code in}, {@code inStride} apart), allreduced as limbs when there are several shards.
+     */
+    private void exactProduct(ReductionPieces pieces, int n, float[] in, int inStride) {
+        final int dim = c.dim();
+        final ExactProduct p = exact;
+        final boolean single = comm.size() == 1;
+        p.set(pieces, n, in, inStride, single ? xb2 : null);
+        team.parallelFor(dim, Math.max(1, pieces.columns()) * n, p);
+        p.clear();
+        if (single) {
+            return;
+        }
+        int count = n * dim;
+        float[] limbs = p.limbs();
+        MemorySegment.copy(limbs, 0, reduceBuf, ValueLayout.JAVA_FLOAT, 0, 3 * count);
+        long t0 = System.nanoTime();
+        comm.allReduce(reduceBuf, 3L * count, ElementType.F32);
+        collectiveNs += System.nanoTime() - t0;
+        MemorySegment.copy(reduceBuf, ValueLayout.JAVA_FLOAT, 0, limbs, 0, 3 * count);
+        ExactProduct.decode(limbs, count, xb2);
     }
 
     /** One matMul's arguments, run over a range of rows by each team thread. */

@@ -24,11 +24,13 @@ public final class ShardWeights {
     final Tensor[] wq; // [layers] of [qHeads * headSize, dim], rows of this shard's query heads
     final Tensor[] wk; // [layers] of [kvHeads * headSize, dim], rows of the KV heads this shard holds
     final Tensor[] wv; // [layers] of [kvHeads * headSize, dim]
-    final Tensor[] wo; // [layers] of [dim, qHeads * headSize], columns of this shard's query heads
+    final Tensor[] wo; // [layers] of [dim, qHeads * headSize], columns of this shard's query heads; null: exact
+    final ReductionPieces[] woPieces; // [layers] wo by head (Reduction.EXACT); null: fast
     final Tensor[] ffnNorm; // [layers] of [1, dim], replica
     final Tensor[] w1; // [layers] of [hiddenPart, dim], gate rows
     final Tensor[] w3; // [layers] of [hiddenPart, dim], up rows
-    final Tensor[] w2; // [layers] of [dim, hiddenPart], down columns
+    final Tensor[] w2; // [layers] of [dim, hiddenPart], down columns; null: exact
+    final ReductionPieces[] w2Pieces; // [layers] w2 by column unit (Reduction.EXACT); null: fast
     final Tensor outputNorm; // [1, dim], replica
     final Tensor output; // [vocabPart, dim], this shard's vocabulary rows
     final Tensor[] bq; // [layers] of [1, qHeads * headSize] f32, Q bias elements of wq's rows; null: no biases
@@ -41,18 +43,20 @@ public final class ShardWeights {
     private static final System.Logger LOG = System.getLogger(ShardWeights.class.getName());
 
     private ShardWeights(Tensor tokenEmbedding, Tensor[] attnNorm, Tensor[] wq, Tensor[] wk, Tensor[] wv, Tensor[] wo,
-                         Tensor[] ffnNorm, Tensor[] w1, Tensor[] w3, Tensor[] w2, Tensor outputNorm, Tensor output,
-                         Tensor[] bq, Tensor[] bk, Tensor[] bv, Tensor[] qNorm, Tensor[] kNorm, float[] ropeDivisors) {
+                         ReductionPieces[] woPieces, Tensor[] ffnNorm, Tensor[] w1, Tensor[] w3, Tensor[] w2,
+                         ReductionPieces[] w2Pieces, Tensor outputNorm, Tensor output, Tensor[] bq, Tensor[] bk, Tensor[] bv, Tensor[] qNorm, Tensor[] kNorm, float[] ropeDivisors) {
         this.tokenEmbedding = tokenEmbedding;
         this.attnNorm = attnNorm;
         this.wq = wq;
         this.wk = wk;
         this.wv = wv;
         this.wo = wo;
+        this.woPieces = woPieces;
         this.ffnNorm = ffnNorm;
         this.w1 = w1;
         this.w3 = w3;
         this.w2 = w2;
+        this.w2Pieces = w2Pieces;
         this.outputNorm = outputNorm;
         this.output = output;
         this.bq = bq;
@@ -75,6 +79,19 @@ public final class ShardWeights {
                 Collections.addAll(all, layer);
             }
         }
+        for (ReductionPieces[] pieces : new ReductionPieces[][] {woPieces, w2Pieces}) {
+            if (pieces != null) {
+                for (ReductionPieces layer : pieces) {
+                    Tensor previous = null;
+                    for (Tensor t : layer.weights()) {
+                        if (t != previous) { // pieces over the same blocks share one copy, adjacent
+                            all.add(t);
+                        }
+                        previous = t;
+                    }
+                }
+            }
+        }
         return all;
     }
 
@@ -92,9 +109,19 @@ public final class ShardWeights {
         }
     }
 
-    /** Slices shard {@code shard}'s weights out of {@code model} onto {@code node}. */
+    /** Slices shard {@code shard}'s weights out of {@code model} onto {@code node} for {@link Reduction#FAST}. */
     public static ShardWeights slice(ModelTensors model, ShardPlan plan, int shard, int node, TensorSlicer slicer,
                                      Replicas replicas) {
+        return slice(model, plan, shard, node, slicer, replicas, null);
+    }
+
+    /**
+     * Slices shard {@code shard}'s weights out of {@code model} onto {@code node}; with
+     * {@code units} (Reduction.EXACT) attn_output and ffn_down are held as {@link ReductionPieces}
+     * (one per head, one per down unit), else as one slice each.
+     */
+    static ShardWeights slice(ModelTensors model, ShardPlan plan, int shard, int node, TensorSlicer slicer,
+                              Replicas replicas, ReductionUnits units) {
         LlamaConfig c = plan.config();
         int hs = c.headSize();
         int layers = c.layers();
@@ -109,11 +136,13 @@ public final class ShardWeights {
         Tensor[] wq = new Tensor[layers];
         Tensor[] wk = new Tensor[layers];
         Tensor[] wv = new Tensor[layers];
-        Tensor[] wo = new Tensor[layers];
+        Tensor[] wo = units == null ? new Tensor[layers] : null;
+        ReductionPieces[] woPieces = units == null ? null : new ReductionPieces[layers];
         Tensor[] ffnNorm = new Tensor[layers];
         Tensor[] w1 = new Tensor[layers];
         Tensor[] w3 = new Tensor[layers];
-        Tensor[] w2 = new Tensor[layers];
+        Tensor[] w2 = units == null ? new Tensor[layers] : null;
+        ReductionPieces[] w2Pieces = units == null ? null : new ReductionPieces[layers];
         boolean biases = model.has("blk.0.attn_q.bias");
         boolean qkNorm = model.has("blk.0.attn_q_norm.weight");
         Tensor[] bq = biases ? new Tensor[layers] : null;
@@ -128,7 +157,11 @@ public final class ShardWeights {
             wq[l] = slicer.rows(model.tensor(p + "attn_q.weight"), q0, qn, node);
             wk[l] = slicer.rows(model.tensor(p + "attn_k.weight"), kv0, kvn, node);
             wv[l] = slicer.rows(model.tensor(p + "attn_v.weight"), kv0, kvn, node);
-            wo[l] = outputColumns(model.tensor(p + "attn_output.weight"), queryColumns, shard, node, slicer);
+            if (units == null) {
+                wo[l] = outputColumns(model.tensor(p + "attn_output.weight"), queryColumns, shard, node, slicer);
+            } else {
+                woPieces[l] = pieces(model.tensor(p + "attn_output.weight"), q0, qn, hs, node, slicer);
+            }
             if (biases) {
                 bq[l] = slicer.columns(model.tensor(p + "attn_q.bias"), q0, qn, node);
                 bk[l] = slicer.columns(model.tensor(p + "attn_k.bias"), kv0, kvn, node);
@@ -140,14 +173,18 @@ public final class ShardWeights {
             }
             w1[l] = slicer.rows(model.tensor(p + "ffn_gate.weight"), h0, hn, node);
             w3[l] = slicer.rows(model.tensor(p + "ffn_up.weight"), h0, hn, node);
-            w2[l] = slicer.columns(model.tensor(p + "ffn_down.weight"), plan.hidden(), shard, node);
+            if (units == null) {
+                w2[l] = slicer.columns(model.tensor(p + "ffn_down.weight"), plan.hidden(), shard, node);
+            } else {
+                w2Pieces[l] = pieces(model.tensor(p + "ffn_down.weight"), h0, hn, units.downColumns(), node, slicer);
+            }
         }
         Tensor embed = replicas.get(model.tensor("token_embd.weight"), node);
         Tensor outNorm = replicas.get(model.tensor("output_norm.weight"), node);
         Tensor out = slicer.rows(model.tensor("output.weight"), plan.vocab().start(shard), plan.vocab().size(shard),
                 node);
-        return new ShardWeights(embed, attnNorm, wq, wk, wv, wo, ffnNorm, w1, w3, w2, outNorm, out, bq, bk, bv,
-                qNorm, kNorm, ropeDivisors(model, hs));
+        return new ShardWeights(embed, attnNorm, wq, wk, wv, wo, woPieces, ffnNorm, w1, w3, w2, w2Pieces, outNorm, out,
+                bq, bk, bv, qNorm, kNorm, ropeDivisors(model, hs));
     }
 
     /**
@@ -166,6 +203,45 @@ public final class ShardWeights {
             return slicer.columnsF32(t, heads, shard, node);
         }
         return slicer.columns(t, heads, shard, node);
+    }
+
+    /**
+     * Columns [from, from + count) of {@code t} as pieces of {@code unit} columns (count is a
+     * multiple), each widened to the whole blocks that cover it (see {@link ReductionPieces}).
+     * Pieces that cover the same blocks (two heads of 128 in a 256-column block) share one
+     * copy, so the memory is the shard's block-aligned span and a block read for one head is
+     * still in cache for the next.
+     */
+    private static ReductionPieces pieces(Tensor t, int from, int count, int unit, int node, TensorSlicer slicer) {
+        int n = count / unit;
+        int block = t.type().blockElements();
+        int[] blockFrom = new int[n];
+        int[] width = new int[n];
+        int[] inputFrom = new int[n];
+        int[] lead = new int[n];
+        int[] counts = new int[n];
+        int[] copy = new int[n]; // which distinct range piece k reads
+        int distinct = 0;
+        for (int k = 0; k < n; k++) {
+            int first = from + k * unit;
+            blockFrom[distinct] = first / block * block;
+            width[distinct] = (first + unit + block - 1) / block * block - blockFrom[distinct];
+            if (distinct > 0 && blockFrom[distinct] == blockFrom[distinct - 1] && width[distinct] == width[distinct - 1]) {
+                copy[k] = distinct - 1;
+            } else {
+                copy[k] = distinct++;
+            }
+            inputFrom[k] = k * unit;
+            lead[k] = first - first / block * block;
+            counts[k] = unit;
+        }
+        Tensor[] ranges = slicer.columnRanges(t, Arrays.copyOf(blockFrom, distinct), Arrays.copyOf(width, distinct),
+                node);
+        Tensor[] weights = new Tensor[n];
+        for (int k = 0; k < n; k++) {
+            weights[k] = ranges[copy[k]];
+        }
+        return ReductionPieces.of(weights, inputFrom, lead, counts);
     }
 
     /** rope_freqs.weight as floats, or all ones. */

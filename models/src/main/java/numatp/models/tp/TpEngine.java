@@ -99,6 +99,7 @@ public final class TpEngine implements SequenceEngine {
 
     private final LlamaConfig config;
     private final ShardPlan plan;
+    private final Reduction reduction;
     private final Capacity capacity;
     private final Communicator[] comms;
     private final ShardForward[] forwards;
@@ -126,7 +127,13 @@ public final class TpEngine implements SequenceEngine {
     /** {@code shards} unbound single-thread shards on node 0 ({@link ShardGroup#unbound}, closed with the engine). */
     public TpEngine(ModelTensors model, int shards, Capacity capacity, SliceAllocator allocator,
                     Communicator[] comms) {
-        this(model, null, shards, capacity, allocator, comms);
+        this(model, null, shards, capacity, allocator, comms, Reduction.FAST);
+    }
+
+    /** As {@link #TpEngine(ModelTensors, int, Capacity, SliceAllocator, Communicator[])} with {@code reduction}. */
+    public TpEngine(ModelTensors model, int shards, Capacity capacity, SliceAllocator allocator,
+                    Communicator[] comms, Reduction reduction) {
+        this(model, null, shards, capacity, allocator, comms, reduction);
     }
 
     /**
@@ -138,17 +145,25 @@ public final class TpEngine implements SequenceEngine {
      */
     public TpEngine(ModelTensors model, ShardGroup group, Capacity capacity, SliceAllocator allocator,
                     Communicator[] comms) {
-        this(model, group, group.shards(), capacity, allocator, comms);
+        this(model, group, group.shards(), capacity, allocator, comms, Reduction.FAST);
+    }
+
+    /** As {@link #TpEngine(ModelTensors, ShardGroup, Capacity, SliceAllocator, Communicator[])} with {@code reduction}. */
+    public TpEngine(ModelTensors model, ShardGroup group, Capacity capacity, SliceAllocator allocator,
+                    Communicator[] comms, Reduction reduction) {
+        this(model, group, group.shards(), capacity, allocator, comms, reduction);
     }
 
     private TpEngine(ModelTensors model, ShardGroup givenGroup, int shards, Capacity capacity,
-                     SliceAllocator allocator, Communicator[] comms) {
+                     SliceAllocator allocator, Communicator[] comms, Reduction reduction) {
         this.config = LlamaConfig.of(model.hp());
+        this.reduction = reduction;
+        ReductionUnits units = reduction == Reduction.EXACT ? ReductionUnits.of(model, config) : null;
         int granule = 1; // the widest block of any layer's down projection (block sizes are powers of two)
         for (int l = 0; l < config.layers(); l++) {
             granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
         }
-        this.plan = new ShardPlan(config, shards, granule);
+        this.plan = new ShardPlan(config, shards, units != null ? units.downColumns() : granule);
         this.capacity = capacity;
         int positions = capacity.slotPositions();
         if (positions > config.contextLength()) {
@@ -177,7 +192,7 @@ public final class TpEngine implements SequenceEngine {
         ShardWeights[] weights = new ShardWeights[shards];
         for (int s = 0; s < shards; s++) {
             int node = this.comms[s].nodeOfRank(s);
-            weights[s] = ShardWeights.slice(model, plan, s, node, slicer, replicas);
+            weights[s] = ShardWeights.slice(model, plan, s, node, slicer, replicas, units);
             forwards[s] = new ShardForward(plan, s, weights[s], this.comms[s], capacity.slots(), positions,
                     capacity.maxBatchEntries(), arena, allocator, node);
         }
@@ -207,8 +222,8 @@ public final class TpEngine implements SequenceEngine {
         return plan;
     }
 
-    public Capacity capacity() {
-        return capacity;
+    public Reduction reduction() {
+        return reduction;
     }
 
     @Override

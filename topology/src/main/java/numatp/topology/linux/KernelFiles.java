@@ -6,6 +6,7 @@ import numatp.topology.TopologyException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -81,7 +82,13 @@ public final class KernelFiles {
 
     /** The trimmed content of {@code relativePath} under the root, or empty when it does not exist. */
     public Optional<String> read(String relativePath) {
-        Path file = root.resolve(relativePath);
+        Path file;
+        try {
+            file = root.resolve(relativePath);
+        } catch (InvalidPathException e) {
+            // A path built from a file's content (a cgroup path with a NUL byte): no such file.
+            return Optional.empty();
+        }
         try {
             return Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip());
         } catch (NoSuchFileException e) {

@@ -26,9 +26,17 @@ class DoctorMalformedFilesTest {
     @TempDir
     Path root;
 
+    /** Seed 12941947889010 found it: a cgroup path with a NUL byte made a Path that cannot exist (an exception). */
+    @Test
+    void aCgroupPathWithANulByteIsReadAsAbsent() {
+        FakeHost host = new FakeHost(root.resolve("nul"));
+        host.write("proc/self/cgroup", "0::/ 0-x \u0000 x0");
+        assertEquals(10, Doctor.standard().run(host.input(), "/").findings().size());
+    }
+
     @Test
     void randomGarbageInEachFileGivesTenFindings() {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("numatp.test.seed", System.nanoTime());
         SplittableRandom random = new SplittableRandom(seed);
         for (int round = 0; round < 100; round++) {
             FakeHost host = new FakeHost(root.resolve("r" + round));

@@ -6,6 +6,7 @@ import numatp.cli.bench.AllReduceResult;
 import numatp.cli.bench.ByteSizes;
 import numatp.cli.bench.CacheLineRoundTrip;
 import numatp.cli.bench.MemoryBandwidth;
+import numatp.cli.bench.MpiAllReduceBench;
 import numatp.cli.bench.ProcessAllReduceBench;
 import numatp.cli.bench.RegionResult;
 import numatp.collectives.Algorithm;
@@ -79,6 +80,12 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
 
     @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
     boolean processes;
+
+    @Option(names = "--mpi", description = "Run under mpirun, one rank per process (--shards = mpirun -np):"
+            + " numatp's three-tier allreduce (shared memory in each host, MPI between the hosts' leaders) against"
+            + " MPI_Allreduce on the same ranks. Hosts: MPI_Get_processor_name, or NUMATP_MPI_HOST (see"
+            + " docs/multi-host.md).")
+    boolean mpi;
 
     @Mixin
     OutputFileOptions outputFile;
@@ -215,6 +222,14 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         if (idle != null) {
             config = config.withIdle(idle.strategy());
         }
+        if (mpi) {
+            if (processes || plot != null || outputFile.file != null) {
+                throw new UsageException("--mpi runs under mpirun and prints its table only; drop --processes, --plot"
+                        + " and --output-file");
+            }
+            MpiAllReduceBench.run(out, shards, sizes, iterations, config);
+            return 0;
+        }
         outputFile.checkWritable();
         // ranks placed as the planner places shards: contiguous per node, a CPU each where there are enough
         Topology topology = topologyRoot.detect();
@@ -296,7 +311,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             cfg.put("transport", processes ? "processes" : "threads");
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
-            cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
+            cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);
             BenchJson.write(outputFile.file, machine, cfg, results);
             out.println("wrote " + outputFile.file);
         }

@@ -177,7 +177,7 @@ final class BenchGenerateCommand implements Runnable {
         config.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(Locale.ROOT));
         config.put("workers", tp.workers().name().toLowerCase(Locale.ROOT));
         config.put("workersPerNode", tp.workersPerNode());
-        config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root.toString() : null);
+        config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);
         config.put("promptTokens", promptLength);
         config.put("positions", positions);
         config.put("runs", runs);

@@ -1,5 +1,6 @@
 package numatp.cli;
 
+import numatp.models.tp.Reduction;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
@@ -73,6 +74,10 @@ public final class ConfigOptions {
                     + " (default 1; more tests the process layout on a one-node machine).")
     Integer workersPerNode;
 
+    @Option(names = "--reduction", paramLabel = "fast|exact",
+            description = "How shards' partial sums are added (default fast): exact gives bitwise the same logits for every shard count, at 3x the allreduce bytes.")
+    Reduction reduction;
+
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
@@ -121,6 +126,9 @@ public final class ConfigOptions {
         }
         if (workersPerNode != null) {
             builder.workersPerNode(workersPerNode);
+        }
+        if (reduction != null) {
+            builder.reduction(reduction);
         }
         return builder.build();
     }

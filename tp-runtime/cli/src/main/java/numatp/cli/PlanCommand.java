@@ -1,6 +1,8 @@
 package numatp.cli;
 
 import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.MultiHostPlan;
+import numatp.runtime.plan.MultiHostPlanner;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
 import numatp.topology.Topology;
@@ -13,10 +15,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code tp plan}: shows where each shard would run, without running anything. */
-@Command(name = "plan", description = "Plan which shard runs on which NUMA node and CPUs, and explain why.")
+@Command(name = "plan", description = "Plan which shard runs on which NUMA node and CPUs, and explain why."
+        + " With several --topology-root captures, plan over several hosts (one capture each).")
 final class PlanCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -44,13 +48,16 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var config = options.toConfig();
+        if (topologyRoot.hosts() > 1) {
+            return multiHost(config);
+        }
         Topology topology = topologyRoot.detect();
         PlacementPlan plan = PlacementPlanner.plan(topology, config, memory(config.shards()));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
         out.flush();
         if (report != null) {
-            String machine = topologyRoot.simulated() ? "capture " + topologyRoot.root : "this machine";
+            String machine = topologyRoot.simulated() ? "capture " + topologyRoot.root() : "this machine";
             String command = "tp plan " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             try {
                 Files.writeString(report, PlanOutput.markdown(plan, machine, command));
@@ -58,6 +65,19 @@ final class PlanCommand implements Callable<Integer> {
                 throw new UsageException("--report: cannot write " + report + ": " + e.getMessage());
             }
         }
+        return 0;
+    }
+
+    /** Several captures: one host each, shards split among them (see {@link MultiHostPlanner}). */
+    private int multiHost(numatp.runtime.config.NumaTensorParallelConfig config) {
+        if (report != null) {
+            throw new UsageException("--report takes one host; with several --topology-root captures use --json");
+        }
+        List<String> names = topologyRoot.roots.stream().map(Path::toString).toList();
+        MultiHostPlan plan = MultiHostPlanner.plan(topologyRoot.detectAll(), names, config, memory(config.shards()));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
+        out.flush();
         return 0;
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.ConfigJson;
+import numatp.runtime.plan.MultiHostPlan;
 import numatp.runtime.plan.NodeBudget;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ShardPlacement;
@@ -85,6 +86,43 @@ final class PlanOutput {
     static String jsonText(PlacementPlan plan) {
         try {
             return MAPPER.writeValueAsString(json(plan)) + System.lineSeparator();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Per host: a header naming the host, its global ranks, then its one-host plan (ranks local to the host). */
+    static String text(MultiHostPlan plan) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%d shards over %d hosts%n", plan.shards(), plan.hosts().size()));
+        for (MultiHostPlan.HostPlan h : plan.hosts()) {
+            out.append(System.lineSeparator()).append(String.format(Locale.ROOT,
+                    "== host %d (%s): global ranks %d-%d; local shard r below is global rank %d + r%n", h.host(),
+                    h.name(), h.firstRank(), h.firstRank() + h.shards() - 1, h.firstRank()));
+            out.append(text(h.plan()));
+        }
+        out.append(System.lineSeparator()).append("across hosts:").append(System.lineSeparator());
+        plan.reasons().forEach(r -> out.append("  - ").append(r).append(System.lineSeparator()));
+        return out.toString();
+    }
+
+    /** {@code {"shards", "hosts": [{"host", "name", "firstRank", "shards", "plan": {one-host plan}}], "reasons"}}. */
+    static String jsonText(MultiHostPlan plan) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("shards", plan.shards());
+        ArrayNode hosts = root.putArray("hosts");
+        for (MultiHostPlan.HostPlan h : plan.hosts()) {
+            ObjectNode host = hosts.addObject();
+            host.put("host", h.host());
+            host.put("name", h.name());
+            host.put("firstRank", h.firstRank());
+            host.put("shards", h.shards());
+            host.set("plan", json(h.plan()));
+        }
+        ArrayNode reasons = root.putArray("reasons");
+        plan.reasons().forEach(reasons::add);
+        try {
+            return MAPPER.writeValueAsString(root) + System.lineSeparator();
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

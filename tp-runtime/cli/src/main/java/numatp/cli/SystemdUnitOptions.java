@@ -85,8 +85,13 @@ final class SystemdUnitOptions {
             if (OWN_FLAGS.contains(option.longestName())) {
                 continue;
             }
-            if (value != null && option.type().equals(Path.class)) {
-                value = Path.of(value).toAbsolutePath().normalize().toString();
+            if (value != null && takesPaths(option)) {
+                StringBuilder absolute = new StringBuilder();
+                for (String part : option.splitRegex().isEmpty() ? new String[] {value} : value.split(option.splitRegex())) {
+                    absolute.append(absolute.isEmpty() ? "" : ",")
+                            .append(Path.of(part).toAbsolutePath().normalize());
+                }
+                value = absolute.toString();
             }
             if (inline) {
                 out.add(name + "=" + value);
@@ -132,6 +137,16 @@ final class SystemdUnitOptions {
             return OptionalInt.empty();
         }
         return OptionalInt.of(seconds.intValue());
+    }
+
+    /** A Path option, or a list of them ({@code --topology-root a,b}). */
+    private static boolean takesPaths(OptionSpec option) {
+        if (option.type().equals(Path.class)) {
+            return true;
+        }
+        Class<?>[] elements = option.auxiliaryTypes();
+        return java.util.Collection.class.isAssignableFrom(option.type()) && elements.length == 1
+                && elements[0].equals(Path.class);
     }
 
     private static ModelMemory memory(Path model, int shards) {

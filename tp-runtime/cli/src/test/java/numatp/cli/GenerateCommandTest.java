@@ -43,6 +43,17 @@ class GenerateCommandTest {
         assertTrue(r.err().contains("decode 199 tok at") && r.err().contains("; warm-up 0."), r.err());
     }
 
+    @ParameterizedTest(name = "--shards {0} --reduction exact")
+    @ValueSource(ints = {1, 3, 8})
+    @Timeout(60)
+    void exactReductionPrintsRunCOutputOnEveryShardCount(int shards) throws Exception {
+        Result r = tp("generate", "--model", models().resolve("stories260K.bin").toString(),
+                "--tokenizer", models().resolve("tok512.bin").toString(), "--temperature", "0", "--steps", "200",
+                "--shards", String.valueOf(shards), "--reduction", "exact", "--warmup-seconds", "0");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
+    }
+
     @Test
     @Timeout(120)
     void eightShardsPlannedOverTwoNodesOfACapturedMachineRunEndToEndUnpinned() throws Exception {

@@ -51,7 +51,8 @@ class PlanCommandTest {
     @Test
     void writesAMarkdownReportAndReadsTheConfigFromJson(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("tp.json");
-        Files.writeString(config, "{\"shards\": 4, \"numaNodes\": [0, 1], \"pinningPolicy\": \"compact\"}");
+        Files.writeString(config, "{\"shards\": 4, \"numaNodes\": [0, 1], \"pinningPolicy\": \"compact\","
+                + " \"reduction\": \"exact\"}");
         Path report = dir.resolve("plan.md");
         Result r = tp("plan", "--config", config.toString(), "--topology-root",
                 capture("32em64t-2n8c+dax+nvme+mic+dimms"), "--report", report.toString());
@@ -60,6 +61,30 @@ class PlanCommandTest {
         String markdown = Files.readString(report);
         assertTrue(markdown.startsWith("# numatp placement plan"), markdown);
         assertTrue(markdown.contains("| 3 |"), markdown);
+    }
+
+    @Test
+    void severalCapturesPlanOneHostEach() throws Exception {
+        String a = capture("32em64t-2n8c+dax+nvme+mic+dimms");
+        String b = capture("16amd64-8n2c");
+        Result r = tp("plan", "--shards", "6", "--topology-root", a + "," + b, "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals(6, plan.get("shards").asInt());
+        assertEquals(2, plan.get("hosts").size());
+        assertEquals(0, plan.get("hosts").get(0).get("firstRank").asInt());
+        int first = plan.get("hosts").get(0).get("shards").asInt();
+        assertEquals(first, plan.get("hosts").get(1).get("firstRank").asInt());
+        assertEquals(6, first + plan.get("hosts").get(1).get("shards").asInt());
+        assertEquals(first, plan.get("hosts").get(0).get("plan").get("shards").size());
+        Result text = tp("plan", "--shards", "6", "--topology-root", a + "," + b);
+        assertTrue(text.out().contains("== host 1 (" + b + "): global ranks " + first + "-5"), text.out());
+        Result one = tp("plan", "--shards", "1", "--topology-root", a + "," + b);
+        assertEquals(2, one.code());
+        assertTrue(one.err().contains("every host needs at least one shard"), one.err());
+        Result generate = tp("bench", "allreduce", "--shards", "2", "--topology-root", a + "," + b);
+        assertEquals(2, generate.code());
+        assertTrue(generate.err().contains("only tp plan takes several"), generate.err());
     }
 
     @Test
@@ -91,6 +116,14 @@ class PlanCommandTest {
         Files.writeString(config, "{\"shards\": 8");
         Result broken = tp("plan", "--config", config.toString());
         assertTrue(broken.err().contains("not valid JSON"), broken.err());
+        Files.writeString(config, "{\"reduction\": \"sloppy\"}");
+        Result reduction = tp("plan", "--config", config.toString());
+        assertEquals(2, reduction.code());
+        assertTrue(reduction.err().startsWith("error: " + config + ": field 'reduction'"), reduction.err());
+        assertTrue(reduction.err().contains("sloppy"), reduction.err());
+        Result flag = tp("plan", "--reduction", "sloppy");
+        assertEquals(2, flag.code());
+        assertTrue(flag.err().contains("--reduction") && flag.err().contains("sloppy"), flag.err());
     }
 
     @Test

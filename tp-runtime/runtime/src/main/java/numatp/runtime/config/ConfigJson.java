@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import numatp.models.tp.Reduction;
 import numatp.topology.IdSet;
 import numatp.topology.NumatpException;
 import numatp.topology.pinning.PinningPolicy;
@@ -26,14 +27,14 @@ import java.util.TreeMap;
  * {@code preferLocalMemory}, {@code nodeAffinity} ("0:0,1:1" or {"0":0,"1":1}),
  * {@code pinningPolicy}, {@code threadsPerShard}, {@code idleStrategy},
  * {@code collectiveAlgorithm}, {@code collectiveTimeoutMs}, {@code workers} ("threads" or
- * "processes"), {@code workersPerNode}. Absent fields keep the
+ * "processes"), {@code workersPerNode}, {@code reduction}. Absent fields keep the
  * builder's value; unknown fields and wrong types are errors naming the file and field.
  */
 public final class ConfigJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final List<String> FIELDS = List.of("shards", "numaNodes", "interNodePenalty",
             "preferLocalMemory", "nodeAffinity", "pinningPolicy", "threadsPerShard", "idleStrategy",
-            "collectiveAlgorithm", "collectiveTimeoutMs", "workers", "workersPerNode");
+            "collectiveAlgorithm", "collectiveTimeoutMs", "workers", "workersPerNode", "reduction");
 
     private ConfigJson() {
     }
@@ -94,6 +95,7 @@ public final class ConfigJson {
             case "collectiveTimeoutMs" -> b.collectiveTimeout(Duration.ofMillis(integer(value, where)));
             case "workers" -> b.workers(choice(WorkerLayout.class, value, where));
             case "workersPerNode" -> b.workersPerNode(integer(value, where));
+            case "reduction" -> b.reduction(choice(Reduction.class, value, where));
             default -> throw new ConfigException(where + " is not a configuration field; known fields: " + FIELDS);
         }
     }
@@ -114,6 +116,7 @@ public final class ConfigJson {
         node.put("collectiveTimeoutMs", config.collectiveTimeout().toMillis());
         node.put("workers", lower(config.workers()));
         node.put("workersPerNode", config.workersPerNode());
+        node.put("reduction", lower(config.reduction()));
         return node;
     }
 

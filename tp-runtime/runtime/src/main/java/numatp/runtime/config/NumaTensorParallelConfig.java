@@ -1,5 +1,6 @@
 package numatp.runtime.config;
 
+import numatp.models.tp.Reduction;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
 
@@ -36,6 +37,9 @@ import java.util.TreeMap;
  * @param workersPerNode      worker processes per planned node ({@code --workers-per-node}), >= 1,
  *                            each holding consecutive shards of the node; more than 1 tests the
  *                            process layout on a one-node machine (only with {@code processes})
+ * @param reduction           how shards' partial sums are added ({@code --reduction}): fast
+ *                            (f32, last bits depend on the shard count) or exact (bitwise the
+ *                            same logits for every shard count; see {@link Reduction})
  */
 public record NumaTensorParallelConfig(int shards,
                                        IdSet numaNodes,
@@ -48,7 +52,8 @@ public record NumaTensorParallelConfig(int shards,
                                        CollectiveAlgorithmKind collectiveAlgorithm,
                                        Duration collectiveTimeout,
                                        WorkerLayout workers,
-                                       int workersPerNode) {
+                                       int workersPerNode,
+                                       Reduction reduction) {
     public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
     /** More shards than this is refused as a typo rather than planned. */
@@ -115,6 +120,9 @@ public record NumaTensorParallelConfig(int shards,
         if (workersPerNode > 1 && workers != WorkerLayout.PROCESSES) {
             throw new ConfigException("--workers-per-node " + workersPerNode + " needs --workers processes");
         }
+        if (reduction == null) {
+            reduction = Reduction.FAST;
+        }
     }
 
     /** The defaults with {@code shards} shards. */
@@ -140,7 +148,8 @@ public record NumaTensorParallelConfig(int shards,
                 .collectiveAlgorithm(collectiveAlgorithm)
                 .collectiveTimeout(collectiveTimeout)
                 .workers(workers)
-                .workersPerNode(workersPerNode);
+                .workersPerNode(workersPerNode)
+                .reduction(reduction);
     }
 
     /** Builds a {@link NumaTensorParallelConfig}; {@link #build()} fills defaults and validates once. */
@@ -157,6 +166,7 @@ public record NumaTensorParallelConfig(int shards,
         private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
         private WorkerLayout workers = WorkerLayout.THREADS;
         private int workersPerNode = 1;
+        private Reduction reduction = Reduction.FAST;
 
         private Builder() {
         }
@@ -230,10 +240,15 @@ public record NumaTensorParallelConfig(int shards,
             return this;
         }
 
+        public Builder reduction(Reduction value) {
+            reduction = value;
+            return this;
+        }
+
         public NumaTensorParallelConfig build() {
             return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
                     nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
-                    collectiveTimeout, workers, workersPerNode);
+                    collectiveTimeout, workers, workersPerNode, reduction);
         }
     }
 }

@@ -97,7 +97,7 @@ public final class TpRuntime implements EngineRuntime {
             comms = (simulated
                     ? ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config), RegionAllocator.shared())
                     : ThreadTransport.create(nodeOfRank, CollectiveSettings.of(config))).toArray(new Communicator[0]);
-            TpEngine engine = new TpEngine(model, group, capacity, slices, comms);
+            TpEngine engine = new TpEngine(model, group, capacity, slices, comms, config.reduction());
             long weightsNs = System.nanoTime() - t1;
             long cpu2 = processCpuNs();
             return new TpRuntime(plan, simulated, group, engine, nodeSlices, t1 - t0, weightsNs,

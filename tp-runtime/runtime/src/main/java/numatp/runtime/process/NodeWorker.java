@@ -138,7 +138,8 @@ public final class NodeWorker {
         boolean simulated = args.bindMode() == BindMode.SIMULATED;
         Communicator[] comms = communicators(args, ranks, CollectiveSettings.of(args.collectiveConfig()), simulated);
         try (LocalShards shards = new LocalShards(model, args.nodeOfRank().length, ranks, group,
-                new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch()), allocator.slices, comms);
+                new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch()), allocator.slices, comms,
+                args.reduction());
              StepChannel channel = StepChannel.open(args.stepFile(), args.workers(), args.maxBatch(),
                      shards.config().vocabSize())) {
             for (String line : bindingLines) {

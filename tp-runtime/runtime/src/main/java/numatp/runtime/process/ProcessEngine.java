@@ -139,7 +139,7 @@ public final class ProcessEngine implements SequenceEngine {
                 WorkerArgs args = new WorkerArgs(modelFile.toAbsolutePath(), name, stepPath, w, groups.size(),
                         plan.nodeOfRank(), shards, capacity.slots(), capacity.slotPositions(),
                         capacity.maxBatchEntries(), tp.collectiveTimeout().toMillis(), tp.collectiveAlgorithm(),
-                        tp.idleStrategy(), mode, policy);
+                        tp.idleStrategy(), mode, policy, tp.reduction());
                 List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
                         "--enable-native-access=ALL-UNNAMED"));
                 command.addAll(options);

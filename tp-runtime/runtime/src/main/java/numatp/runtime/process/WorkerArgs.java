@@ -1,5 +1,6 @@
 package numatp.runtime.process;
 
+import numatp.models.tp.Reduction;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigException;
 import numatp.runtime.config.IdleStrategyKind;
@@ -21,14 +22,15 @@ import java.util.stream.Collectors;
  * What one worker process is told on its command line ({@code tp worker ...}): the model file,
  * the engine instance's name and step file, its index among the workers, every rank's node, the
  * shards it holds (rank, CPUs, threads, whether they share the CPUs), the engine's capacity and
- * the collective and binding settings. Written by the coordinator ({@link #toArgs}) and read back
+ * the collective, binding and reduction settings. Written by the coordinator ({@link #toArgs}) and read back
  * by the worker ({@link #parse}); a bad value fails naming the flag.
  *
  * @param shards the bindings of the held ranks, {@link ShardBinding#shard()} being the global rank
  */
 record WorkerArgs(Path model, String name, Path stepFile, int worker, int workers, int[] nodeOfRank,
                   List<ShardBinding> shards, int slots, int slotPositions, int maxBatch, long timeoutMs,
-                  CollectiveAlgorithmKind algorithm, IdleStrategyKind idle, BindMode bindMode, MemPolicy memoryPolicy) {
+                  CollectiveAlgorithmKind algorithm, IdleStrategyKind idle, BindMode bindMode, MemPolicy memoryPolicy,
+                  Reduction reduction) {
     WorkerArgs {
         nodeOfRank = nodeOfRank.clone();
         shards = List.copyOf(shards);
@@ -58,7 +60,7 @@ record WorkerArgs(Path model, String name, Path stepFile, int worker, int worker
         args.addAll(List.of("--slots", Integer.toString(slots), "--positions", Integer.toString(slotPositions),
                 "--max-batch", Integer.toString(maxBatch), "--timeout-ms", Long.toString(timeoutMs),
                 "--algorithm", lower(algorithm), "--idle", lower(idle), "--bind", lower(bindMode),
-                "--memory", lower(memoryPolicy)));
+                "--memory", lower(memoryPolicy), "--reduction", lower(reduction)));
         return args;
     }
 
@@ -82,6 +84,7 @@ record WorkerArgs(Path model, String name, Path stepFile, int worker, int worker
         IdleStrategyKind idle = IdleStrategyKind.AUTO;
         BindMode bind = BindMode.NONE;
         MemPolicy memory = MemPolicy.DEFAULT;
+        Reduction reduction = Reduction.FAST;
         for (int i = 0; i < args.size(); i += 2) {
             String flag = args.get(i);
             if (i + 1 >= args.size()) {
@@ -105,6 +108,7 @@ record WorkerArgs(Path model, String name, Path stepFile, int worker, int worker
                     case "--idle" -> idle = choice(IdleStrategyKind.class, value);
                     case "--bind" -> bind = choice(BindMode.class, value);
                     case "--memory" -> memory = choice(MemPolicy.class, value);
+                    case "--reduction" -> reduction = choice(Reduction.class, value);
                     default -> throw new ConfigException("worker: unknown flag " + flag);
                 }
             } catch (IllegalArgumentException e) {
@@ -123,7 +127,7 @@ record WorkerArgs(Path model, String name, Path stepFile, int worker, int worker
             }
         }
         return new WorkerArgs(model, name, stepFile, worker, workers, nodes, shards, slots, positions, maxBatch,
-                timeoutMs, algorithm, idle, bind, memory);
+                timeoutMs, algorithm, idle, bind, memory, reduction);
     }
 
     /** {@code rank/node/cpus/threads/shareCpus}, cpus as a list ({@code 0-3,8}) or empty. */

@@ -5,6 +5,7 @@ import numatp.models.ModelException;
 import numatp.models.ModelFiles;
 import numatp.models.QuantMix;
 import numatp.models.SyntheticGguf;
+import numatp.models.tp.Reduction;
 import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
@@ -65,8 +66,12 @@ class ProcessEngineTest {
     }
 
     static NumaTensorParallelConfig config(int shards, WorkerLayout layout, int workersPerNode) {
+        return config(shards, layout, workersPerNode, Reduction.FAST);
+    }
+
+    static NumaTensorParallelConfig config(int shards, WorkerLayout layout, int workersPerNode, Reduction reduction) {
         return NumaTensorParallelConfig.builder().shards(shards).workers(layout).workersPerNode(workersPerNode)
-                .collectiveTimeout(Duration.ofSeconds(TIMEOUT_SECONDS)).build();
+                .collectiveTimeout(Duration.ofSeconds(TIMEOUT_SECONDS)).reduction(reduction).build();
     }
 
     static EngineRuntime start(ModelTensors model, Path file, NumaTensorParallelConfig config, TpEngine.Capacity capacity) {
@@ -123,20 +128,23 @@ class ProcessEngineTest {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    @ParameterizedTest(name = "{0}, shards={1}, workers={2}")
-    @CsvSource({"stories, 1, 1", "stories, 2, 1", "stories, 2, 2", "stories, 4, 2", "synthetic, 1, 1",
-        "synthetic, 2, 1", "synthetic, 2, 2"})
-    void processEngineGivesTheThreadEnginesLogitsAndTokensBitwise(String name, int shards, int workers) {
+    @ParameterizedTest(name = "{0}, shards={1}, workers={2}, reduction={3}")
+    @CsvSource({"stories, 1, 1, FAST", "stories, 2, 1, FAST", "stories, 2, 2, FAST", "stories, 4, 2, FAST",
+        "synthetic, 1, 1, FAST", "synthetic, 2, 1, FAST", "synthetic, 2, 2, FAST", "synthetic, 2, 2, EXACT"})
+    void processEngineGivesTheThreadEnginesLogitsAndTokensBitwise(String name, int shards, int workers,
+                                                                 Reduction reduction) {
         Path file = model(name);
         TpEngine.Capacity capacity = new TpEngine.Capacity(1, 64, 16);
         try (ModelTensors model = ModelFiles.open(file)) {
             List<float[]> expected;
             int[] expectedIds;
-            try (EngineRuntime threads = start(model, file, config(shards, WorkerLayout.THREADS, 1), capacity)) {
+            try (EngineRuntime threads = start(model, file, config(shards, WorkerLayout.THREADS, 1, reduction),
+                    capacity)) {
                 expected = trace(threads.engine());
                 expectedIds = greedy(threads.engine(), 60);
             }
-            try (EngineRuntime processes = start(model, file, config(shards, WorkerLayout.PROCESSES, workers), capacity)) {
+            try (EngineRuntime processes = start(model, file,
+                    config(shards, WorkerLayout.PROCESSES, workers, reduction), capacity)) {
                 ProcessEngine engine = (ProcessEngine) processes.engine();
                 assertEquals(Math.min(shards, workers), engine.pids().size(), "worker processes");
                 List<float[]> actual = trace(engine);

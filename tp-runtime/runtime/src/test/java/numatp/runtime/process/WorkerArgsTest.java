@@ -1,5 +1,6 @@
 package numatp.runtime.process;
 
+import numatp.models.tp.Reduction;
 import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigException;
 import numatp.runtime.config.IdleStrategyKind;
@@ -28,7 +29,7 @@ class WorkerArgsTest {
                 List.of(new ShardBinding(2, 1, IdSet.parseList("4-5,8", "test"), 3, true),
                         new ShardBinding(3, 1, IdSet.empty(), 1, false)),
                 4, 256, 260, 30000, CollectiveAlgorithmKind.RING, IdleStrategyKind.BUSY_SPIN, BindMode.SIMULATED,
-                MemPolicy.PREFERRED);
+                MemPolicy.PREFERRED, Reduction.EXACT);
     }
 
     @Test
@@ -49,6 +50,7 @@ class WorkerArgsTest {
         assertEquals(a.idle(), b.idle());
         assertEquals(a.bindMode(), b.bindMode());
         assertEquals(a.memoryPolicy(), b.memoryPolicy());
+        assertEquals(a.reduction(), b.reduction());
     }
 
     @Test

@@ -1,0 +1,27 @@
+package numatp.models.tp;
+
+import numatp.models.LlamaConfig;
+import numatp.weights.ModelTensors;
+
+/**
+ * The column units {@link Reduction#EXACT} sums separately, fixed by the model alone so that
+ * every shard count sums the same units: one head of attn_output (shards always own whole
+ * heads), and {@code downColumns} of ffn_down, which is also the plan's hidden granule: the
+ * widest block of any layer's down, doubled while it divides the hidden width and stays
+ * within 256 (fewer units, fewer roundings).
+ */
+record ReductionUnits(int downColumns) {
+    private static final int MAX_DOWN_UNIT = 256;
+
+    static ReductionUnits of(ModelTensors model, LlamaConfig c) {
+        int downBlock = 1;
+        for (int l = 0; l < c.layers(); l++) {
+            downBlock = Math.max(downBlock, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
+        }
+        int down = c.hiddenDim() % downBlock == 0 ? downBlock : 1;
+        while (down * 2 <= MAX_DOWN_UNIT && c.hiddenDim() % (down * 2) == 0) {
+            down *= 2;
+        }
+        return new ReductionUnits(down);
+    }
+}
