@@ -73,6 +73,15 @@ public final class ProcessTransport {
         return StaleSegments.removeIfStale(path(dir, name));
     }
 
+    /**
+     * Removes every {@code numatp-*} file in {@code dir} whose owner no longer runs (see
+     * {@link StaleSegments}): what engines and groups of processes killed with {@code kill -9}
+     * left. Returns the files removed. A file whose owner runs is never touched.
+     */
+    public static List<Path> reclaimStale(Path dir) {
+        return StaleSegments.reclaim(dir, null);
+    }
+
     public static Path path(Path dir, String name) {
         return dir.resolve(PREFIX + name);
     }
@@ -83,6 +92,17 @@ public final class ProcessTransport {
     }
 
     public static Communicator join(Path dir, String name, int rank, int[] nodeOfRank, CommunicatorConfig config) {
+        return join(dir, name, rank, nodeOfRank, config, config.timeoutNs());
+    }
+
+    /**
+     * {@link #join(Path, String, int, int[], CommunicatorConfig)} waiting up to {@code joinTimeoutNs}
+     * for the other ranks to join (the config's timeout still bounds every collective): for ranks
+     * that start at different times, such as worker processes that each load a model first. A rank
+     * that dies while the others wait still fails them at once.
+     */
+    public static Communicator join(Path dir, String name, int rank, int[] nodeOfRank, CommunicatorConfig config,
+                                    long joinTimeoutNs) {
         if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
             throw new CollectiveException("communicator name must be 1-100 characters of [A-Za-z0-9._-]: " + name);
         }
@@ -96,7 +116,7 @@ public final class ProcessTransport {
         long regionBytes = RankLayout.regionBytes(config.slotBytes());
         long stride = RankLayout.regionStride(config.slotBytes());
         long fileBytes = headerBytes + ranks * stride;
-        long deadline = System.nanoTime() + config.timeoutNs();
+        long deadline = System.nanoTime() + joinTimeoutNs;
         Arena arena = Arena.ofShared();
         String[] bindNotes = new String[ranks];
         Arrays.fill(bindNotes, "");
@@ -118,7 +138,7 @@ public final class ProcessTransport {
             SequenceFlags.setRelease(regions[rank], RankLayout.PID, ProcessHandle.current().pid());
             // Publishes this rank's pid; peers wait for every rank's JOINED before the first call.
             SequenceFlags.setRelease(regions[rank], RankLayout.JOINED, generation);
-            awaitJoined(path, rank, regions, generation, deadline, config.timeoutNs());
+            awaitJoined(path, rank, regions, generation, deadline, joinTimeoutNs);
             if (created) {
                 // Every rank has mapped it: the name is no longer needed, and an unlinked file cannot be left behind.
                 removeOwn(path);

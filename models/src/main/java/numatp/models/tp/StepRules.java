@@ -7,7 +7,7 @@ import numatp.models.ModelException;
  * position each slot continues at. Checks a step in O(n) without allocating; one message
  * per broken rule, naming the entry.
  */
-final class StepRules {
+public final class StepRules {
     private final int vocab;
     private final int slotCount;
     private final int slotPositions;
@@ -16,7 +16,7 @@ final class StepRules {
     private final long[] seenInCheck; // [slots] the check that last saw the slot, to find separated entries
     private long check;
 
-    StepRules(int vocab, TpEngine.Capacity capacity) {
+    public StepRules(int vocab, TpEngine.Capacity capacity) {
         this.vocab = vocab;
         this.slotCount = capacity.slots();
         this.slotPositions = capacity.slotPositions();
@@ -25,7 +25,7 @@ final class StepRules {
         this.seenInCheck = new long[slotCount];
     }
 
-    void check(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+    public void check(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
         if (n < 0 || n > maxBatch) {
             throw new ModelException("step: n must be in [0, " + maxBatch + "] (max batch entries): " + n);
         }
@@ -74,7 +74,7 @@ final class StepRules {
     }
 
     /** Records that entries [0, n) ran. */
-    void advance(int n, int[] slots, int[] positions) {
+    public void advance(int n, int[] slots, int[] positions) {
         for (int i = 0; i < n; i++) {
             nextPosition[slots[i]] = positions[i] + 1;
         }

@@ -18,7 +18,6 @@ import numatp.weights.SliceAllocator;
 import numatp.weights.TensorSlicer;
 
 import java.lang.foreign.Arena;
-import java.util.Arrays;
 import java.util.function.IntPredicate;
 
 /**
@@ -316,68 +315,7 @@ public final class TpEngine implements SequenceEngine {
      * stops) instead of at BOS; the stopping token is not passed to the listener.
      */
     public Stats generate(int[] prompt, int steps, Sampling sampling, TokenListener listener, IntPredicate stop) {
-        if (prompt.length < 1) {
-            throw new ModelException("the prompt needs at least one token (BOS)");
-        }
-        if (steps < 1 || steps > capacity.slotPositions()) {
-            throw new ModelException("--steps must be in [1, " + capacity.slotPositions() + "]: " + steps);
-        }
-        Sampler sampler = new Sampler(config.vocabSize(), sampling.temperature(), sampling.topP(), sampling.topK(),
-                sampling.seed());
-        int vocab = config.vocabSize();
-        int max = capacity.maxBatchEntries();
-        int[] tokens = new int[max];
-        int[] slots = new int[max];
-        int[] positions = new int[max];
-        float[][] logits = new float[max][];
-        float[] out = new float[vocab];
-        long collective0 = forwards[0].collectiveNs();
-        long start = System.nanoTime();
-        // Prefill: prompt positions whose successor is known need no logits.
-        int fed = Math.min(prompt.length, steps);
-        for (int from = 0; from < fed; from += max) {
-            int n = Math.min(max, fed - from);
-            for (int i = 0; i < n; i++) {
-                int pos = from + i;
-                tokens[i] = prompt[pos];
-                positions[i] = pos;
-                logits[i] = pos == prompt.length - 1 ? out : null;
-            }
-            step(n, tokens, slots, positions, logits);
-        }
-        Arrays.fill(logits, null);
-        int pos = 0;
-        int token = prompt[0];
-        long promptEnd = start;
-        int promptTokens = 0;
-        while (pos < steps) {
-            if (pos >= fed) {
-                tokens[0] = token;
-                positions[0] = pos;
-                logits[0] = out;
-                step(1, tokens, slots, positions, logits);
-            }
-            int next = pos < prompt.length - 1 ? prompt[pos + 1] : sampler.sample(out);
-            pos++;
-            if (pos == prompt.length) {
-                promptEnd = System.nanoTime();
-                promptTokens = pos;
-            }
-            if (stop.test(next)) {
-                break;
-            }
-            if (listener != null) {
-                listener.onToken(token, next);
-            }
-            token = next;
-        }
-        long end = System.nanoTime();
-        if (promptTokens == 0) {
-            promptTokens = pos;
-            promptEnd = end;
-        }
-        return new Stats(promptTokens, pos - promptTokens, promptEnd - start, end - promptEnd,
-                forwards[0].collectiveNs() - collective0);
+        return SequenceGeneration.generate(this, prompt, steps, sampling, listener, stop);
     }
 
     @Override

@@ -48,18 +48,29 @@ public record WeightPlacement(String allocator, List<NodeBytes> nodes, List<Shar
     /** Measures where the slices and caches of an engine's shards are. */
     static WeightPlacement measure(ShardWeights[] weights, ShardForward[] forwards, Communicator[] comms,
                                    TensorSlicer slicer, SliceAllocator allocator) {
+        int[] ranks = new int[weights.length];
+        for (int s = 0; s < ranks.length; s++) {
+            ranks[s] = s;
+        }
+        return measure(ranks, weights, forwards, comms, slicer, allocator);
+    }
+
+    /** {@link #measure} for the shards of one worker process: element i is rank {@code ranks[i]}. */
+    static WeightPlacement measure(int[] ranks, ShardWeights[] weights, ShardForward[] forwards, Communicator[] comms,
+                                   TensorSlicer slicer, SliceAllocator allocator) {
         Map<Integer, Long> kvByNode = new TreeMap<>();
         List<ShardBytes> shardBytes = new ArrayList<>();
-        for (int s = 0; s < weights.length; s++) {
-            int node = comms[s].nodeOfRank(s);
+        for (int i = 0; i < weights.length; i++) {
+            int s = ranks[i];
+            int node = comms[i].nodeOfRank(s);
             long bytes = 0;
             double local = 0;
-            for (Tensor t : weights[s].tensors()) {
+            for (Tensor t : weights[i].tensors()) {
                 long b = t.data().byteSize();
                 bytes += b;
                 local += b == 0 ? 0 : b * allocator.fractionOnNode(t.data(), node);
             }
-            ShardForward f = forwards[s];
+            ShardForward f = forwards[i];
             kvByNode.merge(node, f.kvCacheBytes(), Long::sum);
             shardBytes.add(new ShardBytes(s, node, bytes, bytes == 0 ? Double.NaN : 100 * local / bytes,
                     f.kvCacheBytes(), 100 * f.kvFractionOnNode(allocator, node)));

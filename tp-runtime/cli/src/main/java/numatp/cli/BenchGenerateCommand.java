@@ -3,10 +3,15 @@ package numatp.cli;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.SyntheticModels;
+import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.SequenceGeneration;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.WorkerLayout;
+import numatp.runtime.engine.EngineLayouts;
+import numatp.runtime.engine.EngineRuntime;
 import numatp.runtime.engine.JitQuiet;
-import numatp.runtime.engine.TpRuntime;
 import numatp.weights.ModelTensors;
 import numatp.weights.TensorType;
 import picocli.CommandLine;
@@ -21,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
 
 /**
  * {@code tp bench generate}: prompt and decode tokens/s of the sharded engine, the
@@ -67,6 +73,8 @@ final class BenchGenerateCommand implements Runnable {
     int warmup;
 
     private static final int AUTO_WARMUP_SECONDS = 3;
+    /** As TpEngine.generate: stop at a generated BOS, as run.c. */
+    private static final IntPredicate RUN_C_STOP = id -> id == Tokenizer.BOS;
     private static final int MAX_AUTO_WARMUP_SECONDS = 20;
 
     @CommandLine.Spec
@@ -93,6 +101,10 @@ final class BenchGenerateCommand implements Runnable {
             long openNs = System.nanoTime() - t0;
             LlamaConfig c = LlamaConfig.of(tensors.hp());
             NumaTensorParallelConfig tp = options.toConfig();
+            if (synthetic && tp.workers() == WorkerLayout.PROCESSES) {
+                throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself);"
+                        + " --synthetic runs with --workers threads");
+            }
             int shards = tp.shards();
             int n = Math.min(steps, c.contextLength());
             if (shards < 1 || shards > c.heads()) {
@@ -105,13 +117,13 @@ final class BenchGenerateCommand implements Runnable {
                 prompt[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
             }
             PrintWriter errOut = spec.commandLine().getErr();
-            try (TpRuntime runtime = TpRuntime.start(tensors, tp,
+            try (EngineRuntime runtime = EngineLayouts.start(tensors, model, tp,
                     topologyRoot.detect(), topologyRoot.simulated(),
                     TpEngine.Capacity.singleSequence(n), line -> {
                         errOut.println(line);
                         errOut.flush();
                     })) {
-                TpEngine engine = runtime.engine();
+                SequenceEngine engine = runtime.engine();
                 errOut.println(runtime.loadLine(openNs, t0));
                 errOut.flush();
                 double[] promptTps = new double[runs];
@@ -120,11 +132,12 @@ final class BenchGenerateCommand implements Runnable {
                 int decodeCount = 0;
                 JitQuiet quiet = new JitQuiet(AUTO_WARMUP_SECONDS, MAX_AUTO_WARMUP_SECONDS);
                 for (int w = 0; warmup < 0 ? w < 1 || !quiet.reached() : w < warmup; w++) {
-                    engine.generate(prompt, n, settings.withSeed(1000 + w), (prev, next) -> { });
+                    SequenceGeneration.generate(engine, prompt, n, settings.withSeed(1000 + w), (prev, next) -> { },
+                            RUN_C_STOP);
                 }
                 for (int r = 0; r < runs; r++) {
-                    TpEngine.Stats s = engine.generate(prompt, n, settings.withSeed(1234 + r),
-                            (prev, next) -> { });
+                    TpEngine.Stats s = SequenceGeneration.generate(engine, prompt, n, settings.withSeed(1234 + r),
+                            (prev, next) -> { }, RUN_C_STOP);
                     decodeCount = s.decodeTokens();
                     promptTps[r] = s.promptTokensPerSecond();
                     decodeTps[r] = s.decodeTokensPerSecond();
@@ -132,15 +145,17 @@ final class BenchGenerateCommand implements Runnable {
                 }
                 out.println(String.format(Locale.ROOT,
                         "model %s; shards %d; prompt %d tok: median %.1f tok/s;"
-                                + " decode %d tok: median %.1f tok/s (runs %s); collectives %.1f%% of time; %s",
+                                + " decode %d tok: median %.1f tok/s = %.1f us/step (runs %s); collectives %.1f%% of time;"
+                                + " workers %s; %s",
                         synthetic ? "synthetic dim 2048 x " + layers + " layers " + type : model, shards,
                         prompt.length, median(promptTps), decodeCount,
-                        median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
-                        100 * median(collective), engine.placement().summary()));
+                        median(decodeTps), 1e6 / median(decodeTps), Arrays.toString(Arrays.stream(decodeTps).mapToLong(Math::round).toArray()),
+                        100 * median(collective), tp.workers().name().toLowerCase(Locale.ROOT),
+                        runtime.placementSummary()));
                 out.println(runtime.bindingSummary());
                 if (outputFile.file != null) {
                     writeJson(settings, tp, prompt.length, decodeCount, n, promptTps, decodeTps, collective,
-                            engine.placement().summary(), runtime.bindingSummary());
+                            runtime.placementSummary(), runtime.bindingSummary());
                     out.println("wrote " + outputFile.file);
                 }
             }
@@ -160,6 +175,8 @@ final class BenchGenerateCommand implements Runnable {
         config.put("shards", tp.shards());
         config.put("numaNodes", tp.numaNodes() == null || tp.numaNodes().isEmpty() ? "all" : tp.numaNodes().toString());
         config.put("pinningPolicy", tp.pinningPolicy().name().toLowerCase(Locale.ROOT));
+        config.put("workers", tp.workers().name().toLowerCase(Locale.ROOT));
+        config.put("workersPerNode", tp.workersPerNode());
         config.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);
         config.put("promptTokens", promptLength);
         config.put("positions", positions);

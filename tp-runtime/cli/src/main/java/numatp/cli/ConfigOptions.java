@@ -5,6 +5,7 @@ import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.WorkerLayout;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
 import picocli.CommandLine.Option;
@@ -63,6 +64,16 @@ public final class ConfigOptions {
             description = "How long a collective waits for a missing shard (default 30000).")
     Long collectiveTimeoutMs;
 
+    @Option(names = "--workers", paramLabel = "threads|processes",
+            description = "Where shards run: thread teams in this process (default), or one worker process per NUMA node,"
+                    + " born bound to it (see docs/serving.md).")
+    WorkerLayout workers;
+
+    @Option(names = "--workers-per-node", paramLabel = "N",
+            description = "With --workers processes: worker processes per node, each with consecutive shards of it"
+                    + " (default 1; more tests the process layout on a one-node machine).")
+    Integer workersPerNode;
+
     @Option(names = "--reduction", paramLabel = "fast|exact",
             description = "How shards' partial sums are added (default fast): exact gives bitwise the same logits for every shard count, at 3x the allreduce bytes.")
     Reduction reduction;
@@ -109,6 +120,12 @@ public final class ConfigOptions {
         }
         if (collectiveTimeoutMs != null) {
             builder.collectiveTimeout(Duration.ofMillis(collectiveTimeoutMs));
+        }
+        if (workers != null) {
+            builder.workers(workers);
+        }
+        if (workersPerNode != null) {
+            builder.workersPerNode(workersPerNode);
         }
         if (reduction != null) {
             builder.reduction(reduction);

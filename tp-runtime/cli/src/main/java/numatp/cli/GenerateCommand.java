@@ -4,10 +4,13 @@ import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.TextTokenizer;
 import numatp.models.tokenizer.Tokenizer;
+import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.SequenceGeneration;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.engine.EngineLayouts;
+import numatp.runtime.engine.EngineRuntime;
 import numatp.runtime.engine.EngineWarmUp;
-import numatp.runtime.engine.TpRuntime;
 import numatp.topology.Topology;
 import numatp.weights.ModelTensors;
 import picocli.CommandLine;
@@ -101,12 +104,12 @@ final class GenerateCommand implements Runnable {
             if (shards > config.heads()) {
                 throw new UsageException("--shards must be in [1, " + config.heads() + "] (query heads of the model): " + shards);
             }
-            try (TpRuntime runtime = TpRuntime.start(tensors, tp, topology, simulated,
+            try (EngineRuntime runtime = EngineLayouts.start(tensors, models.model, tp, topology, simulated,
                     TpEngine.Capacity.singleSequence(n), line -> {
                         err.println(line);
                         err.flush();
                     })) {
-                TpEngine engine = runtime.engine();
+                SequenceEngine engine = runtime.engine();
                 long loadNs = System.nanoTime() - t0;
                 err.println(runtime.loadLine(openNs, t0));
                 err.flush();
@@ -116,7 +119,7 @@ final class GenerateCommand implements Runnable {
                     // No BOS in front (Qwen): the first prompt token is text, and generate() reports only its successors.
                     text.write(tok.decode(-1, promptTokens[0]));
                 }
-                TpEngine.Stats stats = engine.generate(promptTokens, n,
+                TpEngine.Stats stats = SequenceGeneration.generate(engine, promptTokens, n,
                         samplingSettings,
                         (prev, next) -> text.write(tok.decode(prev, next)), stop);
                 text.finish();
@@ -127,7 +130,7 @@ final class GenerateCommand implements Runnable {
                                 + " collectives %.1f%% of time; %s",
                         loadNs / 1e9, warm.elapsedNs() / 1e9, stats.promptTokens(), stats.promptTokensPerSecond(), stats.decodeTokens(),
                         stats.decodeTokensPerSecond(), shards, 100 * stats.collectiveShare(),
-                        engine.placement().summary()));
+                        runtime.placementSummary()));
                 err.println(runtime.bindingSummary() + placement(runtime));
                 err.flush();
             }
@@ -135,7 +138,7 @@ final class GenerateCommand implements Runnable {
     }
 
     /** " on node 0 (shards 0-1)" per node used, from the plan. */
-    private static String placement(TpRuntime runtime) {
+    private static String placement(EngineRuntime runtime) {
         StringBuilder sb = new StringBuilder(";");
         for (var node : runtime.plan().usedNodes()) {
             sb.append(" node ").append(node.id()).append(": shards ").append(node.shards().toListString()).append(';');

@@ -7,11 +7,14 @@ import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.WorkerLayout;
+import numatp.runtime.engine.EngineRuntime;
 import numatp.runtime.engine.EngineWarmUp;
 import numatp.runtime.engine.Engines;
 import numatp.runtime.engine.ModelFootprint;
 import numatp.runtime.engine.TpRuntime;
 import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.process.ProcessRuntime;
 import numatp.server.BuiltinModel;
 import numatp.server.ChatTemplate;
 import numatp.server.InferenceServer;
@@ -189,26 +192,43 @@ final class ServeCommand implements Callable<Integer> {
             out.println();
             out.flush();
 
-            Engines.Loaded loaded;
-            long expected = sharded + replicated * plan.usedNodes().size();
             boolean simulated = topologyRoot.simulated();
-            LoadProgress[] progressHolder = new LoadProgress[1];
-            try (TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
-                     progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
-                     return progressHolder[0];
-                 }, line -> {
-                     err.println(line);
-                     err.flush();
-                 })) {
-                LoadProgress progress = progressHolder[0];
-                loaded = new Engines.Loaded(runtime.engine(), runtime.engine().replicatedBytes(),
-                        runtime.engine().shardedBytes());
-                progress.done();
-                progress.close();
-                List<ServeMetrics.NodeWeights> weights = nodeWeights(runtime.placement());
-                printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
-                printBinding(runtime, out);
-                out.println("placement: " + runtime.placement().summary());
+            EngineRuntime runtime;
+            if (tp.workers() == WorkerLayout.PROCESSES) {
+                if (model == null) {
+                    throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself)");
+                }
+                runtime = ProcessRuntime.start(tensors, model, plan, simulated, capacity,
+                        ProcessRuntime.defaultEntryPoint(), line -> {
+                            out.println(line);
+                            out.flush();
+                        });
+            } else {
+                long expected = sharded + replicated * plan.usedNodes().size();
+                LoadProgress[] progressHolder = new LoadProgress[1];
+                runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
+                    progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
+                    return progressHolder[0];
+                }, line -> {
+                    err.println(line);
+                    err.flush();
+                });
+                progressHolder[0].done();
+                progressHolder[0].close();
+            }
+            try (runtime) {
+                List<ServeMetrics.NodeWeights> weights = List.of();
+                if (runtime instanceof TpRuntime threads) {
+                    Engines.Loaded loaded = new Engines.Loaded(threads.engine(), threads.engine().replicatedBytes(),
+                            threads.engine().shardedBytes());
+                    weights = nodeWeights(threads.placement());
+                    printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
+                } else {
+                    out.println(String.format(Locale.ROOT, "kv cache: %d slots x %d positions = %s", maxBatch,
+                            positions, ByteSize.format(kvBytes)));
+                }
+                printBinding(runtime, simulated, out);
+                out.println("placement: " + runtime.placementSummary());
                 out.println(runtime.loadLine(openNs, openStartNs));
                 if (!simulated) {
                     out.println("residency:");
@@ -219,12 +239,12 @@ final class ServeCommand implements Callable<Integer> {
                 if (warmupSeconds > 0) {
                     out.print("warming up (compiling the kernels before the first request)... ");
                     out.flush();
-                    EngineWarmUp.Result warm = EngineWarmUp.run(loaded.engine(), warmupSeconds);
+                    EngineWarmUp.Result warm = EngineWarmUp.run(runtime.engine(), warmupSeconds);
                     out.println(String.format(Locale.ROOT, "%.1f s, %d rounds%s", warm.elapsedNs() / 1e9,
                             warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was still"
                                     + " compiling, so early requests may be slower)"));
                 }
-                InferenceServer server = InferenceServer.start(loaded.engine(), tok, chat, serveConfig, weights);
+                InferenceServer server = InferenceServer.start(runtime.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
                         + " GET /metrics; Ctrl-C or SIGTERM to stop)");
@@ -287,9 +307,9 @@ final class ServeCommand implements Callable<Integer> {
      * node, what getcpu saw, match/mismatch/skipped); past 64 threads only the ones that
      * did not match.
      */
-    private static void printBinding(TpRuntime runtime, PrintWriter out) {
+    private static void printBinding(EngineRuntime runtime, boolean simulated, PrintWriter out) {
         out.println(runtime.bindingSummary());
-        if (runtime.simulated()) {
+        if (simulated) {
             return; // one warning said it already: the plan is for another machine
         }
         List<String> lines = runtime.bindingLines();

@@ -29,6 +29,7 @@ import java.io.PrintWriter;
                 GenerateCommand.class,
                 ServeCommand.class,
                 ConvertCommand.class,
+                WorkerCommand.class,
         })
 public final class TpMain implements Runnable {
     /** Exit code for bad arguments and input the command cannot use. */

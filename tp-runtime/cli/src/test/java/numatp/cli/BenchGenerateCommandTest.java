@@ -29,6 +29,7 @@ class BenchGenerateCommandTest {
         assertEquals(2, doc.at("/config/shards").asInt());
         assertEquals(stories().toString(), doc.at("/config/model").asText());
         assertEquals("all", doc.at("/config/numaNodes").asText());
+        assertEquals("threads", doc.at("/config/workers").asText());
         assertEquals(16, doc.at("/results/promptTokens").asInt());
         assertEquals(32, doc.at("/results/decodeTokens").asInt());
         JsonNode decode = doc.at("/results/decodeTokPerS");

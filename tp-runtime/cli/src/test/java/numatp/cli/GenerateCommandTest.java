@@ -72,6 +72,36 @@ class GenerateCommandTest {
     }
 
     @Test
+    @Timeout(120)
+    void twoWorkerProcessesPrintRunCOutputExactlyAndReportTheirPids() throws Exception {
+        Result r = tp("generate", "--model", models().resolve("stories260K.bin").toString(),
+                "--tokenizer", models().resolve("tok512.bin").toString(), "--temperature", "0", "--steps", "200",
+                "--shards", "2", "--workers", "processes", "--workers-per-node", "2", "--warmup-seconds", "0.2");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
+        assertTrue(r.err().contains("workers: 2 processes (pids "), r.err());
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("worker 1 (node 0, shards [1], pid ")), r.err());
+    }
+
+    @Test
+    @Timeout(120)
+    void oneWorkerProcessPerNodeOfACapturedTwoNodeMachineRunsUnpinned() throws Exception {
+        String name = "32em64t-2n8c+dax+nvme+mic+dimms";
+        var expected = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                numatp.topology.SharedCaptures.sharedTopologies().resolve(name).resolve("expected.json").toFile());
+        Path root = numatp.topology.SharedCaptures.root(name, expected.get("fsroot").asText());
+        Result r = tp("generate", "--model", models().resolve("stories260K.bin").toString(),
+                "--tokenizer", models().resolve("tok512.bin").toString(), "--temperature", "0", "--steps", "200",
+                "--shards", "4", "--numa-nodes", "0,1", "--topology-root", root.toString(), "--warmup-seconds", "0",
+                "--workers", "processes");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("worker 0 (node 0, shards [0, 1], pid ")), r.err());
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("worker 1 (node 1, shards [2, 3], pid ")), r.err());
+        assertTrue(r.err().contains("workers: 2 processes (pids "), r.err());
+    }
+
+    @Test
     @Timeout(60)
     void promptIsPrintedThenContinued() {
         Result r = tp("generate", "--model", models().resolve("stories260K.bin").toString(),

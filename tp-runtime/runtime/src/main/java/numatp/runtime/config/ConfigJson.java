@@ -26,14 +26,15 @@ import java.util.TreeMap;
  * flags: {@code shards}, {@code numaNodes} ([0,1] or "0-1"), {@code interNodePenalty},
  * {@code preferLocalMemory}, {@code nodeAffinity} ("0:0,1:1" or {"0":0,"1":1}),
  * {@code pinningPolicy}, {@code threadsPerShard}, {@code idleStrategy},
- * {@code collectiveAlgorithm}, {@code collectiveTimeoutMs}, {@code reduction}. Absent fields keep the
+ * {@code collectiveAlgorithm}, {@code collectiveTimeoutMs}, {@code workers} ("threads" or
+ * "processes"), {@code workersPerNode}, {@code reduction}. Absent fields keep the
  * builder's value; unknown fields and wrong types are errors naming the file and field.
  */
 public final class ConfigJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final List<String> FIELDS = List.of("shards", "numaNodes", "interNodePenalty",
             "preferLocalMemory", "nodeAffinity", "pinningPolicy", "threadsPerShard", "idleStrategy",
-            "collectiveAlgorithm", "collectiveTimeoutMs", "reduction");
+            "collectiveAlgorithm", "collectiveTimeoutMs", "workers", "workersPerNode", "reduction");
 
     private ConfigJson() {
     }
@@ -92,6 +93,8 @@ public final class ConfigJson {
             case "idleStrategy" -> b.idleStrategy(choice(IdleStrategyKind.class, value, where));
             case "collectiveAlgorithm" -> b.collectiveAlgorithm(choice(CollectiveAlgorithmKind.class, value, where));
             case "collectiveTimeoutMs" -> b.collectiveTimeout(Duration.ofMillis(integer(value, where)));
+            case "workers" -> b.workers(choice(WorkerLayout.class, value, where));
+            case "workersPerNode" -> b.workersPerNode(integer(value, where));
             case "reduction" -> b.reduction(choice(Reduction.class, value, where));
             default -> throw new ConfigException(where + " is not a configuration field; known fields: " + FIELDS);
         }
@@ -111,6 +114,8 @@ public final class ConfigJson {
         node.put("idleStrategy", lower(config.idleStrategy()));
         node.put("collectiveAlgorithm", lower(config.collectiveAlgorithm()));
         node.put("collectiveTimeoutMs", config.collectiveTimeout().toMillis());
+        node.put("workers", lower(config.workers()));
+        node.put("workersPerNode", config.workersPerNode());
         node.put("reduction", lower(config.reduction()));
         return node;
     }

@@ -32,6 +32,11 @@ import java.util.TreeMap;
  * @param collectiveAlgorithm allreduce algorithm ({@code --collective-algorithm})
  * @param collectiveTimeout   how long a collective waits for a missing peer
  *                            ({@code --collective-timeout-ms})
+ * @param workers             where shards run ({@code --workers}): thread teams in this JVM, or
+ *                            one worker process per planned node
+ * @param workersPerNode      worker processes per planned node ({@code --workers-per-node}), >= 1,
+ *                            each holding consecutive shards of the node; more than 1 tests the
+ *                            process layout on a one-node machine (only with {@code processes})
  * @param reduction           how shards' partial sums are added ({@code --reduction}): fast
  *                            (f32, last bits depend on the shard count) or exact (bitwise the
  *                            same logits for every shard count; see {@link Reduction})
@@ -46,11 +51,15 @@ public record NumaTensorParallelConfig(int shards,
                                        IdleStrategyKind idleStrategy,
                                        CollectiveAlgorithmKind collectiveAlgorithm,
                                        Duration collectiveTimeout,
+                                       WorkerLayout workers,
+                                       int workersPerNode,
                                        Reduction reduction) {
     public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
     /** More shards than this is refused as a typo rather than planned. */
     public static final int MAX_SHARDS = 4096;
+    /** More worker processes per node than this is refused as a typo. */
+    public static final int MAX_WORKERS_PER_NODE = 64;
 
     public NumaTensorParallelConfig {
         if (shards < 1 || shards > MAX_SHARDS) {
@@ -101,6 +110,16 @@ public record NumaTensorParallelConfig(int shards,
         if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
             throw new ConfigException("--collective-timeout-ms must be > 0: " + collectiveTimeout.toMillis());
         }
+        if (workers == null) {
+            workers = WorkerLayout.THREADS;
+        }
+        if (workersPerNode < 1 || workersPerNode > MAX_WORKERS_PER_NODE) {
+            throw new ConfigException("--workers-per-node must be in [1, " + MAX_WORKERS_PER_NODE + "]: "
+                    + workersPerNode);
+        }
+        if (workersPerNode > 1 && workers != WorkerLayout.PROCESSES) {
+            throw new ConfigException("--workers-per-node " + workersPerNode + " needs --workers processes");
+        }
         if (reduction == null) {
             reduction = Reduction.FAST;
         }
@@ -128,6 +147,8 @@ public record NumaTensorParallelConfig(int shards,
                 .idleStrategy(idleStrategy)
                 .collectiveAlgorithm(collectiveAlgorithm)
                 .collectiveTimeout(collectiveTimeout)
+                .workers(workers)
+                .workersPerNode(workersPerNode)
                 .reduction(reduction);
     }
 
@@ -143,6 +164,8 @@ public record NumaTensorParallelConfig(int shards,
         private IdleStrategyKind idleStrategy = IdleStrategyKind.AUTO;
         private CollectiveAlgorithmKind collectiveAlgorithm = CollectiveAlgorithmKind.AUTO;
         private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+        private WorkerLayout workers = WorkerLayout.THREADS;
+        private int workersPerNode = 1;
         private Reduction reduction = Reduction.FAST;
 
         private Builder() {
@@ -207,6 +230,16 @@ public record NumaTensorParallelConfig(int shards,
             return this;
         }
 
+        public Builder workers(WorkerLayout value) {
+            workers = value;
+            return this;
+        }
+
+        public Builder workersPerNode(int value) {
+            workersPerNode = value;
+            return this;
+        }
+
         public Builder reduction(Reduction value) {
             reduction = value;
             return this;
@@ -215,7 +248,7 @@ public record NumaTensorParallelConfig(int shards,
         public NumaTensorParallelConfig build() {
             return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
                     nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
-                    collectiveTimeout, reduction);
+                    collectiveTimeout, workers, workersPerNode, reduction);
         }
     }
 }

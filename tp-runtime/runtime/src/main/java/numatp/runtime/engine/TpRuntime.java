@@ -33,7 +33,7 @@ import java.util.function.UnaryOperator;
  * and a {@link TpEngine} runs on top. What was obtained (plan, binding per thread, weight
  * bytes per node) is kept for start-up reports and metrics.
  */
-public final class TpRuntime implements AutoCloseable {
+public final class TpRuntime implements EngineRuntime {
     private final PlacementPlan plan;
     private final boolean simulated;
     private final ShardGroup group;
@@ -116,6 +116,7 @@ public final class TpRuntime implements AutoCloseable {
         }
     }
 
+    @Override
     public PlacementPlan plan() {
         return plan;
     }
@@ -129,6 +130,7 @@ public final class TpRuntime implements AutoCloseable {
         return group;
     }
 
+    @Override
     public TpEngine engine() {
         return engine;
     }
@@ -141,6 +143,7 @@ public final class TpRuntime implements AutoCloseable {
      * the weight bytes copied per second of it; CPU is the process's CPU time in that phase (all
      * threads: the copy and the first-touch threads), which says more than the wall time on a busy host.
      */
+    @Override
     public String loadLine(long openNs, long sinceNs) {
         long bytes = engine.placement().weightBytes();
         return String.format(Locale.ROOT,
@@ -156,10 +159,12 @@ public final class TpRuntime implements AutoCloseable {
     }
 
     /** One line per shard thread: where it was planned, where getcpu saw it, match/mismatch/skipped. */
+    @Override
     public List<String> bindingLines() {
         return BindingReport.lines(group);
     }
 
+    @Override
     public String bindingSummary() {
         return BindingReport.summary(group);
     }
@@ -174,6 +179,7 @@ public final class TpRuntime implements AutoCloseable {
      * {@code shard 1 on node 1: weights 520.3 MiB 100.0% local, KV 32.0 MiB 100.0% local -> match}.
      * "match" needs at least 99% of both on the node; "unknown" when memory was not bound.
      */
+    @Override
     public List<String> residencyLines() {
         List<String> lines = new ArrayList<>();
         for (WeightPlacement.ShardBytes s : engine.placement().shards()) {
@@ -190,6 +196,11 @@ public final class TpRuntime implements AutoCloseable {
 
     private static String percent(double p) {
         return Double.isNaN(p) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", p);
+    }
+
+    @Override
+    public String placementSummary() {
+        return engine.placement().summary();
     }
 
     /** Frees the engine (communicators, buffers), then the shard threads, then the weights. */

@@ -24,6 +24,20 @@ public final class BindingReport {
         return lines;
     }
 
+    /**
+     * {@link #lines(ShardGroup)} for a group whose team i runs rank {@code ranks[i]} (a worker
+     * process's shards): each line names the rank, not the team.
+     */
+    public static List<String> lines(ShardGroup group, int[] ranks) {
+        List<String> lines = new ArrayList<>();
+        for (WorkerOutcome o : group.outcomes()) {
+            String line = line(o);
+            String team = "shard " + o.shard() + " ";
+            lines.add("shard " + ranks[o.shard()] + " " + line.substring(team.length()));
+        }
+        return lines;
+    }
+
     /** One line for the whole group, e.g. {@code binding: 8 threads, 8 match}. */
     public static String summary(ShardGroup group) {
         int match = 0;
@@ -49,7 +63,8 @@ public final class BindingReport {
         return sb.toString();
     }
 
-    static String line(WorkerOutcome o) {
+    /** One thread's line, as {@link #lines(ShardGroup)} prints it. */
+    public static String line(WorkerOutcome o) {
         String cpu = o.wantedCpus().isEmpty() ? "unpinned" : "CPU " + o.wantedCpus().toListString();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "shard %d thread %d: node %d %s -> %s",
                 o.shard(), o.thread(), o.wantedNode(), cpu, o.verdict()));

@@ -1,0 +1,218 @@
+package numatp.models.tp;
+
+import numatp.collectives.Communicator;
+import numatp.collectives.team.RangeBody;
+import numatp.collectives.team.ShardFailedException;
+import numatp.collectives.team.ShardGroup;
+import numatp.collectives.team.ShardTask;
+import numatp.collectives.team.ShardTeam;
+import numatp.models.LlamaConfig;
+import numatp.models.ModelException;
+import numatp.topology.NumatpException;
+import numatp.weights.ModelTensors;
+import numatp.weights.SliceAllocator;
+import numatp.weights.TensorSlicer;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Some of the shards of a tensor-parallel model, the ones one worker process holds: the same
+ * {@link ShardPlan}, weight slices and {@link ShardForward} per shard as {@link TpEngine} makes,
+ * for the ranks given (with the same {@link Reduction}), each over its communicator rank of a
+ * group that spans every process.
+ * {@link #step} runs one step on these shards; the collectives meet the other processes'
+ * shards, and the shard of rank 0 (if held here) writes the logits. Arguments are not checked
+ * here: the coordinator checks each step once ({@link StepRules}) before it publishes it.
+ */
+public final class LocalShards implements AutoCloseable {
+    private final LlamaConfig config;
+    private final int[] ranks;
+    private final Communicator[] comms;
+    private final ShardForward[] forwards;
+    private final ShardGroup group; // null: one shard run on the caller's thread
+    private final Arena arena;
+    private final WeightPlacement placement;
+    private final Args args;
+    private boolean failed;
+    private boolean closed;
+
+    /**
+     * Slices {@code model} for ranks {@code ranks} of {@code shards}; {@code comms[i]} is the
+     * communicator of rank {@code ranks[i]} and {@code group} (the caller's, never closed here)
+     * has one team per held rank in that order, or is null for one rank run on the caller's thread.
+     */
+    public LocalShards(ModelTensors model, int shards, int[] ranks, ShardGroup group, TpEngine.Capacity capacity,
+                       SliceAllocator allocator, Communicator[] comms, Reduction reduction) {
+        this.config = LlamaConfig.of(model.hp());
+        if (ranks.length < 1 || comms.length != ranks.length) {
+            throw new ModelException(comms.length + " communicators for ranks of length " + ranks.length);
+        }
+        if (group == null ? ranks.length != 1 : group.shards() != ranks.length) {
+            throw new ModelException("the shard group must have one team per held rank (" + ranks.length + ")");
+        }
+        for (int i = 0; i < ranks.length; i++) {
+            if (comms[i].rank() != ranks[i] || comms[i].size() != shards) {
+                throw new ModelException("communicator " + i + " is rank " + comms[i].rank() + " of " + comms[i].size()
+                        + ", expected rank " + ranks[i] + " of " + shards);
+            }
+        }
+        // As TpEngine: the plan's hidden granule is the widest block of any layer's down projection, or the
+        // exact reduction's down units.
+        ReductionUnits units = reduction == Reduction.EXACT ? ReductionUnits.of(model, config) : null;
+        int granule = 1;
+        for (int l = 0; l < config.layers(); l++) {
+            granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
+        }
+        ShardPlan plan = new ShardPlan(config, shards, units != null ? units.downColumns() : granule);
+        this.ranks = ranks.clone();
+        this.comms = comms.clone();
+        this.group = group;
+        this.arena = Arena.ofShared();
+        TensorSlicer slicer = new TensorSlicer(allocator);
+        ShardWeights.Replicas replicas = new ShardWeights.Replicas(slicer);
+        this.forwards = new ShardForward[ranks.length];
+        ShardWeights[] weights = new ShardWeights[ranks.length];
+        try {
+            for (int i = 0; i < ranks.length; i++) {
+                int node = comms[i].nodeOfRank(ranks[i]);
+                weights[i] = ShardWeights.slice(model, plan, ranks[i], node, slicer, replicas, units);
+                forwards[i] = new ShardForward(plan, ranks[i], weights[i], comms[i], capacity.slots(),
+                        capacity.slotPositions(), capacity.maxBatchEntries(), arena, allocator, node);
+            }
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        this.placement = WeightPlacement.measure(this.ranks, weights, forwards, this.comms, slicer, allocator);
+        this.args = new Args(forwards, this.ranks);
+        if (group != null) {
+            Communicator[] abortable = this.comms;
+            group.onAbort(reason -> {
+                for (Communicator c : abortable) {
+                    c.abort(reason);
+                }
+            });
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** The ranks held here, in team order. */
+    public int[] ranks() {
+        return ranks.clone();
+    }
+
+    /** True when rank 0 is held here: its {@link #step} writes the logits. */
+    public boolean writesLogits() {
+        for (int r : ranks) {
+            if (r == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Where the held shards' weights and KV caches are. */
+    public WeightPlacement placement() {
+        return placement;
+    }
+
+    /** Nanoseconds the first held shard has spent in collectives. */
+    public long collectiveNs() {
+        return forwards[0].collectiveNs();
+    }
+
+    /**
+     * One step on the held shards, arguments as {@link SequenceEngine#step} (checked by the
+     * caller); {@code logits} are written only where {@link #writesLogits()}.
+     */
+    public void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+        if (closed || failed) {
+            throw new ModelException(closed ? "the shards are closed" : "the shards failed in an earlier step");
+        }
+        args.set(n, tokens, slots, positions, logits);
+        try {
+            if (group != null) {
+                group.run(args);
+            } else {
+                args.runOnCaller();
+            }
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        } finally {
+            args.set(0, null, null, null, null);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Communicator c : comms) {
+            c.close();
+        }
+        arena.close();
+    }
+
+    /** The calling thread as a one-thread team. */
+    private static final ShardTeam CALLER = new ShardTeam() {
+        @Override
+        public int threads() {
+            return 1;
+        }
+
+        @Override
+        public void parallelFor(int count, RangeBody body) {
+            body.run(0, count);
+        }
+
+        @Override
+        public void parallelFor(int count, long workPerItem, RangeBody body) {
+            body.run(0, count);
+        }
+    };
+
+    /** The step in flight, read by every held shard's leader thread; one object reused per step. */
+    private static final class Args implements ShardTask {
+        private final ShardForward[] forwards;
+        private final int[] ranks;
+        private int n;
+        private int[] tokens;
+        private int[] slots;
+        private int[] positions;
+        private float[][] logits;
+
+        Args(ShardForward[] forwards, int[] ranks) {
+            this.forwards = forwards;
+            this.ranks = ranks;
+        }
+
+        void set(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+            this.n = n;
+            this.tokens = tokens;
+            this.slots = slots;
+            this.positions = positions;
+            this.logits = logits;
+        }
+
+        void runOnCaller() {
+            try {
+                run(0, CALLER);
+            } catch (NumatpException e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                throw new ShardFailedException(ranks[0], e);
+            }
+        }
+
+        @Override
+        public void run(int shard, ShardTeam team) {
+            forwards[shard].step(team, n, tokens, slots, positions, logits, ranks[shard] == 0);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package numatp.runtime.process;
+
+import numatp.collectives.shm.ProcessTransport;
+import numatp.collectives.sync.IdleStrategy;
+import numatp.collectives.team.WorkerOptions;
+import numatp.models.LlamaConfig;
+import numatp.models.ModelException;
+import numatp.models.tp.SequenceEngine;
+import numatp.models.tp.StepRules;
+import numatp.models.tp.TpEngine;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.workers.ShardWorkers;
+import numatp.topology.IdSet;
+import numatp.topology.binding.BindMode;
+import numatp.topology.binding.ShardBinding;
+import numatp.topology.linux.MemPolicy;
+import numatp.topology.pinning.PinningPolicy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * A {@link SequenceEngine} whose shards run in worker processes, one per planned node (or
+ * {@code workersPerNode} per node, each with consecutive shards of it): the coordinator side of
+ * the process layout. Each step's batch goes through a {@link StepChannel}; the workers run their
+ * shards with the collectives among themselves, and the worker holding rank 0 writes the logits
+ * back. The arithmetic is the thread engine's ({@link numatp.models.tp.LocalShards} runs the same
+ * per-shard forward), so the logits are bitwise equal for the same plan.
+ *
+ * <p>A worker that dies or fails a step makes that step throw a {@link ModelException} naming
+ * the worker (index, node, shards, pid) and how it ended, as soon as the coordinator sees it (it
+ * checks the workers' liveness every {@link #LIVENESS_CHECK_NS} while it waits); the engine is
+ * then {@link #broken()} and can only be closed. Closing stops the workers, kills any that do not
+ * exit, and removes every shared-memory file of this engine instance.
+ */
+public final class ProcessEngine implements SequenceEngine {
+    /** How often a waiting coordinator checks that its workers still run. */
+    static final long LIVENESS_CHECK_NS = 50_000_000L;
+    /** How long start-up waits for a worker to load its shards and report ready. */
+    static final long READY_TIMEOUT_MS = 600_000;
+    private static final long STOP_WAIT_MS = 2_000;
+
+    private final LlamaConfig config;
+    private final TpEngine.Capacity capacity;
+    private final String name;
+    private final StepChannel channel;
+    private final List<WorkerProcess> workers;
+    private final List<String> jvmOptions;
+    private final StepRules rules;
+    private final IdleStrategy idle = WorkerOptions.defaultIdle();
+    private final int outputWorker; // holds rank 0
+    private long sequence;
+    private long steps;
+    private long entries;
+    private long stepNs;
+    private boolean failed;
+    private boolean closed;
+
+    private ProcessEngine(LlamaConfig config, TpEngine.Capacity capacity, String name, StepChannel channel,
+                          List<WorkerProcess> workers, List<String> jvmOptions, int outputWorker) {
+        this.config = config;
+        this.capacity = capacity;
+        this.name = name;
+        this.channel = channel;
+        this.workers = workers;
+        this.jvmOptions = jvmOptions;
+        this.outputWorker = outputWorker;
+        this.rules = new StepRules(config.vocabSize(), capacity);
+    }
+
+    /** The main class (and subcommand) that runs a worker: {@code tp worker} when the CLI is here, else {@link WorkerMain}. */
+    public static List<String> defaultEntryPoint() {
+        try {
+            Class.forName("numatp.cli.TpMain", false, ProcessEngine.class.getClassLoader());
+            return List.of("numatp.cli.TpMain", "worker");
+        } catch (ClassNotFoundException e) {
+            return List.of(WorkerMain.class.getName());
+        }
+    }
+
+    /**
+     * The held ranks of each worker of {@code plan}: per planned node in order of its first rank,
+     * its ranks split into {@code workersPerNode} near-even consecutive groups (fewer when the
+     * node has fewer shards).
+     */
+    static List<List<ShardBinding>> workerShards(PlacementPlan plan) {
+        Map<Integer, List<ShardBinding>> byNode = new LinkedHashMap<>();
+        for (ShardBinding b : ShardWorkers.bindings(plan)) {
+            byNode.computeIfAbsent(b.node(), n -> new ArrayList<>()).add(b);
+        }
+        List<List<ShardBinding>> out = new ArrayList<>();
+        for (List<ShardBinding> node : byNode.values()) {
+            int k = Math.min(plan.config().workersPerNode(), node.size());
+            for (int w = 0; w < k; w++) {
+                out.add(List.copyOf(node.subList(node.size() * w / k, node.size() * (w + 1) / k)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Starts one worker JVM per group of {@link #workerShards}, each opening {@code modelFile} and
+     * running {@code entryPoint} (a main class and its leading arguments), and waits until every
+     * one has loaded its shards. {@code log} receives the start-up report.
+     */
+    public static ProcessEngine start(Path modelFile, LlamaConfig config, PlacementPlan plan, boolean simulated,
+                                      TpEngine.Capacity capacity, List<String> entryPoint, Consumer<String> log) {
+        NumaTensorParallelConfig tp = plan.config();
+        Path dir = ProcessTransport.DEFAULT_DIR;
+        ProcessTransport.reclaimStale(dir); // files of engines whose coordinator was killed
+        String name = ProcessTransport.uniqueName();
+        List<List<ShardBinding>> groups = workerShards(plan);
+        Path stepPath = ProcessTransport.path(dir, name + "-step");
+        StepChannel channel = StepChannel.create(stepPath, groups.size(), capacity.maxBatchEntries(), config.vocabSize());
+        List<WorkerProcess> workers = new ArrayList<>();
+        MemPolicy policy = tp.preferLocalMemory() ? MemPolicy.PREFERRED : MemPolicy.DEFAULT;
+        BindMode mode = simulated ? BindMode.SIMULATED : tp.pinningPolicy() == PinningPolicy.NONE ? BindMode.NONE
+                : BindMode.BIND;
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> allOptions = new ArrayList<>();
+        int outputWorker = 0;
+        try {
+            for (int w = 0; w < groups.size(); w++) {
+                List<ShardBinding> shards = groups.get(w);
+                IdSet cpus = IdSet.empty();
+                for (ShardBinding b : shards) {
+                    cpus = cpus.union(b.cpus());
+                    outputWorker = b.shard() == 0 ? w : outputWorker;
+                }
+                List<String> options = WorkerJvm.options(config, capacity, shards.size(),
+                        cpus.isEmpty() ? Runtime.getRuntime().availableProcessors() : cpus.size());
+                allOptions.add(String.join(" ", options));
+                WorkerArgs args = new WorkerArgs(modelFile.toAbsolutePath(), name, stepPath, w, groups.size(),
+                        plan.nodeOfRank(), shards, capacity.slots(), capacity.slotPositions(),
+                        capacity.maxBatchEntries(), tp.collectiveTimeout().toMillis(), tp.collectiveAlgorithm(),
+                        tp.idleStrategy(), mode, policy, tp.reduction());
+                List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                        "--enable-native-access=ALL-UNNAMED"));
+                command.addAll(options);
+                command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+                command.addAll(entryPoint);
+                command.addAll(args.toArgs());
+                workers.add(WorkerProcess.start(w, shards.getFirst().node(), args.ranks(), command, cpus, policy,
+                        mode == BindMode.BIND));
+            }
+            awaitReady(workers);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopAll(workers, channel, dir, name);
+            throw new ModelException("interrupted while starting the worker processes");
+        } catch (RuntimeException e) {
+            stopAll(workers, channel, dir, name);
+            throw e;
+        }
+        // Every worker has mapped the step file and joined its group: no name needs to stay in /dev/shm.
+        channel.unlink();
+        ProcessTransport.removeIfAbandoned(dir, name);
+        ProcessEngine engine = new ProcessEngine(config, capacity, name, channel, workers, allOptions, outputWorker);
+        for (String line : engine.reportLines()) {
+            log.accept(line);
+        }
+        return engine;
+    }
+
+    /** Waits until every worker is ready; the first that exits (or the timeout) fails the start, naming it. */
+    private static void awaitReady(List<WorkerProcess> workers) throws InterruptedException {
+        long deadline = System.nanoTime() + READY_TIMEOUT_MS * 1_000_000L;
+        while (true) {
+            boolean all = true;
+            for (WorkerProcess w : workers) {
+                if (w.ready()) {
+                    continue;
+                }
+                all = false;
+                if (!w.running()) {
+                    String how = w.exitDescription(STOP_WAIT_MS);
+                    throw new ModelException(w.label() + " did not start: " + (how != null ? how : "it exited"));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ModelException(w.label() + " did not start: not ready after " + READY_TIMEOUT_MS / 1000
+                            + " s");
+                }
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static void stopAll(List<WorkerProcess> workers, StepChannel channel, Path dir, String name) {
+        for (WorkerProcess w : workers) {
+            w.close();
+        }
+        channel.unlink();
+        channel.close();
+        ProcessTransport.removeIfAbandoned(dir, name);
+    }
+
+    /**
+     * The start-up report: per worker its label, how its launcher bound it, its JVM options, then
+     * what it reported (born CPUs and getcpu, each shard thread's binding, each shard's residency).
+     */
+    public List<String> reportLines() {
+        List<String> lines = new ArrayList<>();
+        for (WorkerProcess w : workers) {
+            lines.add(w.label() + ": " + w.birth() + "; JVM " + jvmOptions.get(w.index));
+            for (String line : w.report()) {
+                lines.add("  " + line);
+            }
+        }
+        return lines;
+    }
+
+    /** The worker processes' pids, in worker order. */
+    public List<Long> pids() {
+        return workers.stream().map(WorkerProcess::pid).toList();
+    }
+
+    /** Each worker's held ranks, in worker order. */
+    public List<int[]> workerRanks() {
+        return workers.stream().map(w -> w.ranks.clone()).toList();
+    }
+
+    /** The engine instance's name: its shared-memory files are {@code /dev/shm/numatp-<name>*}. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return config;
+    }
+
+    @Override
+    public int slots() {
+        return capacity.slots();
+    }
+
+    @Override
+    public int slotPositions() {
+        return capacity.slotPositions();
+    }
+
+    @Override
+    public int maxBatchEntries() {
+        return capacity.maxBatchEntries();
+    }
+
+    @Override
+    public void step(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
+        if (closed) {
+            throw new ModelException("the engine is closed");
+        }
+        if (failed) {
+            throw new ModelException("the engine failed in an earlier step and cannot continue");
+        }
+        rules.check(n, tokens, slots, positions, logits);
+        if (n == 0) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        channel.writeBatch(n, tokens, slots, positions, logits);
+        long seq = ++sequence;
+        channel.publish(seq);
+        awaitWorkers(seq);
+        for (int i = 0; i < n; i++) {
+            if (logits[i] != null) {
+                channel.readLogits(i, logits[i]);
+            }
+        }
+        rules.advance(n, slots, positions);
+        steps++;
+        entries += n;
+        stepNs += System.nanoTime() - t0;
+    }
+
+    private void awaitWorkers(long seq) {
+        for (int w = 0; w < workers.size(); w++) {
+            if (channel.done(w) >= seq) {
+                continue;
+            }
+            WorkerProcess worker = workers.get(w);
+            idle.reset();
+            long nextCheckNs = System.nanoTime() + LIVENESS_CHECK_NS;
+            while (channel.done(w) < seq) {
+                if (channel.failed(w) >= seq) {
+                    fail(seq);
+                }
+                idle.idle();
+                if (idle.parking()) {
+                    long now = System.nanoTime();
+                    if (now >= nextCheckNs) {
+                        nextCheckNs = now + LIVENESS_CHECK_NS;
+                        if (!worker.running()) {
+                            fail(seq);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Step {@code seq} failed: throws naming the workers that died (the cause) first, then what the
+     * others reported, after giving the survivors a moment to report.
+     */
+    private void fail(long seq) {
+        failed = true;
+        List<String> causes = new ArrayList<>();
+        List<String> reports = new ArrayList<>();
+        // A survivor's report (a peer left its collective) can come before this process sees the death.
+        long deadline = System.nanoTime() + STOP_WAIT_MS * 1_000_000L / 4;
+        do {
+            for (WorkerProcess w : workers) {
+                // A worker that reported this step's failure exits by itself: not a cause.
+                if (channel.failed(w.index) < seq && !w.running()) {
+                    String how = w.exitDescription(STOP_WAIT_MS / 4);
+                    causes.add(w.label() + " " + (how != null ? how : "has exited"));
+                }
+            }
+            if (causes.isEmpty()) {
+                LockSupport.parkNanos(10_000_000L);
+            }
+        } while (causes.isEmpty() && System.nanoTime() < deadline);
+        for (int w = 0; w < workers.size(); w++) {
+            if (channel.failed(w) >= seq) {
+                reports.add(workers.get(w).label() + " failed: " + channel.message(w));
+            }
+        }
+        causes.addAll(reports);
+        throw new ModelException("engine step " + seq + " failed: " + String.join("; ", causes));
+    }
+
+    @Override
+    public boolean broken() {
+        return failed;
+    }
+
+    @Override
+    public Counters counters() {
+        return new Counters(steps, entries, stepNs, channel.collectiveNs(outputWorker));
+    }
+
+    /** Stops the workers (killing any that do not exit in time) and frees the step file. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        channel.publishStop(++sequence);
+        for (WorkerProcess w : workers) {
+            w.awaitExit(STOP_WAIT_MS);
+        }
+        stopAll(workers, channel, ProcessTransport.DEFAULT_DIR, name);
+    }
+}
