@@ -28,7 +28,7 @@ class NumaVmShardWorkersTest {
         NumaVm.assumeAvailable();
         result = NumaVm.runMain(List.of("-n", "2", "-c", "2", "-m", "512"), ShardWorkersProbe.class,
                 List.of(numatp.runtime.workers.ShardWorkers.class, numatp.topology.Topology.class,
-                        numatp.collectives.team.ShardGroup.class,
+                        numatp.collectives.team.ShardGroup.class, numatp.models.tp.Reduction.class,
                         com.fasterxml.jackson.databind.ObjectMapper.class, com.fasterxml.jackson.core.JsonParser.class,
                         com.fasterxml.jackson.annotation.JsonProperty.class),
                 "", List.of("2", "1", "4", "0,1"), 300);
