@@ -77,7 +77,13 @@ public final class BindCommandProbe {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
             }
+            for (Process p : schedulers) {
+                p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
         }
+        // bash reports each killed job on the shared console, and cuts a long command line without
+        // its newline (the checkout's path decides the length): start on a fresh line.
+        System.out.println();
         System.out.println("PROBE done=true");
     }
 
