@@ -68,10 +68,15 @@ class ServeWorkerProcessesTest {
             assertTrue(pids[0] > 0 && pids[1] > 0, String.join("\n", lines));
             assertTrue(String.join("\n", lines).contains("workers: 2 processes (pids " + pids[0] + ", " + pids[1] + ")"),
                     String.join("\n", lines));
+            String killed = "worker 1 (node 0, shards [1], pid " + pids[1] + ") was killed by signal 9 (SIGKILL)";
+            java.util.concurrent.CountDownLatch killedLogged = new java.util.concurrent.CountDownLatch(1);
             Thread.ofPlatform().daemon().start(() -> {
                 try {
                     for (String l = out.readLine(); l != null; l = out.readLine()) {
                         lines.add(l);
+                        if (l.contains(killed)) {
+                            killedLogged.countDown();
+                        }
                     }
                 } catch (java.io.IOException e) {
                     // the server has exited
@@ -91,21 +96,26 @@ class ServeWorkerProcessesTest {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertNotEquals(200, failed.statusCode(), failed.body());
             assertTrue(ms < 20_000, "answered after " + ms + " ms");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            String killed = "worker 1 (node 0, shards [1], pid " + pids[1] + ") was killed by signal 9 (SIGKILL)";
-            while (lines.stream().noneMatch(l -> l.contains(killed)) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            killedLogged.await(10, TimeUnit.SECONDS);
             assertTrue(lines.stream().anyMatch(l -> l.contains(killed)), String.join("\n", lines));
             p.toHandle().destroy();
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running after SIGTERM");
         } finally {
             p.destroyForcibly();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (ProcessLiveness.running(pids[0]) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        awaitExit(pids[0], 5);
         assertFalse(ProcessLiveness.running(pids[0]), "worker 0 outlived the server");
+    }
+
+    /** Waits on {@code pid}'s exit (ProcessHandle.onExit) for up to {@code seconds}; gone already counts as exited. */
+    private static void awaitExit(long pid, long seconds) throws Exception {
+        java.util.Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        if (handle.isPresent()) {
+            try {
+                handle.get().onExit().get(seconds, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running: the caller's assertion says so
+            }
+        }
     }
 }

@@ -64,10 +64,8 @@ class ProcessLifecycleTest {
             coordinator.destroyForcibly();
             assertTrue(coordinator.waitFor(10, TimeUnit.SECONDS));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while ((ProcessLiveness.running(workers[0]) || ProcessLiveness.running(workers[1])) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        awaitExit(workers[0], 5);
+        awaitExit(workers[1], 5);
         assertFalse(ProcessLiveness.running(workers[0]), "worker 0 outlived its coordinator");
         assertFalse(ProcessLiveness.running(workers[1]), "worker 1 outlived its coordinator");
         ProcessEngineTest.assertNoFiles(name);
@@ -86,6 +84,18 @@ class ProcessLifecycleTest {
             assertEquals(1, runtime.engine().pids().size());
         } finally {
             Files.deleteIfExists(left);
+        }
+    }
+
+    /** Waits on {@code pid}'s exit (ProcessHandle.onExit) for up to {@code seconds}; gone already counts as exited. */
+    private static void awaitExit(long pid, long seconds) throws Exception {
+        java.util.Optional<ProcessHandle> handle = ProcessHandle.of(pid);
+        if (handle.isPresent()) {
+            try {
+                handle.get().onExit().get(seconds, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running: the caller's assertion says so
+            }
         }
     }
 }
