@@ -1,14 +1,9 @@
 package numatp.models.tp;
 
 import numatp.collectives.Communicator;
-import numatp.collectives.team.RangeBody;
-import numatp.collectives.team.ShardFailedException;
 import numatp.collectives.team.ShardGroup;
-import numatp.collectives.team.ShardTask;
-import numatp.collectives.team.ShardTeam;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
-import numatp.topology.NumatpException;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 import numatp.weights.TensorSlicer;
@@ -32,7 +27,7 @@ public final class LocalShards implements AutoCloseable {
     private final ShardGroup group; // null: one shard run on the caller's thread
     private final Arena arena;
     private final WeightPlacement placement;
-    private final Args args;
+    private final ShardStep args;
     private boolean failed;
     private boolean closed;
 
@@ -84,7 +79,7 @@ public final class LocalShards implements AutoCloseable {
             throw e;
         }
         this.placement = WeightPlacement.measure(this.ranks, weights, forwards, this.comms, slicer, allocator);
-        this.args = new Args(forwards, this.ranks);
+        this.args = new ShardStep(forwards, this.ranks);
         if (group != null) {
             Communicator[] abortable = this.comms;
             group.onAbort(reason -> {
@@ -143,7 +138,7 @@ public final class LocalShards implements AutoCloseable {
             failed = true;
             throw e;
         } finally {
-            args.set(0, null, null, null, null);
+            args.clear();
         }
     }
 
@@ -157,62 +152,5 @@ public final class LocalShards implements AutoCloseable {
             c.close();
         }
         arena.close();
-    }
-
-    /** The calling thread as a one-thread team. */
-    private static final ShardTeam CALLER = new ShardTeam() {
-        @Override
-        public int threads() {
-            return 1;
-        }
-
-        @Override
-        public void parallelFor(int count, RangeBody body) {
-            body.run(0, count);
-        }
-
-        @Override
-        public void parallelFor(int count, long workPerItem, RangeBody body) {
-            body.run(0, count);
-        }
-    };
-
-    /** The step in flight, read by every held shard's leader thread; one object reused per step. */
-    private static final class Args implements ShardTask {
-        private final ShardForward[] forwards;
-        private final int[] ranks;
-        private int n;
-        private int[] tokens;
-        private int[] slots;
-        private int[] positions;
-        private float[][] logits;
-
-        Args(ShardForward[] forwards, int[] ranks) {
-            this.forwards = forwards;
-            this.ranks = ranks;
-        }
-
-        void set(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
-            this.n = n;
-            this.tokens = tokens;
-            this.slots = slots;
-            this.positions = positions;
-            this.logits = logits;
-        }
-
-        void runOnCaller() {
-            try {
-                run(0, CALLER);
-            } catch (NumatpException e) {
-                throw e;
-            } catch (RuntimeException | Error e) {
-                throw new ShardFailedException(ranks[0], e);
-            }
-        }
-
-        @Override
-        public void run(int shard, ShardTeam team) {
-            forwards[shard].step(team, n, tokens, slots, positions, logits, ranks[shard] == 0);
-        }
     }
 }

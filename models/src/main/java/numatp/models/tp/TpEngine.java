@@ -3,16 +3,11 @@ package numatp.models.tp;
 import numatp.collectives.Communicator;
 import numatp.collectives.CommunicatorConfig;
 import numatp.collectives.shm.ThreadTransport;
-import numatp.collectives.team.RangeBody;
-import numatp.collectives.team.ShardFailedException;
 import numatp.collectives.team.ShardGroup;
-import numatp.collectives.team.ShardTask;
-import numatp.collectives.team.ShardTeam;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
 import numatp.models.sampling.Sampler;
 import numatp.models.tokenizer.Tokenizer;
-import numatp.topology.NumatpException;
 import numatp.weights.ModelTensors;
 import numatp.weights.SliceAllocator;
 import numatp.weights.TensorSlicer;
@@ -107,7 +102,7 @@ public final class TpEngine implements SequenceEngine {
     private final TensorSlicer slicer;
     private final ShardGroup group; // null: one unbound shard, run on the caller's thread
     private final boolean ownsGroup;
-    private final StepArgs args;
+    private final ShardStep args;
     private final WeightPlacement placement;
     private final StepRules rules;
     private long steps;
@@ -198,7 +193,7 @@ public final class TpEngine implements SequenceEngine {
         }
         this.placement = WeightPlacement.measure(weights, forwards, this.comms, slicer, allocator);
         this.rules = new StepRules(config.vocabSize(), capacity);
-        this.args = new StepArgs(forwards);
+        this.args = new ShardStep(forwards, ranks(shards));
         this.ownsGroup = givenGroup == null;
         // One unbound shard needs no thread of its own: the caller runs it and saves a handoff per step
         // (10-30% of a stories260K decode step on the 2-core dev machine).
@@ -333,63 +328,12 @@ public final class TpEngine implements SequenceEngine {
         arena.close();
     }
 
-    /** The calling thread as a one-thread team. */
-    private static final ShardTeam CALLER = new ShardTeam() {
-        @Override
-        public int threads() {
-            return 1;
+    /** 0, 1, ..., shards - 1: the engine's team shard i is rank i. */
+    private static int[] ranks(int shards) {
+        int[] ranks = new int[shards];
+        for (int r = 0; r < shards; r++) {
+            ranks[r] = r;
         }
-
-        @Override
-        public void parallelFor(int count, RangeBody body) {
-            body.run(0, count);
-        }
-
-        @Override
-        public void parallelFor(int count, long workPerItem, RangeBody body) {
-            body.run(0, count);
-        }
-    };
-
-    /** The arguments of the step in flight, read by every shard's thread; the one task object reused per step. */
-    private static final class StepArgs implements ShardTask {
-        private final ShardForward[] forwards;
-        private int n;
-        private int[] tokens;
-        private int[] slots;
-        private int[] positions;
-        private float[][] logits;
-
-        StepArgs(ShardForward[] forwards) {
-            this.forwards = forwards;
-        }
-
-        void set(int n, int[] tokens, int[] slots, int[] positions, float[][] logits) {
-            this.n = n;
-            this.tokens = tokens;
-            this.slots = slots;
-            this.positions = positions;
-            this.logits = logits;
-        }
-
-        void clear() {
-            set(0, null, null, null, null);
-        }
-
-        /** The one shard of an engine without a group, as a group's leader would run it. */
-        void runOnCaller() {
-            try {
-                run(0, CALLER);
-            } catch (NumatpException e) {
-                throw e;
-            } catch (RuntimeException | Error e) {
-                throw new ShardFailedException(0, e);
-            }
-        }
-
-        @Override
-        public void run(int shard, ShardTeam team) {
-            forwards[shard].step(team, n, tokens, slots, positions, logits, shard == 0);
-        }
+        return ranks;
     }
 }
