@@ -51,14 +51,8 @@ public final class LocalShards implements AutoCloseable {
                         + ", expected rank " + ranks[i] + " of " + shards);
             }
         }
-        // As TpEngine: the plan's hidden granule is the widest block of any layer's down projection, or the
-        // exact reduction's down units.
         ReductionUnits units = reduction == Reduction.EXACT ? ReductionUnits.of(model, config) : null;
-        int granule = 1;
-        for (int l = 0; l < config.layers(); l++) {
-            granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
-        }
-        ShardPlan plan = new ShardPlan(config, shards, units != null ? units.downColumns() : granule);
+        ShardPlan plan = ReductionUnits.plan(model, config, shards, units);
         this.ranks = ranks.clone();
         this.comms = comms.clone();
         this.group = group;

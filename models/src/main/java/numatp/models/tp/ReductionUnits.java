@@ -14,14 +14,28 @@ record ReductionUnits(int downColumns) {
     private static final int MAX_DOWN_UNIT = 256;
 
     static ReductionUnits of(ModelTensors model, LlamaConfig c) {
-        int downBlock = 1;
-        for (int l = 0; l < c.layers(); l++) {
-            downBlock = Math.max(downBlock, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
-        }
+        int downBlock = widestDownBlock(model, c);
         int down = c.hiddenDim() % downBlock == 0 ? downBlock : 1;
         while (down * 2 <= MAX_DOWN_UNIT && c.hiddenDim() % (down * 2) == 0) {
             down *= 2;
         }
         return new ReductionUnits(down);
+    }
+
+    /** The widest block of any layer's ffn_down (block sizes are powers of two). */
+    static int widestDownBlock(ModelTensors model, LlamaConfig c) {
+        int block = 1;
+        for (int l = 0; l < c.layers(); l++) {
+            block = Math.max(block, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
+        }
+        return block;
+    }
+
+    /**
+     * The plan of {@code shards} shards: hidden units split in these units' down columns
+     * ({@code units} non-null, the exact reduction), else in whole blocks of down.
+     */
+    static ShardPlan plan(ModelTensors model, LlamaConfig c, int shards, ReductionUnits units) {
+        return new ShardPlan(c, shards, units != null ? units.downColumns() : widestDownBlock(model, c));
     }
 }

@@ -154,11 +154,7 @@ public final class TpEngine implements SequenceEngine {
         this.config = LlamaConfig.of(model.hp());
         this.reduction = reduction;
         ReductionUnits units = reduction == Reduction.EXACT ? ReductionUnits.of(model, config) : null;
-        int granule = 1; // the widest block of any layer's down projection (block sizes are powers of two)
-        for (int l = 0; l < config.layers(); l++) {
-            granule = Math.max(granule, model.tensor("blk." + l + ".ffn_down.weight").type().blockElements());
-        }
-        this.plan = new ShardPlan(config, shards, units != null ? units.downColumns() : granule);
+        this.plan = ReductionUnits.plan(model, config, shards, units);
         this.capacity = capacity;
         int positions = capacity.slotPositions();
         if (positions > config.contextLength()) {
