@@ -49,6 +49,8 @@ public final class FfmMpiLibrary implements MpiLibrary {
     private final MethodHandle allreduce;
     private final MethodHandle allgather;
     private final MethodHandle bcast;
+    private final MethodHandle ibcast;
+    private final MethodHandle test;
     private final MethodHandle barrier;
     private final MethodHandle abort;
     private final MethodHandle finalizeMpi;
@@ -76,6 +78,8 @@ public final class FfmMpiLibrary implements MpiLibrary {
         allgather = handle(mpi, linker, "MPI_Allgather", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT,
                 ADDRESS, ADDRESS);
         bcast = handle(mpi, linker, "MPI_Bcast", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
+        ibcast = handle(mpi, linker, "MPI_Ibcast", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+        test = handle(mpi, linker, "MPI_Test", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         barrier = handle(mpi, linker, "MPI_Barrier", JAVA_INT, ADDRESS);
         abort = handle(mpi, linker, "MPI_Abort", JAVA_INT, ADDRESS, JAVA_INT);
         finalizeMpi = handle(mpi, linker, "MPI_Finalize", JAVA_INT);
@@ -270,6 +274,31 @@ public final class FfmMpiLibrary implements MpiLibrary {
             throw e;
         } catch (Throwable e) {
             throw failed("MPI_Bcast", e);
+        }
+    }
+
+    @Override
+    public void broadcastStart(MemorySegment buffer, int bytes, int root, MemorySegment comm, MemorySegment request) {
+        try {
+            check("MPI_Ibcast", (int) ibcast.invokeExact(buffer, bytes, byteType, root, comm, request));
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw failed("MPI_Ibcast", e);
+        }
+    }
+
+    @Override
+    public boolean test(MemorySegment request) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment flag = call.allocate(JAVA_INT);
+            // MPI_STATUS_IGNORE is a null pointer in Open MPI.
+            check("MPI_Test", (int) test.invokeExact(request, flag, MemorySegment.NULL));
+            return flag.get(JAVA_INT, 0) != 0;
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw failed("MPI_Test", e);
         }
     }
 

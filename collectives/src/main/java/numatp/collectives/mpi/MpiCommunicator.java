@@ -9,7 +9,9 @@ import numatp.collectives.reduce.Reductions;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A {@link Communicator} over an MPI communicator of an {@link MpiSession}. Its allreduce
@@ -32,6 +34,7 @@ public final class MpiCommunicator implements Communicator {
     private final Arena arena = Arena.ofShared();
     private MemorySegment gathered; // [size, count] scratch, grown on demand
     private MemorySegment[] sources;
+    private MemorySegment request; // one MPI_Request, for broadcastWaiting
     private long[] offsets;
     private long calls;
     private long bytesReduced;
@@ -136,6 +139,35 @@ public final class MpiCommunicator implements Communicator {
         });
         calls++;
         workNs += System.nanoTime() - t0;
+    }
+
+    /**
+     * A broadcast a rank may wait in for as long as the root takes, without the watchdog and without
+     * spinning a core: MPI_Ibcast, then MPI_Test in a loop that spins for {@code spinNs} and then
+     * checks once per {@code pollNs}. For a follower waiting for its next instruction, which may
+     * come after an idle hour; a root that dies ends the job through mpirun, not through this call.
+     */
+    public void broadcastWaiting(MemorySegment buffer, long count, ElementType type, int root, long spinNs,
+                                 long pollNs) {
+        check(buffer, count, type, "broadcast");
+        checkRank(root);
+        long bytes = count * type.sizeBytes();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new CollectiveException("a waiting broadcast carries at most 2 GiB: " + bytes + " bytes");
+        }
+        if (request == null) {
+            request = arena.allocate(ValueLayout.ADDRESS);
+        }
+        lib.broadcastStart(buffer, (int) bytes, root, comm, request);
+        long since = System.nanoTime();
+        while (!lib.test(request)) {
+            if (System.nanoTime() - since < spinNs) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(pollNs);
+            }
+        }
+        calls++;
     }
 
     @Override

@@ -46,6 +46,15 @@ public interface MpiLibrary {
     /** MPI_Bcast of {@code bytes} bytes from {@code root}. */
     void broadcastBytes(MemorySegment buffer, long bytes, int root, MemorySegment comm);
 
+    /**
+     * MPI_Ibcast of {@code bytes} (at most 2^31 - 1) bytes from {@code root}: starts it and stores
+     * the request handle in {@code request} (one address), which {@link #test} then polls.
+     */
+    void broadcastStart(MemorySegment buffer, int bytes, int root, MemorySegment comm, MemorySegment request);
+
+    /** MPI_Test on the request stored in {@code request}: true once it has completed (and been freed). */
+    boolean test(MemorySegment request);
+
     void barrier(MemorySegment comm);
 
     /** MPI_Abort: ends every process of the job with {@code code}. */

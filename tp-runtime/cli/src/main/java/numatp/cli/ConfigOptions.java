@@ -64,9 +64,10 @@ public final class ConfigOptions {
             description = "How long a collective waits for a missing shard (default 30000).")
     Long collectiveTimeoutMs;
 
-    @Option(names = "--workers", paramLabel = "threads|processes",
-            description = "Where shards run: thread teams in this process (default), or one worker process per NUMA node,"
-                    + " born bound to it (see docs/serving.md).")
+    @Option(names = "--workers", paramLabel = "threads|processes|mpi",
+            description = "Where shards run: thread teams in this process (default), one worker process per NUMA node,"
+                    + " born bound to it (see docs/serving.md), or one process per shard under mpirun, on one or more"
+                    + " hosts (see docs/multi-host.md).")
     WorkerLayout workers;
 
     @Option(names = "--workers-per-node", paramLabel = "N",

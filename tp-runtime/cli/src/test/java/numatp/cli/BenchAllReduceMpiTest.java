@@ -1,14 +1,10 @@
 package numatp.cli;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -41,23 +37,7 @@ class BenchAllReduceMpiTest {
     }
 
     private static Run mpirun(int ranks, String... args) throws Exception {
-        Path mpirun = null;
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (mpirun == null && Files.isExecutable(Path.of(dir, "mpirun"))) {
-                mpirun = Path.of(dir, "mpirun"); // the first on PATH, as a shell would run (not /bin/mpirun: prefix "/")
-            }
-        }
-        Assumptions.assumeTrue(mpirun != null, "mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)");
-        List<String> cmd = new ArrayList<>(List.of(mpirun.toString()));
-        if ("root".equals(System.getProperty("user.name"))) {
-            cmd.add("--allow-run-as-root");
-        }
-        cmd.addAll(List.of("-np", Integer.toString(ranks), "--oversubscribe", "--mca", "btl", "tcp,self",
-                "--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo", "-x", "NUMATP_MPI_HOST=rank",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), TpMain.class.getName()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = MpiRun.command(ranks, "rank", args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(180, TimeUnit.SECONDS)) {

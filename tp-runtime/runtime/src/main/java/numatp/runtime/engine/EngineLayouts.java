@@ -1,8 +1,10 @@
 package numatp.runtime.engine;
 
 import numatp.models.tp.TpEngine;
+import numatp.runtime.config.ConfigException;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.config.WorkerLayout;
+import numatp.runtime.hosts.HostRuntime;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.process.ProcessRuntime;
 import numatp.topology.Topology;
@@ -15,7 +17,8 @@ import java.util.function.UnaryOperator;
 /**
  * Starts an engine in the layout {@link NumaTensorParallelConfig#workers()} asks for: thread
  * teams in this JVM ({@link TpRuntime}), or one worker process per planned node
- * ({@link ProcessRuntime}, which needs the model's file: each worker maps it itself).
+ * ({@link ProcessRuntime}, which needs the model's file: each worker maps it itself), or one
+ * process per shard under {@code mpirun} ({@link HostRuntime}; on ranks other than 0 it never returns).
  */
 public final class EngineLayouts {
     private EngineLayouts() {
@@ -28,6 +31,10 @@ public final class EngineLayouts {
     public static EngineRuntime start(ModelTensors model, Path modelFile, NumaTensorParallelConfig config,
                                       Topology topology, boolean simulated, TpEngine.Capacity capacity,
                                       Consumer<String> log) {
+        if (config.workers() == WorkerLayout.MPI) {
+            // Each host plans its own ranks on its own topology; returns on MPI world rank 0 only.
+            return HostRuntime.start(model, config, topology, simulated, capacity, log);
+        }
         PlacementPlan plan = TpRuntime.plan(model, config, topology, capacity);
         for (String warning : plan.warnings()) {
             log.accept("warning: " + warning);
@@ -38,6 +45,10 @@ public final class EngineLayouts {
     /** Starts {@code model} as {@code plan} says, in its configuration's layout. */
     public static EngineRuntime start(ModelTensors model, Path modelFile, PlacementPlan plan, boolean simulated,
                                       TpEngine.Capacity capacity, Consumer<String> log) {
+        if (plan.config().workers() == WorkerLayout.MPI) {
+            throw new ConfigException("--workers mpi plans each host's ranks on that host at start; it cannot run"
+                    + " a plan made here");
+        }
         if (plan.config().workers() == WorkerLayout.PROCESSES) {
             return ProcessRuntime.start(model, modelFile, plan, simulated, capacity, ProcessRuntime.defaultEntryPoint(),
                     log);

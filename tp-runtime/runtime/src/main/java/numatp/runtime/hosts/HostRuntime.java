@@ -1,0 +1,322 @@
+package numatp.runtime.hosts;
+
+import numatp.collectives.Communicator;
+import numatp.collectives.ElementType;
+import numatp.collectives.mpi.FfmMpiLibrary;
+import numatp.collectives.mpi.MpiCommunicator;
+import numatp.collectives.mpi.MpiSession;
+import numatp.collectives.mpi.MultiHostCommunicator;
+import numatp.collectives.team.ShardGroup;
+import numatp.models.tp.LocalShards;
+import numatp.models.tp.TpEngine;
+import numatp.models.tp.WeightPlacement;
+import numatp.runtime.config.ConfigException;
+import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.WorkerLayout;
+import numatp.runtime.engine.CollectiveSettings;
+import numatp.runtime.engine.EngineRuntime;
+import numatp.runtime.engine.ModelFootprint;
+import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.workers.BindingReport;
+import numatp.runtime.workers.ShardWorkers;
+import numatp.topology.Topology;
+import numatp.topology.binding.NumaBinder;
+import numatp.topology.binding.ShardBinding;
+import numatp.weights.ArenaSliceAllocator;
+import numatp.weights.ModelTensors;
+import numatp.weights.NodeSliceAllocator;
+import numatp.weights.SliceAllocator;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The hosts layout ({@code --workers mpi}) as an {@link EngineRuntime}: every process of an
+ * {@code mpirun} job calls {@link #start}; each holds one shard (world rank r = shard r, so
+ * {@code --shards} equals {@code mpirun -np}). Each process plans its host's ranks on its own
+ * topology (the same plan on every rank of a host: the planner is deterministic), pins its shard's
+ * threads and memory to its planned node and CPUs, maps the model itself, and joins the
+ * three-tier communicator ({@link MultiHostCommunicator}). Every rank's binding and residency
+ * lines are gathered to rank 0 for its start-up report.
+ *
+ * <p>World rank 0 gets the runtime back and drives it ({@link HostEngine}); on every other rank
+ * {@link #start} follows rank 0's steps until it stops, then ends the process: such a process
+ * exists only to hold its shard.
+ */
+public final class HostRuntime implements EngineRuntime {
+    /** Bytes of report text each rank sends to rank 0 (longer reports are cut). */
+    static final int REPORT_BYTES = 8192;
+
+    private final MpiSession session;
+    private final PlacementPlan plan;
+    private final HostEngine engine;
+    private final ShardGroup group;
+    private final NodeSliceAllocator nodeSlices;
+    private final Arena sliceArena;
+    private final List<String> reports; // by world rank, each rank's lines joined by '\n'
+    private final long startNs;
+    private boolean closed;
+
+    private HostRuntime(MpiSession session, PlacementPlan plan, HostEngine engine, ShardGroup group,
+                        NodeSliceAllocator nodeSlices, Arena sliceArena, List<String> reports, long startNs) {
+        this.session = session;
+        this.plan = plan;
+        this.engine = engine;
+        this.group = group;
+        this.nodeSlices = nodeSlices;
+        this.sliceArena = sliceArena;
+        this.reports = reports;
+        this.startNs = startNs;
+    }
+
+    /**
+     * Joins the MPI job and starts this rank's shard of {@code model} (opened here from
+     * {@code modelFile}, which every host must have at the same path). Returns on world rank 0
+     * only; the other ranks follow its steps and then exit (status 0 after its stop, 1 after a
+     * failed step, which also ends the job).
+     */
+    public static HostRuntime start(ModelTensors model, NumaTensorParallelConfig config, Topology topology,
+                                    boolean simulated, TpEngine.Capacity capacity, Consumer<String> log) {
+        long t0 = System.nanoTime();
+        long timeoutMs = TimeUnit.NANOSECONDS.toMillis(CollectiveSettings.of(config).timeoutNs());
+        MpiSession session = MpiSession.start(FfmMpiLibrary.load(), timeoutMs);
+        try {
+            int shards = config.shards();
+            if (shards != session.worldSize()) {
+                throw new ConfigException("--shards " + shards + " but the MPI job has " + session.worldSize()
+                        + " ranks (mpirun -np): --workers mpi runs one shard per rank; give --shards "
+                        + session.worldSize());
+            }
+            int rank = session.worldRank();
+            int host = session.hostOfRank(rank);
+            int hostRanks = 0;
+            int localRank = 0;
+            for (int r = 0; r < session.worldSize(); r++) {
+                if (session.hostOfRank(r) == host) {
+                    localRank += r < rank ? 1 : 0;
+                    hostRanks++;
+                }
+            }
+            PlacementPlan plan = PlacementPlanner.plan(topology, config.toBuilder().shards(hostRanks)
+                            .workers(WorkerLayout.THREADS).build(),
+                    ModelFootprint.of(model, shards, capacity.slots(), capacity.slotPositions()));
+            if (rank == 0) {
+                for (String warning : plan.warnings()) {
+                    log.accept("warning: " + warning);
+                }
+            }
+            ShardBinding planned = ShardWorkers.bindings(plan).get(localRank);
+            ShardBinding team = new ShardBinding(0, planned.node(), planned.cpus(), planned.threads(),
+                    planned.shareCpus());
+            ShardGroup group = ShardGroup.start(List.of(team), ShardWorkers.options(plan, simulated),
+                    NumaBinder.system());
+            NodeSliceAllocator nodeSlices = null;
+            Arena sliceArena = null;
+            LocalShards local = null;
+            MpiCommunicator world = null;
+            try {
+                nodeSlices = simulated ? null : NodeSliceAllocator.system();
+                sliceArena = simulated ? Arena.ofShared() : null;
+                SliceAllocator slices = simulated ? new ArenaSliceAllocator(sliceArena) : nodeSlices;
+                Communicator comm = MultiHostCommunicator.join(session, plan.nodeOfRank(), CollectiveSettings.of(config));
+                local = new LocalShards(model, shards, new int[] {rank}, group, capacity, slices,
+                        new Communicator[] {comm}, config.reduction());
+                world = session.worldCommunicator();
+                List<String> reports = gatherReports(world, report(session, group, rank, local.placement()));
+                if (rank != 0) {
+                    int status = follow(session, local, world, capacity);
+                    close(local, world, group, nodeSlices, sliceArena);
+                    session.close();
+                    System.out.flush();
+                    System.exit(status);
+                }
+                HostEngine engine = new HostEngine(local, world, capacity, session.worldSize() + " MPI ranks on "
+                        + session.hosts() + " host" + (session.hosts() == 1 ? "" : "s"));
+                return new HostRuntime(session, plan, engine, group, nodeSlices, sliceArena, reports,
+                        System.nanoTime() - t0);
+            } catch (RuntimeException e) {
+                close(local, world, group, nodeSlices, sliceArena);
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            if (session.worldSize() > 1) {
+                // The other ranks wait for this one in a collective: end the job now rather than at their timeout.
+                session.abortJob("world rank " + session.worldRank() + ": " + e.getMessage(), 1);
+            }
+            session.close();
+            throw e;
+        }
+    }
+
+    private static int follow(MpiSession session, LocalShards local, MpiCommunicator world,
+                              TpEngine.Capacity capacity) {
+        try {
+            HostFollower.follow(local, world, capacity.maxBatchEntries());
+            return 0;
+        } catch (RuntimeException e) {
+            session.abortJob("world rank " + session.worldRank() + " (" + session.describe() + "): engine step failed: "
+                    + e.getMessage(), 1);
+            return 1;
+        }
+    }
+
+    private static void close(LocalShards local, MpiCommunicator world, ShardGroup group, NodeSliceAllocator nodeSlices,
+                              Arena sliceArena) {
+        if (local != null) {
+            local.close();
+        }
+        if (world != null) {
+            world.close();
+        }
+        group.close();
+        if (nodeSlices != null) {
+            nodeSlices.close();
+        }
+        if (sliceArena != null) {
+            sliceArena.close();
+        }
+    }
+
+    /** This rank's report: where it runs, its thread's binding, its shard's residency. */
+    private static List<String> report(MpiSession session, ShardGroup group, int rank, WeightPlacement placement) {
+        List<String> lines = new ArrayList<>();
+        lines.add("rank " + rank + ": " + session.describe() + "; pid " + ProcessHandle.current().pid());
+        for (String line : BindingReport.lines(group, new int[] {rank})) {
+            lines.add("rank " + rank + ": " + line);
+        }
+        for (WeightPlacement.ShardBytes s : placement.shards()) {
+            boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
+            boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
+            lines.add(String.format(Locale.ROOT, "rank %d: shard %d on node %d: weights %.1f MiB %s, KV %.1f MiB %s -> %s",
+                    rank, s.shard(), s.node(), s.weightBytes() / 1048576.0, percent(s.weightLocalPercent()),
+                    s.kvCacheBytes() / 1048576.0, percent(s.kvLocalPercent()),
+                    unknown ? "unknown" : match ? "match" : "MISMATCH"));
+        }
+        return lines;
+    }
+
+    private static String percent(double p) {
+        return Double.isNaN(p) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", p);
+    }
+
+    /** Every rank's report lines, by world rank, joined by newlines (each cut to {@link #REPORT_BYTES}). */
+    static List<String> gatherReports(MpiCommunicator world, List<String> lines) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment send = arena.allocate(REPORT_BYTES, 64);
+            byte[] text = String.join("\n", lines).getBytes(StandardCharsets.UTF_8);
+            int length = Math.min(text.length, REPORT_BYTES - 1);
+            MemorySegment.copy(text, 0, send, ValueLayout.JAVA_BYTE, 0, length);
+            MemorySegment all = arena.allocate((long) REPORT_BYTES * world.size(), 64);
+            world.allGather(send, all, REPORT_BYTES / 4, ElementType.F32);
+            List<String> reports = new ArrayList<>();
+            for (int r = 0; r < world.size(); r++) {
+                reports.add(all.asSlice((long) r * REPORT_BYTES, REPORT_BYTES).getString(0, StandardCharsets.UTF_8));
+            }
+            return reports;
+        }
+    }
+
+    /** The plan of rank 0's host (its ranks are the job's first ones). */
+    @Override
+    public PlacementPlan plan() {
+        return plan;
+    }
+
+    @Override
+    public HostEngine engine() {
+        return engine;
+    }
+
+    @Override
+    public String loadLine(long openNs, long sinceNs) {
+        return String.format(Locale.ROOT, "load: open %.2f s; %d MPI ranks on %d host%s joined and loaded in %.2f s;"
+                        + " total %.2f s", openNs / 1e9, session.worldSize(), session.hosts(),
+                session.hosts() == 1 ? "" : "s", startNs / 1e9, (System.nanoTime() - sinceNs) / 1e9);
+    }
+
+    /** Every rank's lines but residency: where it runs, how its thread was bound. */
+    @Override
+    public List<String> bindingLines() {
+        return lines(false);
+    }
+
+    @Override
+    public String bindingSummary() {
+        int threads = 0;
+        int match = 0;
+        int mismatch = 0;
+        int skipped = 0;
+        for (String line : lines(false)) {
+            if (line.contains(" thread ") && line.contains(" -> ")) {
+                threads++;
+                match += line.contains("-> match") ? 1 : 0;
+                mismatch += line.contains("-> mismatch") ? 1 : 0;
+                skipped += line.contains("-> skipped") ? 1 : 0;
+            }
+        }
+        StringBuilder sb = new StringBuilder("hosts: ").append(session.worldSize()).append(" MPI ranks on ")
+                .append(session.hosts()).append(session.hosts() == 1 ? " host" : " hosts").append("; binding: ")
+                .append(threads).append(" threads");
+        if (match > 0) {
+            sb.append(", ").append(match).append(" match");
+        }
+        if (mismatch > 0) {
+            sb.append(", ").append(mismatch).append(" MISMATCH");
+        }
+        if (skipped > 0) {
+            sb.append(", ").append(skipped).append(" skipped");
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public List<String> residencyLines() {
+        return lines(true);
+    }
+
+    private List<String> lines(boolean residency) {
+        List<String> lines = new ArrayList<>();
+        for (String report : reports) {
+            for (String line : report.split("\n")) {
+                if (!line.isEmpty() && line.contains(": weights ") == residency) {
+                    lines.add(line);
+                }
+            }
+        }
+        return lines;
+    }
+
+    @Override
+    public String placementSummary() {
+        return "rank 0: " + engine.shards().placement().summary();
+    }
+
+    /** Stops the followers (through the engine), frees this rank's shard and finalises MPI. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            engine.close();
+        } finally {
+            group.close();
+            if (nodeSlices != null) {
+                nodeSlices.close();
+            }
+            if (sliceArena != null) {
+                sliceArena.close();
+            }
+            session.close();
+        }
+    }
+}
