@@ -142,13 +142,14 @@ public final class MpiCommunicator implements Communicator {
     }
 
     /**
-     * A broadcast a rank may wait in for as long as the root takes, without the watchdog and without
-     * spinning a core: MPI_Ibcast, then MPI_Test in a loop that spins for {@code spinNs} and then
-     * checks once per {@code pollNs}. For a follower waiting for its next instruction, which may
-     * come after an idle hour; a root that dies ends the job through mpirun, not through this call.
+     * A broadcast that waits without spinning a core: MPI_Ibcast, then MPI_Test in a loop that
+     * spins for {@code spinNs} and then checks once per {@code pollNs}. {@code bounded}: under the
+     * session's watchdog, like every other call (the root, whose peers must all be there); unbounded:
+     * for a follower waiting for its next instruction, which may come after an idle hour (a root
+     * that dies ends the job through mpirun, not through this call).
      */
     public void broadcastWaiting(MemorySegment buffer, long count, ElementType type, int root, long spinNs,
-                                 long pollNs) {
+                                 long pollNs, boolean bounded) {
         check(buffer, count, type, "broadcast");
         checkRank(root);
         long bytes = count * type.sizeBytes();
@@ -158,7 +159,19 @@ public final class MpiCommunicator implements Communicator {
         if (request == null) {
             request = arena.allocate(ValueLayout.ADDRESS);
         }
-        lib.broadcastStart(buffer, (int) bytes, root, comm, request);
+        if (bounded) {
+            session.call("MPI_Ibcast over " + name, () -> {
+                ibcast(buffer, (int) bytes, root, spinNs, pollNs);
+                return null;
+            });
+        } else {
+            ibcast(buffer, (int) bytes, root, spinNs, pollNs);
+        }
+        calls++;
+    }
+
+    private void ibcast(MemorySegment buffer, int bytes, int root, long spinNs, long pollNs) {
+        lib.broadcastStart(buffer, bytes, root, comm, request);
         long since = System.nanoTime();
         while (!lib.test(request)) {
             if (System.nanoTime() - since < spinNs) {
@@ -167,7 +180,6 @@ public final class MpiCommunicator implements Communicator {
                 LockSupport.parkNanos(pollNs);
             }
         }
-        calls++;
     }
 
     @Override

@@ -79,7 +79,7 @@ public final class HostEngine implements SequenceEngine {
             header.write(n, tokens, slots, positions, logits);
             // The followers wait in MPI_Ibcast (a blocking MPI_Bcast would not match it).
             world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, HostFollower.SPIN_NS,
-                    HostFollower.POLL_NS);
+                    HostFollower.POLL_NS, true);
             shards.step(n, tokens, slots, positions, logits);
         } catch (RuntimeException e) {
             failed = true;
@@ -117,7 +117,7 @@ public final class HostEngine implements SequenceEngine {
             if (!failed) {
                 header.writeStop();
                 world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, HostFollower.SPIN_NS,
-                        HostFollower.POLL_NS);
+                        HostFollower.POLL_NS, true);
             }
         } finally {
             shards.close();

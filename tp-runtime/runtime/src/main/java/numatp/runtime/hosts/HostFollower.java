@@ -31,7 +31,7 @@ final class HostFollower {
             StepHeader header = new StepHeader(arena, maxBatch);
             while (true) {
                 // Rank 0 may be idle for hours (a server between requests): wait unbounded, polling once a ms.
-                world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, SPIN_NS, POLL_NS);
+                world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, SPIN_NS, POLL_NS, false);
                 int n = header.entries();
                 if (n == StepHeader.STOP) {
                     return steps;
