@@ -27,6 +27,11 @@ public final class SyntheticGguf {
     public enum Shape {
         /** Meta Llama-3-8B: dim 4096, hidden 14336, 32 layers, 32 heads, 8 KV heads (head 128), vocab 128256, untied output. */
         LLAMA3_8B("llama3-8b", new LlamaConfig(4096, 14336, 32, 32, 8, 128256, 8192, 500000f, 1e-5f)),
+        /**
+         * The 426M-parameter shape the llama.cpp side-by-side uses (docs/models.md, bench/peers):
+         * dim 2048, hidden 5632, 8 layers, 32 heads, 8 KV heads (head 64), vocab 32000.
+         */
+        BENCH_426M("bench-426m", new LlamaConfig(2048, 5632, 8, 32, 8, 32000, 2048, 10000f, 1e-5f)),
         /** A small model of the same structure (GQA, head 128, widths that split into whole 256-element blocks over 2 shards) for tests. */
         TINY("tiny", new LlamaConfig(512, 1024, 2, 4, 2, 512, 256, 500000f, 1e-5f));
 

@@ -31,7 +31,8 @@ final class ConvertCommand implements Runnable {
     Path tokenizer;
 
     @Option(names = "--synthetic", paramLabel = "SHAPE", description = "Instead of --model: random weights in the"
-            + " shape llama3-8b (dim 4096, hidden 14336, 32 layers, 32/8 heads, vocab 128256) or tiny.")
+            + " shape llama3-8b (dim 4096, hidden 14336, 32 layers, 32/8 heads, vocab 128256),"
+            + " bench-426m (dim 2048, hidden 5632, 8 layers, 32/8 heads, vocab 32000: the llama.cpp side-by-side's) or tiny.")
     String synthetic;
 
     @Option(names = "--layers", description = "With --synthetic: this many layers instead of the shape's.")
