@@ -68,6 +68,8 @@ class GenerateMpiTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
         assertTrue(r.err().contains("2 MPI ranks on 2 hosts"), r.err());
+        // each rank its own host on this machine: the hosts line names both with their cores and ranks
+        assertTrue(r.err().contains("hosts: rank-0 (") && r.err().contains("rank-1 ("), r.err());
     }
 
     @Test

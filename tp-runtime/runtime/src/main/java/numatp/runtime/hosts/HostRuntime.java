@@ -16,6 +16,7 @@ import numatp.runtime.config.WorkerLayout;
 import numatp.runtime.engine.CollectiveSettings;
 import numatp.runtime.engine.EngineRuntime;
 import numatp.runtime.engine.ModelFootprint;
+import numatp.runtime.plan.MultiHostPlanner;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
 import numatp.runtime.workers.BindingReport;
@@ -62,11 +63,13 @@ public final class HostRuntime implements EngineRuntime {
     private final NodeSliceAllocator nodeSlices;
     private final Arena sliceArena;
     private final List<String> reports; // by world rank, each rank's lines joined by '\n'
+    private final String layout;
     private final long startNs;
     private boolean closed;
 
     private HostRuntime(MpiSession session, PlacementPlan plan, HostEngine engine, ShardGroup group,
-                        NodeSliceAllocator nodeSlices, Arena sliceArena, List<String> reports, long startNs) {
+                        NodeSliceAllocator nodeSlices, Arena sliceArena, List<String> reports, String layout,
+                        long startNs) {
         this.session = session;
         this.plan = plan;
         this.engine = engine;
@@ -74,6 +77,7 @@ public final class HostRuntime implements EngineRuntime {
         this.nodeSlices = nodeSlices;
         this.sliceArena = sliceArena;
         this.reports = reports;
+        this.layout = layout;
         this.startNs = startNs;
     }
 
@@ -131,6 +135,7 @@ public final class HostRuntime implements EngineRuntime {
                         new Communicator[] {comm}, config.reduction());
                 world = session.worldCommunicator();
                 List<String> reports = gatherReports(world, report(session, group, rank, local.placement()));
+                String layout = checkLayout(session, world, topology.allowed().coreCount(), shards, log);
                 if (rank != 0) {
                     int status = follow(session, local, world, capacity);
                     close(local, world, group, nodeSlices, sliceArena);
@@ -140,7 +145,7 @@ public final class HostRuntime implements EngineRuntime {
                 }
                 HostEngine engine = new HostEngine(local, world, capacity, session.worldSize() + " MPI ranks on "
                         + session.hosts() + " host" + (session.hosts() == 1 ? "" : "s"));
-                return new HostRuntime(session, plan, engine, group, nodeSlices, sliceArena, reports,
+                return new HostRuntime(session, plan, engine, group, nodeSlices, sliceArena, reports, layout,
                         System.nanoTime() - t0);
             } catch (RuntimeException e) {
                 close(local, world, group, nodeSlices, sliceArena);
@@ -153,6 +158,55 @@ public final class HostRuntime implements EngineRuntime {
             }
             session.close();
             throw e;
+        }
+    }
+
+    /**
+     * Gathers every host's allowed cores and compares mpirun's ranks per host with what the
+     * multi-host planner gives ({@link MultiHostPlanner#shardsPerHost}): one line describing the
+     * hosts, and on rank 0 a warning to {@code log} when mpirun's mapping differs.
+     */
+    static String checkLayout(MpiSession session, MpiCommunicator world, int allowedCores, int shards,
+                              Consumer<String> log) {
+        int[] coresOfRank = allGatherInt(world, allowedCores);
+        int hosts = session.hosts();
+        int[] cores = new int[hosts];
+        int[] ranks = new int[hosts];
+        for (int r = 0; r < coresOfRank.length; r++) {
+            int h = session.hostOfRank(r);
+            cores[h] = coresOfRank[r]; // every rank of a host reads the same topology
+            ranks[h]++;
+        }
+        int[] planned = MultiHostPlanner.shardsPerHost(shards, cores);
+        StringBuilder line = new StringBuilder("hosts:");
+        boolean differs = false;
+        for (int h = 0; h < hosts; h++) {
+            line.append(h == 0 ? " " : ", ").append(session.hostName(h)).append(" (").append(cores[h])
+                    .append(" cores) ranks ").append(ranks[h]);
+            if (planned[h] != ranks[h]) {
+                differs = true;
+                line.append(" (planner: ").append(planned[h]).append(')');
+            }
+        }
+        if (differs && session.worldRank() == 0) {
+            log.accept("warning: mpirun's ranks per host differ from the planner's (shards in proportion to each"
+                    + " host's allowed cores): " + line.substring("hosts: ".length()) + "; a host with fewer cores"
+                    + " per shard slows every step (map ranks with --map-by ppr:N:node or a hostfile's slots)");
+        }
+        return line.toString();
+    }
+
+    private static int[] allGatherInt(MpiCommunicator world, int value) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment send = arena.allocate(4);
+            send.set(ValueLayout.JAVA_INT, 0, value);
+            MemorySegment all = arena.allocate(4L * world.size());
+            world.allGather(send, all, 1, ElementType.F32);
+            int[] values = new int[world.size()];
+            for (int r = 0; r < values.length; r++) {
+                values[r] = all.getAtIndex(ValueLayout.JAVA_INT, r);
+            }
+            return values;
         }
     }
 
@@ -242,10 +296,13 @@ public final class HostRuntime implements EngineRuntime {
                 session.hosts() == 1 ? "" : "s", startNs / 1e9, (System.nanoTime() - sinceNs) / 1e9);
     }
 
-    /** Every rank's lines but residency: where it runs, how its thread was bound. */
+    /** The hosts line, then every rank's lines but residency: where it runs, how its thread was bound. */
     @Override
     public List<String> bindingLines() {
-        return lines(false);
+        List<String> lines = new ArrayList<>();
+        lines.add(layout);
+        lines.addAll(lines(false));
+        return lines;
     }
 
     @Override
@@ -262,9 +319,7 @@ public final class HostRuntime implements EngineRuntime {
                 skipped += line.contains("-> skipped") ? 1 : 0;
             }
         }
-        StringBuilder sb = new StringBuilder("hosts: ").append(session.worldSize()).append(" MPI ranks on ")
-                .append(session.hosts()).append(session.hosts() == 1 ? " host" : " hosts").append("; binding: ")
-                .append(threads).append(" threads");
+        StringBuilder sb = new StringBuilder(layout).append("; binding: ").append(threads).append(" threads");
         if (match > 0) {
             sb.append(", ").append(match).append(" match");
         }

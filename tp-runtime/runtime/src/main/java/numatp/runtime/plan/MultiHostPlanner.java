@@ -70,6 +70,18 @@ public final class MultiHostPlanner {
         return new MultiHostPlan(plans, reasons);
     }
 
+    /**
+     * The ranks each host should get of {@code shards}, in proportion to its allowed cores (what
+     * {@link #plan} gives each host; at least one each, largest remainders first).
+     */
+    public static int[] shardsPerHost(int shards, int[] allowedCores) {
+        int[] cores = new int[allowedCores.length];
+        for (int i = 0; i < cores.length; i++) {
+            cores[i] = Math.max(1, allowedCores[i]);
+        }
+        return shares(shards, cores);
+    }
+
     /** {@code total} split in proportion to {@code weights}, at least 1 each, largest remainders first. */
     static int[] shares(int total, int[] weights) {
         int n = weights.length;
