@@ -197,8 +197,9 @@ public final class ReplicaPlanner {
             List<LayoutEstimate> considered = bestByShape.values().stream().map(Layout::estimate)
                     .sorted((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0).toList();
             LayoutEstimate alternative = null;
+            // the other side of the question: one engine if replicas were chosen, replicas if one engine
             for (LayoutEstimate e : considered) {
-                if (e.replicas() != chosen.estimate.replicas() && alternative == null) {
+                if ((e.replicas() == 1) != (chosen.estimate.replicas() == 1) && alternative == null) {
                     alternative = e;
                 }
             }
