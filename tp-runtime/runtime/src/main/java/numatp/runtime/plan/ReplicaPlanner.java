@@ -81,6 +81,12 @@ public final class ReplicaPlanner {
                         ? " (default; tp serve derives it from --max-batch)" : " (--expected-concurrency)");
     }
 
+    /** "+12%", "-40%", or "same" when the two round to the same percent. */
+    static String change(double value, double reference) {
+        long percent = Math.round(100 * (value / reference - 1));
+        return percent == 0 ? "same" : String.format(Locale.ROOT, "%+d%%", percent);
+    }
+
     /** A priced layout: its replicas' plans and the estimate. */
     record Layout(List<PlacementPlan> plans, LayoutEstimate estimate, String placement) {
     }
@@ -218,10 +224,10 @@ public final class ReplicaPlanner {
                     + config.shards() + ": ");
             choice.append(chosen.estimate.describeWithSpeed());
             if (alternative != null) {
-                choice.append(String.format(Locale.ROOT, "; best alternative %s (%+.0f%% tok/s at concurrency %d, %+.0f%%"
+                choice.append(String.format(Locale.ROOT, "; best alternative %s (%s tok/s at concurrency %d, %s"
                                 + " for one sequence)", alternative.describeWithSpeed(),
-                        100 * (alternative.tokensPerSecond() / chosen.estimate.tokensPerSecond() - 1), concurrency,
-                        100 * (alternative.batchOneTokensPerSecond() / chosen.estimate.batchOneTokensPerSecond() - 1)));
+                        change(alternative.tokensPerSecond(), chosen.estimate.tokensPerSecond()), concurrency,
+                        change(alternative.batchOneTokensPerSecond(), chosen.estimate.batchOneTokensPerSecond())));
             }
             reasons.add(choice.toString());
             LayoutEstimate fastest = considered.getFirst();
