@@ -10,6 +10,7 @@ import numatp.topology.Topology;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +42,15 @@ public final class ReplicaPlanner {
     /** Shards per replica tried in auto: up to max(2 x the group's nodes, this), within its cores. */
     static final int MIN_SHARD_LIMIT = 8;
 
+    /** Most tokens/s at the expected concurrency first, then most alone, most when busy, fewest replicas, shards. */
+    private static final Comparator<LayoutEstimate> FASTEST_FIRST = Comparator
+            .comparingDouble(LayoutEstimate::tokensPerSecond).reversed()
+            .thenComparing(Comparator.comparingDouble(LayoutEstimate::batchOneTokensPerSecond).reversed())
+            .thenComparing(Comparator.comparingDouble(LayoutEstimate::busyTokensPerSecond).reversed())
+            .thenComparingInt(LayoutEstimate::replicas)
+            .thenComparingInt(LayoutEstimate::shardsPerReplica)
+            .thenComparing(LayoutEstimate::splitsNodes);
+
     private ReplicaPlanner() {
     }
 
@@ -49,8 +59,18 @@ public final class ReplicaPlanner {
         return plan(topology, config, ModelProfile.of(memory, config.shards()));
     }
 
+    /** The plan for a command that does not serve: a left-out {@code --expected-concurrency} means 1. */
     public static ReplicaPlan plan(Topology topology, NumaTensorParallelConfig config, ModelProfile model) {
-        int concurrency = config.expectedConcurrencyOr(1);
+        return plan(topology, config, model, 1);
+    }
+
+    /**
+     * The plan with {@code derivedConcurrency} standing for a left-out {@code --expected-concurrency}
+     * ({@code tp serve} passes its {@code --max-batch}).
+     */
+    public static ReplicaPlan plan(Topology topology, NumaTensorParallelConfig config, ModelProfile model,
+                                   int derivedConcurrency) {
+        int concurrency = config.expectedConcurrencyOr(derivedConcurrency);
         if (config.replicas() == 1) {
             PlacementPlan plan = PlacementPlanner.plan(topology, config, model.memoryForShards().apply(config.shards()));
             Layout layout = new Search(topology, config, model, concurrency).price(List.of(plan), false, "");
@@ -78,13 +98,18 @@ public final class ReplicaPlanner {
                 + ByteSize.format(LayoutCostModel.ASSUMED_MODEL_BYTES) + " of weights and memory is not checked";
         return size + String.format(Locale.ROOT, "; expected concurrency %d%s", concurrency,
                 config.expectedConcurrency() == NumaTensorParallelConfig.DERIVED_CONCURRENCY
-                        ? " (default; tp serve derives it from --max-batch)" : " (--expected-concurrency)");
+                        ? " (derived: tp serve's --max-batch, 1 elsewhere; --expected-concurrency sets it)"
+                        : " (--expected-concurrency)");
     }
 
     /** "+12%", "-40%", or "same" when the two round to the same percent. */
     static String change(double value, double reference) {
         long percent = Math.round(100 * (value / reference - 1));
         return percent == 0 ? "same" : String.format(Locale.ROOT, "%+d%%", percent);
+    }
+
+    /** A replica's group of nodes and its shard count. */
+    private record GroupKey(IdSet nodes, int shards) {
     }
 
     /** A priced layout: its replicas' plans and the estimate. */
@@ -101,7 +126,8 @@ public final class ReplicaPlanner {
         final int[] cores;
         private final int[] chain;
         private final Distances distances;
-        private final Map<Long, Object> groupPlans = new HashMap<>();
+        /** A group's plan for K shards, or the message of why it does not fit. */
+        private final Map<GroupKey, Object> groupPlans = new HashMap<>();
         private final Map<String, Layout> bestByShape = new LinkedHashMap<>();
         private String lastFailure;
 
@@ -201,7 +227,7 @@ public final class ReplicaPlanner {
 
         private ReplicaPlan finish(Layout chosen, boolean auto) {
             List<LayoutEstimate> considered = bestByShape.values().stream().map(Layout::estimate)
-                    .sorted((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0).toList();
+                    .sorted(FASTEST_FIRST).toList();
             LayoutEstimate alternative = null;
             // the other side of the question: one engine if replicas were chosen, replicas if one engine
             for (LayoutEstimate e : considered) {
@@ -305,11 +331,7 @@ public final class ReplicaPlanner {
         }
 
         private PlacementPlan groupPlan(int[] group, int k) {
-            long mask = 0;
-            for (int p : group) {
-                mask |= 1L << p;
-            }
-            long key = mask * (NumaTensorParallelConfig.MAX_SHARDS + 1L) + k;
+            GroupKey key = new GroupKey(ids(group), k);
             Object cached = groupPlans.get(key);
             if (cached == null) {
                 NumaTensorParallelConfig replica = config.toBuilder().replicas(1).shards(k).numaNodes(ids(group)).build();
