@@ -130,6 +130,8 @@ public final class ReplicaPlanner {
         private final Map<GroupKey, Object> groupPlans = new HashMap<>();
         private final Map<String, Layout> bestByShape = new LinkedHashMap<>();
         private String lastFailure;
+        /** Why the most spread one-engine layout tried did not fit. */
+        private String oneEngineFailure;
 
         Search(Topology topology, NumaTensorParallelConfig config, ModelProfile model, int concurrency) {
             this.topology = topology;
@@ -155,7 +157,12 @@ public final class ReplicaPlanner {
                         limit = Math.min(limit, shardLimit(group.length, groupCores(group)));
                     }
                     for (int k = 1; k <= limit; k++) {
-                        best = keep(best, groups(groups, k));
+                        Layout layout = groups(groups, k);
+                        if (layout == null && r == 1) {
+                            oneEngineFailure = "one engine of " + k + (k == 1 ? " shard" : " shards") + " over nodes "
+                                    + ids(groups[0]).toListString() + ": " + lastFailure;
+                        }
+                        best = keep(best, layout);
                     }
                 }
             }
@@ -172,7 +179,7 @@ public final class ReplicaPlanner {
                 }
             }
             if (best == null) {
-                throw new PlanException("no layout fits: " + lastFailure);
+                throw new PlanException("no layout fits in memory, not even " + oneEngineFailure);
             }
             LayoutEstimate chosen = LayoutEstimate.choose(bestByShape.values().stream().map(Layout::estimate).toList());
             for (Layout layout : bestByShape.values()) {
@@ -272,8 +279,29 @@ public final class ReplicaPlanner {
                 warnings.add("--replicas auto with concurrency 1 optimises one sequence's speed; give"
                         + " --expected-concurrency for a server");
             }
-            NumaTensorParallelConfig asked = config;
-            return new ReplicaPlan(asked, chosen.plans, chosen.estimate, alternative, considered, reasons, warnings);
+            return new ReplicaPlan(config, introduced(chosen.plans, auto), chosen.estimate, alternative, considered,
+                    reasons, warnings);
+        }
+
+        /** Each replica's plan with a first reason saying which part of the machine the layout gave it. */
+        private List<PlacementPlan> introduced(List<PlacementPlan> plans, boolean auto) {
+            List<PlacementPlan> out = new ArrayList<>(plans.size());
+            String by = auto ? "--replicas auto" : "--replicas " + config.replicas();
+            for (int i = 0; i < plans.size(); i++) {
+                PlacementPlan p = plans.get(i);
+                IdSet cpus = IdSet.empty();
+                for (ShardPlacement shard : p.shards()) {
+                    cpus = cpus.union(shard.cpus());
+                }
+                List<String> reasons = new ArrayList<>();
+                reasons.add(String.format(Locale.ROOT, "replica %d of %d (%s): nodes %s, CPUs %s; the candidate nodes"
+                                + " below are the ones the layout gave this replica", i, plans.size(), by,
+                        p.config().numaNodes().toListString(), cpus.toListString()));
+                reasons.addAll(p.reasons());
+                out.add(new PlacementPlan(p.config(), p.shards(), p.nodes(), p.interNodeTrafficShare(), p.cost(),
+                        p.oversubscribed(), reasons, p.warnings()));
+            }
+            return out;
         }
 
         private String describeFit() {
