@@ -34,12 +34,13 @@ public final class ModelFootprint {
     }
 
     /**
-     * What the layout planner needs of a loaded model: its tensor bytes, layers and width, and
+     * What the layout planner needs of a loaded model: its tensor bytes, layers, width and query
+     * heads (the most shards), and
      * {@link #of} for any shard count (each replica with {@code slots} KV slots of
      * {@code slotPositions} positions).
      */
     public static ModelProfile profile(ModelTensors model, int slots, int slotPositions) {
-        return new ModelProfile(tensorBytes(model), model.hp().layers(), model.hp().dim(),
+        return new ModelProfile(tensorBytes(model), model.hp().layers(), model.hp().dim(), model.hp().heads(),
                 shards -> of(model, shards, slots, slotPositions));
     }
 

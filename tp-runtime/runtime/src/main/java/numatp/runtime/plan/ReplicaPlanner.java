@@ -32,7 +32,7 @@ import java.util.Map;
  * <p>Layout space: R from 1 to the candidate nodes, each partition of the candidates into R
  * groups (every partition up to {@link #EXHAUSTIVE_PARTITION_NODES} candidates; beyond that,
  * the nearest-neighbour chain of nodes cut into R runs of near-equal length), and K from 1
- * to {@link #shardLimit}; plus, when concurrency allows, every node split into s replicas of
+ * to {@link #shardLimit} (and the model's query heads); plus, when concurrency allows, every node split into s replicas of
  * its own cores (R = nodes x s). In auto, R never exceeds the expected concurrency: a
  * replica without a request adds nothing.
  */
@@ -84,10 +84,9 @@ public final class ReplicaPlanner {
         return config.autoReplicas() ? search.auto() : search.fixed(config.replicas());
     }
 
-    /** K tried for a replica on {@code nodes} nodes with {@code cores} cores. */
-    static int shardLimit(int nodes, int cores) {
-        return Math.max(1, Math.min(Math.min(cores, NumaTensorParallelConfig.MAX_SHARDS),
-                Math.max(2 * nodes, MIN_SHARD_LIMIT)));
+    /** The most shards tried for a replica on {@code nodes} nodes with {@code cores} cores. */
+    static int shardLimit(int nodes, int cores, ModelProfile model) {
+        return Math.max(1, Math.min(Math.min(cores, model.maxShards()), Math.max(2 * nodes, MIN_SHARD_LIMIT)));
     }
 
     private static String describeModel(ModelProfile model, int concurrency, NumaTensorParallelConfig config) {
@@ -154,7 +153,7 @@ public final class ReplicaPlanner {
                 for (int[][] groups : partitions(r)) {
                     int limit = Integer.MAX_VALUE;
                     for (int[] group : groups) {
-                        limit = Math.min(limit, shardLimit(group.length, groupCores(group)));
+                        limit = Math.min(limit, shardLimit(group.length, groupCores(group), model));
                     }
                     for (int k = 1; k <= limit; k++) {
                         Layout layout = groups(groups, k);
@@ -173,7 +172,7 @@ public final class ReplicaPlanner {
             for (int s = 2; s <= minCores && (long) n * s <= concurrency; s++) {
                 int[] perNode = new int[n];
                 Arrays.fill(perNode, s);
-                int limit = shardLimit(1, minCores / s);
+                int limit = shardLimit(1, minCores / s, model);
                 for (int k = 1; k <= limit; k++) {
                     best = keep(best, slices(perNode, k));
                 }

@@ -175,6 +175,22 @@ class ReplicaPlannerTest {
     }
 
     @Test
+    void autoNeverGivesAReplicaMoreShardsThanTheModelHasHeads() {
+        Topology machine = twoSockets(32, 256 * GIB);
+        ModelMemory memory = ModelMemory.splitEvenly(GIB, 1);
+        ModelProfile twoHeads = new ModelProfile(GIB, 16, 2048, 2, k -> ModelMemory.splitEvenly(GIB, k));
+        for (int concurrency : new int[] {1, 4, 64}) {
+            NumaTensorParallelConfig config = NumaTensorParallelConfig.builder()
+                    .replicas(NumaTensorParallelConfig.AUTO_REPLICAS).expectedConcurrency(concurrency).build();
+            assertTrue(ReplicaPlanner.plan(machine, config, memory).considered().stream()
+                    .anyMatch(e -> e.shardsPerReplica() > 2), "unlimited, the planner tries more than 2 shards");
+            ReplicaPlan plan = ReplicaPlanner.plan(machine, config, twoHeads);
+            assertTrue(plan.shardsPerReplica() <= 2, plan.reasons().toString());
+            assertTrue(plan.considered().stream().allMatch(e -> e.shardsPerReplica() <= 2));
+        }
+    }
+
+    @Test
     void badValuesNameTheirFlag() {
         ConfigException replicas = assertThrows(ConfigException.class,
                 () -> NumaTensorParallelConfig.builder().replicas(-1).build());
