@@ -70,6 +70,9 @@ class ReplicaPlannerTest {
             names.add("random " + i + " (seed=" + seed + ")");
         }
         int planned = 0;
+        int split = 0;
+        int grouped = 0;
+        int acrossNodes = 0;
         for (int m = 0; m < machines.size(); m++) {
             Topology topology = machines.get(m);
             for (long bytes : MODEL_BYTES) {
@@ -90,11 +93,16 @@ class ReplicaPlannerTest {
                         ReplicaPlanInvariants.check(topology, config, model, plan, context);
                         assertEquals(plan, ReplicaPlanner.plan(topology, config, model), "deterministic: " + context);
                         planned++;
+                        split += plan.chosen().splitsNodes() ? 1 : 0;
+                        grouped += plan.replicaCount() > 1 && !plan.chosen().splitsNodes() ? 1 : 0;
+                        acrossNodes += plan.chosen().nodesPerReplica() > 1 ? 1 : 0;
                     }
                 }
             }
         }
         assertTrue(planned > 500, "most cases plan: " + planned);
+        assertTrue(split > 50 && grouped > 50 && acrossNodes > 50, "every kind of layout is checked: " + split
+                + " split nodes, " + grouped + " with node groups, " + acrossNodes + " span nodes");
     }
 
     @Test
