@@ -5,6 +5,7 @@ import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.ReplicaCount;
 import numatp.runtime.config.WorkerLayout;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
@@ -79,9 +80,37 @@ public final class ConfigOptions {
             description = "How shards' partial sums are added (default fast): exact gives bitwise the same logits for every shard count, at 3x the allreduce bytes.")
     Reduction reduction;
 
+    @Option(names = "--replicas", paramLabel = "auto|N", converter = FlagConverters.Replicas.class,
+            description = "Independent engines serving the model, each of --shards shards on its own nodes (default 1);"
+                    + " auto lets the planner choose replicas and shards per replica (see docs/planner.md).")
+    Integer replicas;
+
+    @Option(names = "--expected-concurrency", paramLabel = "C",
+            description = "Requests the layout should serve at once, for --replicas auto (default: --max-batch in"
+                    + " tp serve, else 1).")
+    Integer expectedConcurrency;
+
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
+    }
+
+    /**
+     * The configuration of a command that runs one engine ({@code command} names it): a
+     * {@code --replicas} other than 1 is refused there rather than ignored.
+     */
+    public NumaTensorParallelConfig toOneEngineConfig(String command) {
+        return toOneEngineConfig(command, NumaTensorParallelConfig.builder());
+    }
+
+    /** {@link #toOneEngineConfig(String)} over the command's own defaults. */
+    public NumaTensorParallelConfig toOneEngineConfig(String command, NumaTensorParallelConfig.Builder builder) {
+        NumaTensorParallelConfig config = toConfig(builder);
+        if (config.replicas() != 1) {
+            throw new UsageException("--replicas " + ReplicaCount.format(config.replicas()) + ": " + command
+                    + " runs one engine; replicas are for tp serve (and tp plan shows their layout)");
+        }
+        return config;
     }
 
     /**
@@ -130,6 +159,15 @@ public final class ConfigOptions {
         }
         if (reduction != null) {
             builder.reduction(reduction);
+        }
+        if (replicas != null) {
+            builder.replicas(replicas);
+        }
+        if (expectedConcurrency != null) {
+            if (expectedConcurrency < 1) {
+                throw new UsageException("--expected-concurrency must be >= 1: " + expectedConcurrency);
+            }
+            builder.expectedConcurrency(expectedConcurrency);
         }
         return builder.build();
     }
