@@ -165,8 +165,7 @@ public final class ProcessEngine implements SequenceEngine {
     private synchronized void lose(String detail) {
         if (health.ok() && !closed) {
             health = maxRestarts > restartsInARow ? EngineHealth.restarting(detail, restarts)
-                    : EngineHealth.failed(detail + "; no restart left (" + maxRestarts + " allowed in a row)",
-                            restarts);
+                    : EngineHealth.failed(detail, restarts);
         }
     }
 
@@ -258,7 +257,6 @@ public final class ProcessEngine implements SequenceEngine {
             if (channel.done(w) >= seq) {
                 continue;
             }
-            WorkerProcess worker = ws.workers.get(w);
             idle.reset();
             long nextCheckNs = System.nanoTime() + LIVENESS_CHECK_NS;
             while (channel.done(w) < seq) {
@@ -270,13 +268,23 @@ public final class ProcessEngine implements SequenceEngine {
                     long now = System.nanoTime();
                     if (now >= nextCheckNs) {
                         nextCheckNs = now + LIVENESS_CHECK_NS;
-                        if (!worker.running()) {
+                        // Any worker: the one awaited may be alive but stuck waiting for one that died.
+                        if (!allRunning(ws)) {
                             fail(ws, seq);
                         }
                     }
                 }
             }
         }
+    }
+
+    private static boolean allRunning(WorkerSet ws) {
+        for (WorkerProcess w : ws.workers) {
+            if (!w.running()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -350,12 +358,14 @@ public final class ProcessEngine implements SequenceEngine {
             LockSupport.parkNanos(backoffMs * 1_000_000L);
             long t0 = System.nanoTime();
             WorkerSet fresh = null;
+            long startedNs = 0;
             recovering = true;
             try {
                 fresh = WorkerSet.launch(launch);
                 set = fresh;
                 failed = false;
                 watch(fresh);
+                startedNs = System.nanoTime() - t0;
                 afterRestart.accept(this);
                 if (failed) {
                     throw new ModelException("the restarted workers failed: " + cause);
@@ -369,8 +379,9 @@ public final class ProcessEngine implements SequenceEngine {
             } finally {
                 recovering = false;
             }
-            launch.log().accept(String.format(Locale.ROOT, "engine: worker processes restarted in %.2f s (pids %s)",
-                    (System.nanoTime() - t0) / 1e9, String.join(", ", pids().stream().map(Object::toString).toList())));
+            launch.log().accept(String.format(Locale.ROOT, "engine: worker processes restarted (pids %s): started in"
+                    + " %.2f s, ready in %.2f s", String.join(", ", pids().stream().map(Object::toString).toList()),
+                    startedNs / 1e9, (System.nanoTime() - t0) / 1e9));
             for (String line : fresh.reportLines()) {
                 launch.log().accept(line);
             }
