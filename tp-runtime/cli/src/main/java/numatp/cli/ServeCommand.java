@@ -113,8 +113,11 @@ final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving again. */
-    static final double RESTART_WARMUP_SECONDS = 10;
+    /**
+     * Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving
+     * again: the server is degraded meanwhile, so this is shorter than the start-up's warm-up.
+     */
+    static final double RESTART_WARMUP_SECONDS = 3;
 
     /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
     static final int DEFAULT_CONTEXT_CAP = 2048;
