@@ -104,7 +104,7 @@ class NumaVmProcessWorkersTest {
              TpRuntime threads = TpRuntime.start(model, TpRuntime.plan(model, NumaTensorParallelConfig.builder()
                      .shards(2).build(), TopologyDetector.detect(), capacity), false, capacity,
                      UnaryOperator.identity(), line -> { })) {
-            SequenceGeneration.generate(threads.engine(), new int[] {1}, 9, TpEngine.Sampling.greedy(),
+            SequenceGeneration.generate(threads.engine(), new int[] {1}, 8, TpEngine.Sampling.greedy(),
                     (prev, next) -> ids.add(next), id -> false);
         }
         assertEquals(ids.toString(), probe.get("tokens"), result.output());

@@ -52,7 +52,7 @@ public final class ProcessWorkersProbe {
                 }
                 System.out.println("PROBE pids=" + runtime.engine().pids());
                 List<Integer> ids = new ArrayList<>();
-                SequenceGeneration.generate(runtime.engine(), new int[] {1}, 9, TpEngine.Sampling.greedy(),
+                SequenceGeneration.generate(runtime.engine(), new int[] {1}, 8, TpEngine.Sampling.greedy(),
                         (prev, next) -> ids.add(next), id -> false);
                 System.out.println("PROBE tokens=" + ids);
             }
