@@ -73,11 +73,14 @@ class EngineFailureTest {
             String reference = text(serve.post("/v1/completions", PROMPT + "}"));
             serve.gate.hold();
 
+            int before = serve.gate.stepsEntered();
             var streamed = ServeLifecycleTest.postAsync(serve, PROMPT + ", \"stream\": true}");
+            ServeFixture.await("streamed request in its slot", ServeLifecycleTest.WAIT, () -> scheduler.running() == 1);
             var whole = ServeLifecycleTest.postAsync(serve, PROMPT + "}");
-            ServeFixture.await("both requests in their slots", ServeLifecycleTest.WAIT, () -> scheduler.running() == 2);
-            serve.gate.allow(1); // the prompt step: the first tokens are sampled
-            ServeFixture.await("prompt step taken", ServeLifecycleTest.WAIT, () -> serve.gate.availablePermits() == 0);
+            ServeFixture.await("second request queued", ServeLifecycleTest.WAIT, () -> scheduler.queueDepth() == 1);
+            serve.gate.allow(1); // the first prompt step: its first token is sampled, then the second joins
+            ServeFixture.await("both requests in the next step", ServeLifecycleTest.WAIT,
+                    () -> scheduler.running() == 2 && serve.gate.stepsEntered() == before + 2);
             serve.gate.loseWorker(detail);
             serve.gate.open();
 
