@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code tp serve}: an OpenAI-compatible HTTP server over the tensor-parallel engine.
@@ -103,8 +104,20 @@ final class ServeCommand implements Callable<Integer> {
                     + " this long (default ${DEFAULT-VALUE}; 0 skips it and the first requests pay for compilation).")
     double warmupSeconds;
 
+    @Option(names = "--worker-restarts", paramLabel = "N", defaultValue = "3",
+            description = "With --workers processes: how often in a row the engine restarts its worker processes"
+                    + " after one died, before the server exits 1 (default ${DEFAULT-VALUE}; 0 exits at the first"
+                    + " loss; a completed step resets the count).")
+    int workerRestarts;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /**
+     * Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving
+     * again: the server is degraded meanwhile, so this is shorter than the start-up's warm-up.
+     */
+    static final double RESTART_WARMUP_SECONDS = 3;
 
     /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
     static final int DEFAULT_CONTEXT_CAP = 2048;
@@ -125,6 +138,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
+        }
+        if (workerRestarts < 0 || workerRestarts > 1000) {
+            throw new UsageException("--worker-restarts must be in [0, 1000]: " + workerRestarts);
         }
         if (maxRequestBytes > Integer.MAX_VALUE - 1) {
             throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
@@ -244,12 +260,23 @@ final class ServeCommand implements Callable<Integer> {
                             warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was still"
                                     + " compiling, so early requests may be slower)"));
                 }
+                if (runtime instanceof ProcessRuntime processes) {
+                    double restartWarmup = Math.min(warmupSeconds, RESTART_WARMUP_SECONDS);
+                    processes.engine().allowRestarts(workerRestarts, engine -> EngineWarmUp.run(engine, restartWarmup));
+                }
                 InferenceServer server = InferenceServer.start(runtime.engine(), tok, chat, serveConfig, weights);
                 installShutdown(server, err);
+                exitWhenTheEngineFails(server);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
                         + " GET /metrics; Ctrl-C or SIGTERM to stop)");
                 out.flush();
                 server.awaitTermination();
+                if (server.scheduler().engineFailed()) {
+                    err.println("error: the engine failed and cannot continue: "
+                            + server.scheduler().engineHealth().detail());
+                    err.flush();
+                    return 1;
+                }
             }
             out.println("stopped");
             out.flush();
@@ -318,6 +345,24 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("  " + line);
             }
         }
+    }
+
+    /**
+     * An engine that failed for good (a worker lost and its restarts spent, or a broken thread
+     * team) ends the scheduler: the server then shuts down at once and {@link #call} returns 1, so
+     * a supervisor (systemd, Kubernetes) restarts the whole server.
+     */
+    private static void exitWhenTheEngineFails(InferenceServer server) {
+        Thread.ofPlatform().daemon().name("tp-serve-engine-watch").start(() -> {
+            try {
+                server.scheduler().awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (server.scheduler().engineFailed()) {
+                server.shutdown(Duration.ZERO);
+            }
+        });
     }
 
     /**

@@ -3,6 +3,7 @@ package numatp.server;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import numatp.models.tp.EngineHealth;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -324,6 +325,7 @@ public final class ApiServer {
     private static ApiError endError(PendingGeneration.End end) {
         return switch (end.reason()) {
             case FAILED -> ApiError.internal(end.errorId());
+            case UNAVAILABLE -> ApiError.engineUnavailable(end.errorId());
             case ABORTED -> new ApiError(503, "the server shut down before the generation finished", "server_error",
                     null, "shutting_down");
             default -> new ApiError(499, "the generation was cancelled", "invalid_request_error", null, "cancelled");
@@ -392,12 +394,22 @@ public final class ApiServer {
 
     private int health(HttpExchange ex) throws IOException {
         ObjectNode body = OpenAiJson.MAPPER.createObjectNode();
-        boolean ok = scheduler.accepting();
-        body.put("status", ok ? "ok" : "unavailable");
+        EngineHealth engine = scheduler.engineHealth();
+        boolean accepting = scheduler.accepting();
+        boolean ok = accepting && engine.ok();
+        // degraded: the engine restarts what it lost and requests wait for it; unavailable: it will not serve
+        body.put("status", ok ? "ok" : accepting && engine.state() == EngineHealth.State.RESTARTING ? "degraded"
+                : "unavailable");
         body.put("model", config.modelId());
         body.put("running", scheduler.running());
         body.put("waiting", scheduler.queueDepth());
         body.put("slots", scheduler.slots());
+        ObjectNode state = body.putObject("engine");
+        state.put("state", engine.state().label());
+        state.put("restarts", engine.restarts());
+        if (!engine.detail().isEmpty()) {
+            state.put("detail", engine.detail());
+        }
         return send(ex, ok ? 200 : 503, body);
     }
 

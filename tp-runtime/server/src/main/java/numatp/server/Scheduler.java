@@ -1,6 +1,8 @@
 package numatp.server;
 
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.SequenceEngine;
 
 import java.util.concurrent.ArrayBlockingQueue;
@@ -18,9 +20,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Failures stay with the requests they belong to: a step that throws fails the
  * sequences that had entries in it and frees their slots, a sampling or decoding error
- * fails its sequence; everything else runs on. Only an engine that reports itself
- * {@linkplain SequenceEngine#broken broken} ends the server's service (every request then
- * gets a 500 and {@code /health} a 503).
+ * fails its sequence; everything else runs on. An engine that reports itself
+ * {@linkplain SequenceEngine#broken broken} (a worker process died) has lost every running
+ * sequence's KV cache: they all end (a 503 naming what was lost, or a 500 for any other
+ * failure), and the scheduler asks the engine to {@linkplain SequenceEngine#recover recover}
+ * while requests wait in the queue; only an engine that cannot recover ends the server's
+ * service (every request then gets a 500 and {@code /health} a 503, and
+ * {@link #engineFailed()} says so).
  *
  * <p>Shutdown ({@link #shutdown}) stops accepting, lets running and waiting sequences
  * finish until a deadline, then aborts the rest; the thread ends when nothing is left.
@@ -148,6 +154,16 @@ public final class Scheduler {
         return accepting && failedErrorId == null;
     }
 
+    /** The engine's own health (restarting after a lost worker, say); any thread may ask. */
+    public EngineHealth engineHealth() {
+        return engine.health();
+    }
+
+    /** True once the engine failed for good: the scheduler stopped and the server cannot serve again. */
+    public boolean engineFailed() {
+        return failedErrorId != null;
+    }
+
     /**
      * Stops accepting requests; what is running or waiting may finish until
      * {@code deadlineNs} ({@link System#nanoTime()} clock), then it is aborted. Returns at once.
@@ -180,6 +196,10 @@ public final class Scheduler {
                 }
                 if (stopping && runningCount == 0 && waiting.isEmpty()) {
                     return;
+                }
+                if (engine.broken()) { // lost between steps (a worker died while idle)
+                    engineLost(Ids.error(), null);
+                    continue;
                 }
                 admit();
                 if (runningCount == 0) {
@@ -415,6 +435,10 @@ public final class Scheduler {
      */
     private void stepFailed(RuntimeException e) {
         String id = Ids.error();
+        if (engine.broken()) {
+            engineLost(id, e);
+            return;
+        }
         int failed = 0;
         for (int i = 0; i < runningCount; i++) {
             sampled[i] = null;
@@ -425,12 +449,37 @@ public final class Scheduler {
             }
         }
         compactRunning();
-        if (engine.broken()) {
-            engineFailed(id, e);
-            return;
-        }
         LOG.log(System.Logger.Level.ERROR, "engine step failed (error id " + id + "): " + cause(e) + "; failed the "
                 + failed + " request(s) in that step, serving on", e);
+    }
+
+    /**
+     * The engine is broken ({@code cause} the step's exception, or null when it broke between
+     * steps): every running sequence ends, as its KV cache went with the engine, with a 503 naming
+     * what was lost when the engine lost a part of itself, else as FAILED. Then the engine recovers
+     * (the queue goes on) or the server stops serving.
+     */
+    private void engineLost(String id, RuntimeException cause) {
+        boolean lostPart = cause == null || cause instanceof EngineUnavailableException;
+        String detail = cause != null ? cause.getMessage() : engine.health().detail();
+        int failed = runningCount;
+        for (int i = 0; i < runningCount; i++) {
+            sampled[i] = null;
+            finish(running[i], lostPart ? FinishReason.UNAVAILABLE : FinishReason.FAILED,
+                    lostPart ? detail + " (error id " + id + ")" : id);
+            running[i] = null;
+        }
+        compactRunning();
+        EngineHealth health = engine.health();
+        LOG.log(System.Logger.Level.ERROR, "engine lost (error id " + id + "): " + (cause != null ? cause(cause)
+                : detail) + "; failed the " + failed + " running request(s)" + (health.state()
+                == EngineHealth.State.RESTARTING ? "; restarting it, requests wait in the queue" : ""));
+        if (engine.recover()) {
+            LOG.log(System.Logger.Level.INFO, "engine recovered (restart " + engine.health().restarts()
+                    + "); serving on");
+            return;
+        }
+        engineFailed(id, lostPart ? new EngineUnavailableException(engine.health().detail()) : cause);
     }
 
     /** One line: the exception's class and message (the stack trace goes with the record, for --verbose). */
