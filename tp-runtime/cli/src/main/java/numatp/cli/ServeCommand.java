@@ -331,6 +331,6 @@ final class ServeCommand implements Callable<Integer> {
             err.println("shutting down: finishing in-flight requests (signal again to abort them)");
             err.flush();
             Thread.ofPlatform().name("tp-serve-shutdown").start(server::shutdown);
-        }, () -> server.scheduler().shutdownNow());
+        }, server::abortNow);
     }
 }
