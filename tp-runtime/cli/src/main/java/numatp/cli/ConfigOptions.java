@@ -78,6 +78,16 @@ public final class ConfigOptions {
             description = "How shards' partial sums are added (default fast): exact gives bitwise the same logits for every shard count, at 3x the allreduce bytes.")
     Reduction reduction;
 
+    @Option(names = "--replicas", paramLabel = "auto|N", converter = FlagConverters.Replicas.class,
+            description = "Independent engines serving the model, each of --shards shards on its own nodes (default 1);"
+                    + " auto lets the planner choose replicas and shards per replica (see docs/planner.md).")
+    Integer replicas;
+
+    @Option(names = "--expected-concurrency", paramLabel = "C",
+            description = "Requests the layout should serve at once, for --replicas auto (default: --max-batch in"
+                    + " tp serve, else 1).")
+    Integer expectedConcurrency;
+
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
@@ -129,6 +139,15 @@ public final class ConfigOptions {
         }
         if (reduction != null) {
             builder.reduction(reduction);
+        }
+        if (replicas != null) {
+            builder.replicas(replicas);
+        }
+        if (expectedConcurrency != null) {
+            if (expectedConcurrency < 1) {
+                throw new UsageException("--expected-concurrency must be >= 1: " + expectedConcurrency);
+            }
+            builder.expectedConcurrency(expectedConcurrency);
         }
         return builder.build();
     }

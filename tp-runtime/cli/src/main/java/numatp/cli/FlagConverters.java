@@ -7,6 +7,7 @@ import numatp.collectives.sync.IdleStrategy;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.IdleStrategyKind;
 import numatp.runtime.config.NodeAffinityParser;
+import numatp.runtime.config.ReplicaCount;
 import numatp.topology.IdSet;
 import numatp.topology.NumatpException;
 import picocli.CommandLine.ITypeConverter;
@@ -90,6 +91,14 @@ final class FlagConverters {
             NodeAffinity parse(String value) {
                 return new NodeAffinity(NodeAffinityParser.parse(value, FLAG));
             }
+        }
+    }
+
+    /** {@code --replicas}: auto ({@link numatp.runtime.config.NumaTensorParallelConfig#AUTO_REPLICAS}) or N >= 1. */
+    static final class Replicas extends Base<Integer> {
+        @Override
+        Integer parse(String value) {
+            return ReplicaCount.parse(value, FLAG);
         }
     }
 

@@ -5,6 +5,8 @@ import numatp.runtime.plan.MultiHostPlan;
 import numatp.runtime.plan.MultiHostPlanner;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
+import numatp.runtime.plan.ReplicaPlan;
+import numatp.runtime.plan.ReplicaPlanner;
 import numatp.topology.Topology;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,6 +54,9 @@ final class PlanCommand implements Callable<Integer> {
             return multiHost(config);
         }
         Topology topology = topologyRoot.detect();
+        if (config.replicas() != 1) {
+            return replicas(topology, config);
+        }
         PlacementPlan plan = PlacementPlanner.plan(topology, config, memory(config.shards()));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
@@ -68,10 +73,26 @@ final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --replicas auto|N}: the layout, then each replica's plan (see {@link ReplicaPlanner}). */
+    private int replicas(Topology topology, numatp.runtime.config.NumaTensorParallelConfig config) {
+        if (report != null) {
+            throw new UsageException("--report takes one engine's plan; with --replicas use --json");
+        }
+        ReplicaPlan plan = ReplicaPlanner.plan(topology, config, memory(config.shards()));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? PlanOutput.jsonText(plan) : PlanOutput.text(plan));
+        out.flush();
+        return 0;
+    }
+
     /** Several captures: one host each, shards split among them (see {@link MultiHostPlanner}). */
     private int multiHost(numatp.runtime.config.NumaTensorParallelConfig config) {
         if (report != null) {
             throw new UsageException("--report takes one host; with several --topology-root captures use --json");
+        }
+        if (config.replicas() != 1) {
+            throw new UsageException("--replicas plans one host; with several --topology-root captures every host"
+                    + " joins one engine");
         }
         List<String> names = topologyRoot.roots.stream().map(Path::toString).toList();
         MultiHostPlan plan = MultiHostPlanner.plan(topologyRoot.detectAll(), names, config, memory(config.shards()));

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import numatp.runtime.config.ByteSize;
 import numatp.runtime.config.ConfigJson;
+import numatp.runtime.plan.LayoutEstimate;
 import numatp.runtime.plan.MultiHostPlan;
 import numatp.runtime.plan.NodeBudget;
 import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.ReplicaPlan;
 import numatp.runtime.plan.ShardPlacement;
 
 import java.util.Locale;
@@ -126,6 +128,74 @@ final class PlanOutput {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The layout, the layouts priced, then each replica's plan (its ranks local to the replica), then why. */
+    static String text(ReplicaPlan plan) {
+        StringBuilder out = new StringBuilder();
+        String nl = System.lineSeparator();
+        out.append("layout: ").append(plan.chosen().describeWithSpeed()).append(nl);
+        if (plan.considered().size() > 1) {
+            out.append(nl).append(String.format(Locale.ROOT, "%-9s %-7s %-6s %-6s %-14s %s%n", "replicas", "shards",
+                    "nodes", "split", "tok/s@" + plan.chosen().concurrency(), "tok/s alone"));
+            for (LayoutEstimate e : plan.considered()) {
+                out.append(String.format(Locale.ROOT, "%-9d %-7d %-6d %-6s %-14.0f %.0f%s%n", e.replicas(),
+                        e.shardsPerReplica(), e.nodesPerReplica(), e.splitsNodes() ? "yes" : "no", e.tokensPerSecond(),
+                        e.batchOneTokensPerSecond(), e.equals(plan.chosen()) ? "   <- chosen" : ""));
+            }
+        }
+        for (int r = 0; r < plan.replicaCount(); r++) {
+            out.append(nl).append("== replica ").append(r).append(" (").append(plan.replica(r).shards().size())
+                    .append(plan.replica(r).shards().size() == 1 ? " shard" : " shards").append(')').append(nl);
+            out.append(text(plan.replica(r)));
+        }
+        out.append(nl).append("layout, why:").append(nl);
+        plan.reasons().forEach(r -> out.append("  - ").append(r).append(nl));
+        if (!plan.warnings().isEmpty()) {
+            out.append("layout warnings:").append(nl);
+            plan.warnings().forEach(w -> out.append("  ! ").append(w).append(nl));
+        }
+        return out.toString();
+    }
+
+    /**
+     * {@code {"config", "layout": {estimate}, "alternative": {estimate} | null, "considered": [...],
+     * "replicas": [{one-replica plan}], "reasons", "warnings"}}.
+     */
+    static String jsonText(ReplicaPlan plan) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.set("config", ConfigJson.toJson(plan.config()));
+        root.set("layout", json(plan.chosen()));
+        if (plan.alternative() == null) {
+            root.putNull("alternative");
+        } else {
+            root.set("alternative", json(plan.alternative()));
+        }
+        ArrayNode considered = root.putArray("considered");
+        plan.considered().forEach(e -> considered.add(json(e)));
+        ArrayNode replicas = root.putArray("replicas");
+        plan.replicas().forEach(p -> replicas.add(json(p)));
+        ArrayNode reasons = root.putArray("reasons");
+        plan.reasons().forEach(reasons::add);
+        ArrayNode warnings = root.putArray("warnings");
+        plan.warnings().forEach(warnings::add);
+        try {
+            return MAPPER.writeValueAsString(root) + System.lineSeparator();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectNode json(LayoutEstimate e) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("replicas", e.replicas());
+        node.put("shardsPerReplica", e.shardsPerReplica());
+        node.put("nodesPerReplica", e.nodesPerReplica());
+        node.put("splitsNodes", e.splitsNodes());
+        node.put("concurrency", e.concurrency());
+        node.put("tokensPerSecond", e.tokensPerSecond());
+        node.put("batchOneTokensPerSecond", e.batchOneTokensPerSecond());
+        return node;
     }
 
     static String markdown(PlacementPlan plan, String machine, String command) {

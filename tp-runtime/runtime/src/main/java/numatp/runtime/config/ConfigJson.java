@@ -27,14 +27,16 @@ import java.util.TreeMap;
  * {@code preferLocalMemory}, {@code nodeAffinity} ("0:0,1:1" or {"0":0,"1":1}),
  * {@code pinningPolicy}, {@code threadsPerShard}, {@code idleStrategy},
  * {@code collectiveAlgorithm}, {@code collectiveTimeoutMs}, {@code workers} ("threads" or
- * "processes"), {@code workersPerNode}, {@code reduction}. Absent fields keep the
+ * "processes"), {@code workersPerNode}, {@code reduction}, {@code replicas} (a number or
+ * "auto"), {@code expectedConcurrency} (0 = derived). Absent fields keep the
  * builder's value; unknown fields and wrong types are errors naming the file and field.
  */
 public final class ConfigJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final List<String> FIELDS = List.of("shards", "numaNodes", "interNodePenalty",
             "preferLocalMemory", "nodeAffinity", "pinningPolicy", "threadsPerShard", "idleStrategy",
-            "collectiveAlgorithm", "collectiveTimeoutMs", "workers", "workersPerNode", "reduction");
+            "collectiveAlgorithm", "collectiveTimeoutMs", "workers", "workersPerNode", "reduction",
+            "replicas", "expectedConcurrency");
 
     private ConfigJson() {
     }
@@ -96,6 +98,8 @@ public final class ConfigJson {
             case "workers" -> b.workers(choice(WorkerLayout.class, value, where));
             case "workersPerNode" -> b.workersPerNode(integer(value, where));
             case "reduction" -> b.reduction(choice(Reduction.class, value, where));
+            case "replicas" -> b.replicas(replicas(value, where));
+            case "expectedConcurrency" -> b.expectedConcurrency(integer(value, where));
             default -> throw new ConfigException(where + " is not a configuration field; known fields: " + FIELDS);
         }
     }
@@ -117,6 +121,12 @@ public final class ConfigJson {
         node.put("workers", lower(config.workers()));
         node.put("workersPerNode", config.workersPerNode());
         node.put("reduction", lower(config.reduction()));
+        if (config.autoReplicas()) {
+            node.put("replicas", "auto");
+        } else {
+            node.put("replicas", config.replicas());
+        }
+        node.put("expectedConcurrency", config.expectedConcurrency());
         return node;
     }
 
@@ -127,6 +137,17 @@ public final class ConfigJson {
     private static int integer(JsonNode value, String where) {
         if (!value.isIntegralNumber() || !value.canConvertToInt()) {
             throw new ConfigException(where + " must be an integer, found " + value);
+        }
+        return value.intValue();
+    }
+
+    /** A replica count: a positive integer or "auto". */
+    private static int replicas(JsonNode value, String where) {
+        if (value.isTextual()) {
+            return ReplicaCount.parse(value.textValue(), where);
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw new ConfigException(where + " must be \"auto\" or a number of replicas, found " + value);
         }
         return value.intValue();
     }

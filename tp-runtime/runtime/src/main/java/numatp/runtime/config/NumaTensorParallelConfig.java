@@ -53,13 +53,23 @@ public record NumaTensorParallelConfig(int shards,
                                        Duration collectiveTimeout,
                                        WorkerLayout workers,
                                        int workersPerNode,
-                                       Reduction reduction) {
+                                       Reduction reduction,
+                                       int replicas,
+                                       int expectedConcurrency) {
     public static final double DEFAULT_INTER_NODE_PENALTY = 0.3;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
     /** More shards than this is refused as a typo rather than planned. */
     public static final int MAX_SHARDS = 4096;
     /** More worker processes per node than this is refused as a typo. */
     public static final int MAX_WORKERS_PER_NODE = 64;
+    /** {@code --replicas auto}: the planner chooses the number of replicas and their shards. */
+    public static final int AUTO_REPLICAS = 0;
+    /** More replicas than this is refused as a typo. */
+    public static final int MAX_REPLICAS = 1024;
+    /** {@code --expected-concurrency} left out: derived from {@code --max-batch}, or 1. */
+    public static final int DERIVED_CONCURRENCY = 0;
+    /** More concurrent requests than this is refused as a typo. */
+    public static final int MAX_EXPECTED_CONCURRENCY = 1 << 20;
 
     public NumaTensorParallelConfig {
         if (shards < 1 || shards > MAX_SHARDS) {
@@ -123,6 +133,27 @@ public record NumaTensorParallelConfig(int shards,
         if (reduction == null) {
             reduction = Reduction.FAST;
         }
+        if (replicas < 0 || replicas > MAX_REPLICAS) {
+            throw new ConfigException("--replicas must be auto or in [1, " + MAX_REPLICAS + "]: " + replicas);
+        }
+        if (replicas != 1 && !nodeAffinity.isEmpty()) {
+            throw new ConfigException("--node-affinity names the shards of one engine; it cannot be combined with --replicas "
+                    + (replicas == AUTO_REPLICAS ? "auto" : Integer.toString(replicas)));
+        }
+        if (expectedConcurrency < 0 || expectedConcurrency > MAX_EXPECTED_CONCURRENCY) {
+            throw new ConfigException("--expected-concurrency must be in [1, " + MAX_EXPECTED_CONCURRENCY
+                    + "] (or left out to derive it): " + expectedConcurrency);
+        }
+    }
+
+    /** Whether the planner chooses the number of replicas ({@code --replicas auto}). */
+    public boolean autoReplicas() {
+        return replicas == AUTO_REPLICAS;
+    }
+
+    /** {@link #expectedConcurrency}, or {@code derived} when it was left out (0). */
+    public int expectedConcurrencyOr(int derived) {
+        return expectedConcurrency == DERIVED_CONCURRENCY ? Math.max(1, derived) : expectedConcurrency;
     }
 
     /** The defaults with {@code shards} shards. */
@@ -149,7 +180,9 @@ public record NumaTensorParallelConfig(int shards,
                 .collectiveTimeout(collectiveTimeout)
                 .workers(workers)
                 .workersPerNode(workersPerNode)
-                .reduction(reduction);
+                .reduction(reduction)
+                .replicas(replicas)
+                .expectedConcurrency(expectedConcurrency);
     }
 
     /** Builds a {@link NumaTensorParallelConfig}; {@link #build()} fills defaults and validates once. */
@@ -167,6 +200,8 @@ public record NumaTensorParallelConfig(int shards,
         private WorkerLayout workers = WorkerLayout.THREADS;
         private int workersPerNode = 1;
         private Reduction reduction = Reduction.FAST;
+        private int replicas = 1;
+        private int expectedConcurrency = DERIVED_CONCURRENCY;
 
         private Builder() {
         }
@@ -245,10 +280,22 @@ public record NumaTensorParallelConfig(int shards,
             return this;
         }
 
+        /** Replicas of the engine; {@link #AUTO_REPLICAS} lets the planner choose. */
+        public Builder replicas(int value) {
+            replicas = value;
+            return this;
+        }
+
+        /** Requests served at once; {@link #DERIVED_CONCURRENCY} derives it. */
+        public Builder expectedConcurrency(int value) {
+            expectedConcurrency = value;
+            return this;
+        }
+
         public NumaTensorParallelConfig build() {
             return new NumaTensorParallelConfig(shards, numaNodes, interNodePenalty, preferLocalMemory,
                     nodeAffinity, pinningPolicy, threadsPerShard, idleStrategy, collectiveAlgorithm,
-                    collectiveTimeout, workers, workersPerNode, reduction);
+                    collectiveTimeout, workers, workersPerNode, reduction, replicas, expectedConcurrency);
         }
     }
 }
