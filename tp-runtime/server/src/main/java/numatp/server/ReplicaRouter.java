@@ -119,9 +119,9 @@ public final class ReplicaRouter {
                         return queueFull != null ? queueFull : first != null ? first : noReplicaLeft();
                     }
                     tried[r] = true;
+                    currentReplica = r; // before the sequence exists: its scheduler may end it at once
                     try {
                         current = replicas.get(r).submit(request, this);
-                        currentReplica = r;
                         if (cancelled) {
                             current.cancel(); // cancel() ran while this was being placed
                         }

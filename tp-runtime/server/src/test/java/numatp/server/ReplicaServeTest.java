@@ -70,6 +70,8 @@ class ReplicaServeTest {
             assertTrue(tokens0 > 0 && tokens1 > 0, tokens0 + " / " + tokens1);
             assertEquals(serve.metric("numatp_completion_tokens_total"), tokens0 + tokens1);
             assertEquals(0, serve.metric("numatp_replica_errors_total{replica=\"0\"}"));
+            ServeFixture.await("every request counted out", WAIT, () -> serve.server.schedulers().stream()
+                    .mapToInt(Scheduler::outstanding).sum() == 0); // no leak would skew the router
         }
     }
 
