@@ -53,6 +53,26 @@ public interface SequenceEngine extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the engine can run steps, for a health check or a router; any thread may ask. The
+     * default says {@code failed} once the engine is {@link #broken}.
+     */
+    default EngineHealth health() {
+        return broken() ? EngineHealth.failed("the engine failed in an earlier step and cannot continue", 0)
+                : EngineHealth.OK;
+    }
+
+    /**
+     * Brings a {@link #broken} engine back if it can (an engine of worker processes starts them
+     * again): blocks until it can run steps again and returns true, or gives up and returns false
+     * ({@link #health} then says {@code failed}). After a recovery every slot's KV cache is empty:
+     * each slot must start again at position 0. An engine that is not broken returns true at once;
+     * the default cannot recover. Called by the engine's one caller, as {@link #step}.
+     */
+    default boolean recover() {
+        return !broken();
+    }
+
     /** Counters since the engine started (measured on shard 0). */
     Counters counters();
 

@@ -21,6 +21,7 @@ import numatp.runtime.process.ProcessRuntime;
 import numatp.server.BuiltinModel;
 import numatp.server.ChatTemplate;
 import numatp.server.InferenceServer;
+import numatp.server.Scheduler;
 import numatp.server.ServeConfig;
 import numatp.server.ServeMetrics;
 import numatp.topology.NumaNode;
@@ -42,6 +43,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code tp serve}: an OpenAI-compatible HTTP server over the tensor-parallel engine.
@@ -108,8 +110,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " this long (default ${DEFAULT-VALUE}; 0 skips it and the first requests pay for compilation).")
     double warmupSeconds;
 
+    @Option(names = "--worker-restarts", paramLabel = "N", defaultValue = "3",
+            description = "With --workers processes: how often in a row the engine restarts its worker processes"
+                    + " after one died, before the server exits 1 (default ${DEFAULT-VALUE}; 0 exits at the first"
+                    + " loss; a completed step resets the count).")
+    int workerRestarts;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving again. */
+    static final double RESTART_WARMUP_SECONDS = 10;
 
     /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
     static final int DEFAULT_CONTEXT_CAP = 2048;
@@ -130,6 +141,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
+        }
+        if (workerRestarts < 0 || workerRestarts > 1000) {
+            throw new UsageException("--worker-restarts must be in [0, 1000]: " + workerRestarts);
         }
         if (maxRequestBytes > Integer.MAX_VALUE - 1) {
             throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
@@ -239,14 +253,30 @@ final class ServeCommand implements Callable<Integer> {
                                         + " still compiling, so early requests may be slower)"));
                     }
                 }
+                for (EngineRuntime runtime : runtimes) {
+                    if (runtime instanceof ProcessRuntime processes) {
+                        double restartWarmup = Math.min(warmupSeconds, RESTART_WARMUP_SECONDS);
+                        processes.engine().allowRestarts(workerRestarts,
+                                engine -> EngineWarmUp.run(engine, restartWarmup));
+                    }
+                }
                 List<SequenceEngine> engines = runtimes.stream().map(EngineRuntime::engine).toList();
                 InferenceServer server = InferenceServer.start(engines, tok, chat, serveConfig, weights);
                 installShutdown(server, err);
+                exitWhenTheEngineFails(server);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
                         + " GET /metrics; Ctrl-C or SIGTERM to stop)"
                         + (replicas > 1 ? "; " + replicas + " replicas, each request to the least busy" : ""));
                 out.flush();
                 server.awaitTermination();
+                if (server.everyEngineFailed()) {
+                    for (Scheduler s : server.schedulers()) {
+                        err.println("error: the engine " + (replicas > 1 ? "of replica " + s.replica() + " " : "")
+                                + "failed and cannot continue: " + s.engineHealth().detail());
+                    }
+                    err.flush();
+                    return 1;
+                }
             } finally {
                 for (EngineRuntime runtime : runtimes) {
                     runtime.close();
@@ -399,6 +429,27 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("  " + line);
             }
         }
+    }
+
+    /**
+     * Engines that failed for good (a worker lost and its restarts spent, or a broken thread
+     * team) end their schedulers; once every replica's has (with one replica: its only one), the
+     * server shuts down at once and {@link #call} returns 1, so a supervisor (systemd,
+     * Kubernetes) restarts the whole server. While one replica serves, the server serves on.
+     */
+    private static void exitWhenTheEngineFails(InferenceServer server) {
+        Thread.ofPlatform().daemon().name("tp-serve-engine-watch").start(() -> {
+            try {
+                for (Scheduler s : server.schedulers()) {
+                    s.awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (server.everyEngineFailed()) {
+                server.shutdown(Duration.ZERO);
+            }
+        });
     }
 
     /**

@@ -32,6 +32,12 @@ public record ApiError(int status, String message, String type, String param, St
         return new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down");
     }
 
+    /** The engine lost a worker process while generating: {@code detail} names it and how it ended. */
+    public static ApiError engineUnavailable(String detail) {
+        return new ApiError(503, "the engine lost a worker process while generating; it is restarting, retry the"
+                + " request: " + detail, "server_error", null, "engine_unavailable");
+    }
+
     public static ApiError internal(String errorId) {
         return new ApiError(500, "internal server error (error id " + errorId + "; the server log has the details)",
                 "server_error", null, "internal_error");

@@ -325,6 +325,7 @@ public final class ApiServer {
     private static ApiError endError(PendingGeneration.End end) {
         return switch (end.reason()) {
             case FAILED -> ApiError.internal(end.errorId());
+            case UNAVAILABLE -> ApiError.engineUnavailable(end.errorId());
             case ABORTED -> new ApiError(503, "the server shut down before the generation finished", "server_error",
                     null, "shutting_down");
             default -> new ApiError(499, "the generation was cancelled", "invalid_request_error", null, "cancelled");
@@ -391,7 +392,7 @@ public final class ApiServer {
         return send(ex, 200, OpenAiJson.model(config.modelId(), createdEpochSeconds, contextPositions));
     }
 
-    /** 200 while at least one replica serves ({@code degraded} when another failed), else 503. */
+    /** 200 while at least one replica serves ({@code degraded} when another does not), else 503 (see {@link ReplicaHealth}). */
     private int health(HttpExchange ex) throws IOException {
         ReplicaHealth health = ReplicaHealth.of(router);
         ObjectNode body = health.json(config.modelId());

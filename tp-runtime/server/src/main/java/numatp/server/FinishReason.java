@@ -13,7 +13,9 @@ public enum FinishReason {
     /** The server shut down before the sequence ended. */
     ABORTED,
     /** The engine failed while running it. */
-    FAILED;
+    FAILED,
+    /** The engine lost a part of itself (a worker process died) while running it; it is restarting. */
+    UNAVAILABLE;
 
     /** The label in metrics and the {@code finish_reason} value: lower case. */
     public String label() {

@@ -107,6 +107,9 @@ public final class InferenceServer implements AutoCloseable {
             throw e;
         }
         for (Scheduler s : router.replicas()) {
+            if (owned.size() > 1) {
+                s.handOffWaitingWhenLost(); // the router runs them on another replica meanwhile
+            }
             s.start();
         }
         return new InferenceServer(config, owned, router, metrics, api);
@@ -142,6 +145,16 @@ public final class InferenceServer implements AutoCloseable {
 
     public ReplicaRouter router() {
         return router;
+    }
+
+    /** True once every replica's engine failed for good: the server cannot serve again. */
+    public boolean everyEngineFailed() {
+        for (Scheduler s : schedulers) {
+            if (!s.engineFailed()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Aborts every replica's running and waiting requests at the next step boundary (a second signal). */

@@ -4,12 +4,13 @@ import java.util.List;
 
 /**
  * Sends each new request to one of the server's replicas (a {@link Scheduler} over an engine of
- * its own): the one that takes requests ({@link Scheduler#accepting()}) with the least
- * outstanding work ({@link Scheduler#outstanding()}: waiting plus running), ties to the lowest
- * index. A replica whose engine failed takes no more requests; the others serve on.
+ * its own): the one that serves ({@link Scheduler#serving()}: accepting, its engine neither
+ * failed nor restarting) with the least outstanding work ({@link Scheduler#outstanding()}:
+ * waiting plus running), ties to the lowest index. A replica whose engine failed, or restarts
+ * a lost worker, gets no new requests meanwhile; the others serve on.
  *
- * <p>A request that a replica's failure ended before it produced a token (it was waiting, or
- * in the step that broke the engine) is submitted again to another serving replica, so the
+ * <p>A request that a replica's loss ended before it produced a token (it was waiting, or in
+ * the step that broke the engine) is submitted again to another serving replica, so the
  * client sees nothing of it; one that already produced tokens fails as with one replica. A
  * replica that refuses a request (queue full, failed, stopping) passes it to the next best.
  *
@@ -37,10 +38,10 @@ public final class ReplicaRouter {
         return replicas;
     }
 
-    /** Whether at least one replica takes requests. */
+    /** Whether at least one replica serves. */
     public boolean serving() {
         for (Scheduler s : replicas) {
-            if (s.accepting()) {
+            if (s.serving()) {
                 return true;
             }
         }
@@ -108,12 +109,13 @@ public final class ReplicaRouter {
                 while (true) {
                     for (int i = 0; i < n; i++) {
                         Scheduler s = replicas.get(i);
-                        candidate[i] = !tried[i] && s.accepting();
+                        candidate[i] = !tried[i] && s.serving();
                         outstanding[i] = s.outstanding();
                     }
                     int r = pick(outstanding, candidate);
                     if (r < 0) {
-                        r = firstUntried(); // none serves: its own refusal says why (failed, stopping)
+                        r = firstUntried(); // none serves: a refusal says why (failed, stopping); a restarting
+                        // replica takes it into its queue, to run once it is back
                     }
                     if (r < 0) {
                         return queueFull != null ? queueFull : first != null ? first : noReplicaLeft();
@@ -169,9 +171,9 @@ public final class ReplicaRouter {
 
         @Override
         public void onFinish(FinishReason reason, int promptTokens, int completionTokens, String errorId) {
-            // Runs on the failed replica's scheduler thread; submitting elsewhere only queues.
-            if (reason == FinishReason.FAILED && completionTokens == 0 && !cancelled
-                    && replicas.get(currentReplica).failed() && submitElsewhere() == null) {
+            // Runs on the lost replica's scheduler thread; submitting elsewhere only queues.
+            if ((reason == FinishReason.FAILED || reason == FinishReason.UNAVAILABLE) && completionTokens == 0
+                    && !cancelled && !replicas.get(currentReplica).serving() && submitElsewhere() == null) {
                 return; // another replica runs it now
             }
             sink.onFinish(reason, promptTokens, completionTokens, errorId);

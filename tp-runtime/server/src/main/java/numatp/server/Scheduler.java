@@ -1,6 +1,8 @@
 package numatp.server;
 
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.SequenceEngine;
 
 import java.util.concurrent.ArrayBlockingQueue;
@@ -19,9 +21,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Failures stay with the requests they belong to: a step that throws fails the
  * sequences that had entries in it and frees their slots, a sampling or decoding error
- * fails its sequence; everything else runs on. Only an engine that reports itself
- * {@linkplain SequenceEngine#broken broken} ends the server's service (every request then
- * gets a 500 and {@code /health} a 503).
+ * fails its sequence; everything else runs on. An engine that reports itself
+ * {@linkplain SequenceEngine#broken broken} (a worker process died) has lost every running
+ * sequence's KV cache: they all end (a 503 naming what was lost, or a 500 for any other
+ * failure), and the scheduler asks the engine to {@linkplain SequenceEngine#recover recover}
+ * while requests wait in the queue; only an engine that cannot recover ends the server's
+ * service (every request then gets a 500 and {@code /health} a 503, and
+ * {@link #engineFailed()} says so).
  *
  * <p>A server with several replicas has one scheduler per replica, each with its own engine;
  * {@link ReplicaRouter} picks one per request from {@link #outstanding()} and {@link #accepting()}.
@@ -67,6 +73,7 @@ public final class Scheduler {
     private volatile int runningPublished; // runningCount, for metrics
     private volatile SequenceEngine.Counters countersPublished = new SequenceEngine.Counters(0, 0, 0, 0);
     private final AtomicInteger outstanding = new AtomicInteger(); // submitted and not yet finished
+    private volatile boolean handOffWaiting; // set before start()
 
     /**
      * @param maxQueue requests that may wait for a slot; one more is refused with 429
@@ -166,9 +173,21 @@ public final class Scheduler {
         return outstanding.get();
     }
 
-    /** Whether the engine failed: this replica takes no more requests (see {@link #failedErrorId()}). */
-    public boolean failed() {
-        return failedErrorId != null;
+    /**
+     * Whether this replica takes requests and its engine runs steps now: not stopping, not failed,
+     * not restarting after a lost worker. The router sends new requests only to serving replicas.
+     */
+    public boolean serving() {
+        return accepting() && engine.health().ok();
+    }
+
+    /**
+     * With several replicas: when the engine is lost, the waiting requests end at once (as
+     * {@link FinishReason#UNAVAILABLE}, having produced nothing) instead of waiting for the restart,
+     * so the router runs them on another replica. Call before {@link #start}.
+     */
+    void handOffWaitingWhenLost() {
+        handOffWaiting = true;
     }
 
     /** The error id logged when the engine failed, or null while it works. */
@@ -194,6 +213,16 @@ public final class Scheduler {
 
     public boolean accepting() {
         return accepting && failedErrorId == null;
+    }
+
+    /** The engine's own health (restarting after a lost worker, say); any thread may ask. */
+    public EngineHealth engineHealth() {
+        return engine.health();
+    }
+
+    /** True once the engine failed for good: the scheduler stopped and the server cannot serve again. */
+    public boolean engineFailed() {
+        return failedErrorId != null;
     }
 
     /**
@@ -228,6 +257,10 @@ public final class Scheduler {
                 }
                 if (stopping && runningCount == 0 && waiting.isEmpty()) {
                     return;
+                }
+                if (engine.broken()) { // lost between steps (a worker died while idle)
+                    engineLost(Ids.error(), null);
+                    continue;
                 }
                 admit();
                 if (runningCount == 0) {
@@ -460,15 +493,15 @@ public final class Scheduler {
     /**
      * A step threw. The sequences that had entries in it fail (their slots are freed, so
      * the next sequence there starts over at position 0 and nothing of the failed step is
-     * read again); sequences that were not in it, and the queue, go on. Only an engine that
-     * says it is {@linkplain SequenceEngine#broken broken} takes the replica down, and then it
-     * is marked failed before any sequence hears of it, so a sink that retries elsewhere (the
-     * {@link ReplicaRouter}) already sees this replica as failed.
+     * read again); sequences that were not in it, and the queue, go on. An engine that says
+     * it is {@linkplain SequenceEngine#broken broken} is lost ({@link #engineLost}); its health
+     * then says so before any sequence hears of it, so a sink that runs the request again
+     * elsewhere (the {@link ReplicaRouter}) already sees this replica as not serving.
      */
     private void stepFailed(RuntimeException e) {
         String id = Ids.error();
         if (engine.broken()) {
-            engineFailed(id, e);
+            engineLost(id, e);
             return;
         }
         int failed = 0;
@@ -483,6 +516,45 @@ public final class Scheduler {
         compactRunning();
         LOG.log(System.Logger.Level.ERROR, "engine step failed (error id " + id + "): " + cause(e) + "; failed the "
                 + failed + " request(s) in that step, serving on", e);
+    }
+
+    /**
+     * The engine is broken ({@code cause} the step's exception, or null when it broke between
+     * steps): every running sequence ends, as its KV cache went with the engine, with a 503 naming
+     * what was lost when the engine lost a part of itself, else as FAILED. Then the engine recovers
+     * (the queue goes on) or the server stops serving.
+     */
+    private void engineLost(String id, RuntimeException cause) {
+        boolean lostPart = cause == null || cause instanceof EngineUnavailableException;
+        String detail = cause != null ? cause.getMessage() : engine.health().detail();
+        int failed = runningCount;
+        for (int i = 0; i < runningCount; i++) {
+            sampled[i] = null;
+            finish(running[i], lostPart ? FinishReason.UNAVAILABLE : FinishReason.FAILED,
+                    lostPart ? detail + " (error id " + id + ")" : id);
+            running[i] = null;
+        }
+        compactRunning();
+        int handedOff = 0;
+        if (handOffWaiting) {
+            Sequence s;
+            while ((s = waiting.poll()) != null) {
+                finish(s, FinishReason.UNAVAILABLE, detail + " (error id " + id + ")");
+                handedOff++;
+            }
+        }
+        EngineHealth health = engine.health();
+        LOG.log(System.Logger.Level.ERROR, "engine lost (error id " + id + (handOffWaiting ? ", replica " + replica
+                : "") + "): " + (cause != null ? cause(cause) : detail) + "; failed the " + failed
+                + " running request(s)" + (handOffWaiting ? ", handed " + handedOff + " waiting to the other replicas"
+                : "") + (health.state() == EngineHealth.State.RESTARTING ? "; restarting it"
+                + (handOffWaiting ? "" : ", requests wait in the queue") : ""));
+        if (engine.recover()) {
+            LOG.log(System.Logger.Level.INFO, "engine recovered (restart " + engine.health().restarts()
+                    + "); serving on");
+            return;
+        }
+        engineFailed(id, lostPart ? new EngineUnavailableException(engine.health().detail()) : cause);
     }
 
     /** One line: the exception's class and message (the stack trace goes with the record, for --verbose). */

@@ -122,7 +122,7 @@ class ReplicaRouterTest {
             assertEquals(FinishReason.STOP, a.reason(), String.valueOf(a));
             assertEquals(FinishReason.STOP, b.reason(), String.valueOf(b));
             assertEquals(2, a.completionTokens());
-            ServeFixture.await("replica 0 failed", WAIT, () -> schedulers.get(0).failed());
+            ServeFixture.await("replica 0 failed", WAIT, () -> schedulers.get(0).engineFailed());
             assertFalse(schedulers.get(0).accepting());
             assertTrue(router.serving());
 
@@ -139,15 +139,13 @@ class ReplicaRouterTest {
             assertEquals("ok", health.replicas().get(1).status());
 
             gates.get(1).breakWith(new ModelException("replica 1 broke too"));
-            PendingGeneration last = new PendingGeneration();
-            router.submit(request(), last);
-            PendingGeneration.End failed = end(last);
-            assertEquals(FinishReason.FAILED, failed.reason()); // nowhere left to run it
-            assertEquals(schedulers.get(1).failedErrorId(), failed.errorId());
+            // An idle engine that breaks is seen between steps; it cannot recover, so replica 1 fails too.
+            ServeFixture.await("replica 1 failed", WAIT, () -> schedulers.get(1).engineFailed());
             ApiException refused = assertThrows(ApiException.class, () -> router.submit(request(),
                     new PendingGeneration()));
             assertEquals(500, refused.error().status());
             assertTrue(refused.getMessage().contains(schedulers.get(0).failedErrorId()), refused.getMessage());
+            assertFalse(router.serving());
             assertEquals("unavailable", ReplicaHealth.of(router).status());
         } finally {
             for (int r = 0; r < 2; r++) {

@@ -5,6 +5,8 @@ import numatp.collectives.sync.IdleStrategy;
 import numatp.collectives.team.WorkerOptions;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.StepRules;
 import numatp.models.tp.TpEngine;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -33,44 +36,55 @@ import java.util.function.Consumer;
  * back. The arithmetic is the thread engine's ({@link numatp.models.tp.LocalShards} runs the same
  * per-shard forward), so the logits are bitwise equal for the same plan.
  *
- * <p>A worker that dies or fails a step makes that step throw a {@link ModelException} naming
- * the worker (index, node, shards, pid) and how it ended, as soon as the coordinator sees it (it
- * checks the workers' liveness every {@link #LIVENESS_CHECK_NS} while it waits); the engine is
- * then {@link #broken()} and can only be closed. Closing stops the workers, kills any that do not
- * exit, and removes every shared-memory file of this engine instance.
+ * <p>A worker that dies or fails a step makes that step throw an {@link EngineUnavailableException}
+ * naming the worker (index, node, shards, pid) and how it ended, as soon as the coordinator sees it
+ * (it checks the workers' liveness every {@link #LIVENESS_CHECK_NS} while it waits); a worker that
+ * dies between steps is seen at once (its exit is watched). The engine is then {@link #broken()}
+ * and its {@link #health()} says {@code restarting} (or {@code failed} when no restart is allowed).
+ * {@link #recover()} restarts all its workers (a new engine instance: new shared-memory files,
+ * empty KV caches), up to {@link #allowRestarts the allowed number} in a row with a growing pause
+ * before each; a step that completes resets the count. Closing stops the workers, kills any that
+ * do not exit, and removes every shared-memory file of this engine instance.
  */
 public final class ProcessEngine implements SequenceEngine {
     /** How often a waiting coordinator checks that its workers still run. */
     static final long LIVENESS_CHECK_NS = 50_000_000L;
     /** How long start-up waits for a worker to load its shards and report ready. */
     static final long READY_TIMEOUT_MS = 600_000;
+    /** The pause before the first restart in a row; each next one doubles it, up to {@link #MAX_BACKOFF_MS}. */
+    static final long FIRST_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 5_000;
     private static final long STOP_WAIT_MS = 2_000;
 
     private final LlamaConfig config;
     private final TpEngine.Capacity capacity;
-    private final String name;
-    private final StepChannel channel;
-    private final List<WorkerProcess> workers;
-    private final List<String> jvmOptions;
+    private final Launch launch;
     private final StepRules rules;
     private final IdleStrategy idle = WorkerOptions.defaultIdle();
-    private final int outputWorker; // holds rank 0
-    private long sequence;
+    private volatile WorkerSet set;
+    private volatile EngineHealth health = EngineHealth.OK;
+    private int maxRestarts;
+    private Consumer<? super ProcessEngine> afterRestart = e -> { };
+    private int restartsInARow;
+    private int restarts;
+    private boolean recovering;
     private long steps;
     private long entries;
     private long stepNs;
+    private long retiredCollectiveNs; // of the worker sets before a restart
     private boolean failed;
-    private boolean closed;
+    private volatile boolean closed;
 
-    private ProcessEngine(LlamaConfig config, TpEngine.Capacity capacity, String name, StepChannel channel,
-                          List<WorkerProcess> workers, List<String> jvmOptions, int outputWorker) {
-        this.config = config;
-        this.capacity = capacity;
-        this.name = name;
-        this.channel = channel;
-        this.workers = workers;
-        this.jvmOptions = jvmOptions;
-        this.outputWorker = outputWorker;
+    /** What starts a set of workers, kept for restarts. */
+    private record Launch(Path modelFile, LlamaConfig config, PlacementPlan plan, boolean simulated,
+                          TpEngine.Capacity capacity, List<String> entryPoint, Consumer<String> log) {
+    }
+
+    private ProcessEngine(Launch launch, WorkerSet set) {
+        this.config = launch.config();
+        this.capacity = launch.capacity();
+        this.launch = launch;
+        this.set = set;
         this.rules = new StepRules(config.vocabSize(), capacity);
     }
 
@@ -107,100 +121,52 @@ public final class ProcessEngine implements SequenceEngine {
     /**
      * Starts one worker JVM per group of {@link #workerShards}, each opening {@code modelFile} and
      * running {@code entryPoint} (a main class and its leading arguments), and waits until every
-     * one has loaded its shards. {@code log} receives the start-up report.
+     * one has loaded its shards. {@code log} receives the start-up report, and later the restarts.
+     * The engine allows no restart until {@link #allowRestarts}.
      */
     public static ProcessEngine start(Path modelFile, LlamaConfig config, PlacementPlan plan, boolean simulated,
                                       TpEngine.Capacity capacity, List<String> entryPoint, Consumer<String> log) {
-        NumaTensorParallelConfig tp = plan.config();
-        Path dir = ProcessTransport.DEFAULT_DIR;
-        ProcessTransport.reclaimStale(dir); // files of engines whose coordinator was killed
-        String name = ProcessTransport.uniqueName();
-        List<List<ShardBinding>> groups = workerShards(plan);
-        Path stepPath = ProcessTransport.path(dir, name + "-step");
-        StepChannel channel = StepChannel.create(stepPath, groups.size(), capacity.maxBatchEntries(), config.vocabSize());
-        List<WorkerProcess> workers = new ArrayList<>();
-        MemPolicy policy = tp.preferLocalMemory() ? MemPolicy.PREFERRED : MemPolicy.DEFAULT;
-        BindMode mode = simulated ? BindMode.SIMULATED : tp.pinningPolicy() == PinningPolicy.NONE ? BindMode.NONE
-                : BindMode.BIND;
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> allOptions = new ArrayList<>();
-        int outputWorker = 0;
-        try {
-            for (int w = 0; w < groups.size(); w++) {
-                List<ShardBinding> shards = groups.get(w);
-                IdSet cpus = IdSet.empty();
-                for (ShardBinding b : shards) {
-                    cpus = cpus.union(b.cpus());
-                    outputWorker = b.shard() == 0 ? w : outputWorker;
-                }
-                List<String> options = WorkerJvm.options(config, capacity, shards.size(),
-                        cpus.isEmpty() ? Runtime.getRuntime().availableProcessors() : cpus.size());
-                allOptions.add(String.join(" ", options));
-                WorkerArgs args = new WorkerArgs(modelFile.toAbsolutePath(), name, stepPath, w, groups.size(),
-                        plan.nodeOfRank(), shards, capacity.slots(), capacity.slotPositions(),
-                        capacity.maxBatchEntries(), tp.collectiveTimeout().toMillis(), tp.collectiveAlgorithm(),
-                        tp.idleStrategy(), mode, policy, tp.reduction());
-                List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                        "--enable-native-access=ALL-UNNAMED"));
-                command.addAll(options);
-                command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-                command.addAll(entryPoint);
-                command.addAll(args.toArgs());
-                workers.add(WorkerProcess.start(w, shards.getFirst().node(), args.ranks(), command, cpus, policy,
-                        mode == BindMode.BIND));
-            }
-            awaitReady(workers);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopAll(workers, channel, dir, name);
-            throw new ModelException("interrupted while starting the worker processes");
-        } catch (RuntimeException e) {
-            stopAll(workers, channel, dir, name);
-            throw e;
-        }
-        // Every worker has mapped the step file and joined its group: no name needs to stay in /dev/shm.
-        channel.unlink();
-        ProcessTransport.removeIfAbandoned(dir, name);
-        ProcessEngine engine = new ProcessEngine(config, capacity, name, channel, workers, allOptions, outputWorker);
+        Launch launch = new Launch(modelFile.toAbsolutePath(), config, plan, simulated, capacity, entryPoint, log);
+        ProcessEngine engine = new ProcessEngine(launch, WorkerSet.launch(launch));
         for (String line : engine.reportLines()) {
             log.accept(line);
         }
+        engine.watch(engine.set);
         return engine;
     }
 
-    /** Waits until every worker is ready; the first that exits (or the timeout) fails the start, naming it. */
-    private static void awaitReady(List<WorkerProcess> workers) throws InterruptedException {
-        long deadline = System.nanoTime() + READY_TIMEOUT_MS * 1_000_000L;
-        while (true) {
-            boolean all = true;
-            for (WorkerProcess w : workers) {
-                if (w.ready()) {
-                    continue;
+    /**
+     * Lets {@link #recover} restart the workers up to {@code maxRestarts} times in a row (0: a lost
+     * worker fails the engine for good); {@code afterRestart} runs on each restarted engine before
+     * it reports itself healthy (a warm-up, say). Call before the first step, from the engine's caller.
+     */
+    public void allowRestarts(int maxRestarts, Consumer<? super ProcessEngine> afterRestart) {
+        if (maxRestarts < 0) {
+            throw new IllegalArgumentException("restarts must be >= 0: " + maxRestarts);
+        }
+        this.maxRestarts = maxRestarts;
+        this.afterRestart = afterRestart;
+    }
+
+    /** Calls back when a worker of {@code workers} exits while they are current: the engine lost it. */
+    private void watch(WorkerSet workers) {
+        for (WorkerProcess w : workers.workers) {
+            w.onExit(() -> {
+                if (workers.retired || closed) {
+                    return;
                 }
-                all = false;
-                if (!w.running()) {
-                    String how = w.exitDescription(STOP_WAIT_MS);
-                    throw new ModelException(w.label() + " did not start: " + (how != null ? how : "it exited"));
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new ModelException(w.label() + " did not start: not ready after " + READY_TIMEOUT_MS / 1000
-                            + " s");
-                }
-            }
-            if (all) {
-                return;
-            }
-            Thread.sleep(10);
+                String how = w.exitDescription(0);
+                lose(w.label() + " " + (how != null ? how : "has exited"));
+            });
         }
     }
 
-    private static void stopAll(List<WorkerProcess> workers, StepChannel channel, Path dir, String name) {
-        for (WorkerProcess w : workers) {
-            w.close();
+    /** Records the loss of a worker, once per loss: health says what is lost and whether it comes back. */
+    private synchronized void lose(String detail) {
+        if (health.ok() && !closed) {
+            health = maxRestarts > restartsInARow ? EngineHealth.restarting(detail, restarts)
+                    : EngineHealth.failed(detail, restarts);
         }
-        channel.unlink();
-        channel.close();
-        ProcessTransport.removeIfAbandoned(dir, name);
     }
 
     /**
@@ -208,29 +174,22 @@ public final class ProcessEngine implements SequenceEngine {
      * what it reported (born CPUs and getcpu, each shard thread's binding, each shard's residency).
      */
     public List<String> reportLines() {
-        List<String> lines = new ArrayList<>();
-        for (WorkerProcess w : workers) {
-            lines.add(w.label() + ": " + w.birth() + "; JVM " + jvmOptions.get(w.index));
-            for (String line : w.report()) {
-                lines.add("  " + line);
-            }
-        }
-        return lines;
+        return set.reportLines();
     }
 
     /** The worker processes' pids, in worker order. */
     public List<Long> pids() {
-        return workers.stream().map(WorkerProcess::pid).toList();
+        return set.workers.stream().map(WorkerProcess::pid).toList();
     }
 
     /** Each worker's held ranks, in worker order. */
     public List<int[]> workerRanks() {
-        return workers.stream().map(w -> w.ranks.clone()).toList();
+        return set.workers.stream().map(w -> w.ranks.clone()).toList();
     }
 
-    /** The engine instance's name: its shared-memory files are {@code /dev/shm/numatp-<name>*}. */
+    /** The engine instance's name: its shared-memory files are {@code /dev/shm/numatp-<name>*}; a restart renames it. */
     public String name() {
-        return name;
+        return set.name;
     }
 
     @Override
@@ -259,17 +218,25 @@ public final class ProcessEngine implements SequenceEngine {
             throw new ModelException("the engine is closed");
         }
         if (failed) {
-            throw new ModelException("the engine failed in an earlier step and cannot continue");
+            throw new EngineUnavailableException("the engine failed in an earlier step and cannot continue until it"
+                    + " recovers: " + health.detail());
         }
         rules.check(n, tokens, slots, positions, logits);
         if (n == 0) {
             return;
         }
+        EngineHealth h = health;
+        if (!h.ok() && !recovering) {
+            failed = true; // a worker died between steps
+            throw new EngineUnavailableException(h.detail());
+        }
         long t0 = System.nanoTime();
+        WorkerSet ws = set;
+        StepChannel channel = ws.channel;
         channel.writeBatch(n, tokens, slots, positions, logits);
-        long seq = ++sequence;
+        long seq = ++ws.sequence;
         channel.publish(seq);
-        awaitWorkers(seq);
+        awaitWorkers(ws, seq);
         for (int i = 0; i < n; i++) {
             if (logits[i] != null) {
                 channel.readLogits(i, logits[i]);
@@ -279,27 +246,31 @@ public final class ProcessEngine implements SequenceEngine {
         steps++;
         entries += n;
         stepNs += System.nanoTime() - t0;
+        if (!recovering) {
+            restartsInARow = 0;
+        }
     }
 
-    private void awaitWorkers(long seq) {
-        for (int w = 0; w < workers.size(); w++) {
+    private void awaitWorkers(WorkerSet ws, long seq) {
+        StepChannel channel = ws.channel;
+        for (int w = 0; w < ws.workers.size(); w++) {
             if (channel.done(w) >= seq) {
                 continue;
             }
-            WorkerProcess worker = workers.get(w);
             idle.reset();
             long nextCheckNs = System.nanoTime() + LIVENESS_CHECK_NS;
             while (channel.done(w) < seq) {
                 if (channel.failed(w) >= seq) {
-                    fail(seq);
+                    fail(ws, seq);
                 }
                 idle.idle();
                 if (idle.parking()) {
                     long now = System.nanoTime();
                     if (now >= nextCheckNs) {
                         nextCheckNs = now + LIVENESS_CHECK_NS;
-                        if (!worker.running()) {
-                            fail(seq);
+                        // Any worker: the one awaited may be alive but stuck waiting for one that died.
+                        if (!allRunning(ws)) {
+                            fail(ws, seq);
                         }
                     }
                 }
@@ -307,18 +278,28 @@ public final class ProcessEngine implements SequenceEngine {
         }
     }
 
+    private static boolean allRunning(WorkerSet ws) {
+        for (WorkerProcess w : ws.workers) {
+            if (!w.running()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Step {@code seq} failed: throws naming the workers that died (the cause) first, then what the
      * others reported, after giving the survivors a moment to report.
      */
-    private void fail(long seq) {
+    private void fail(WorkerSet ws, long seq) {
         failed = true;
+        StepChannel channel = ws.channel;
         List<String> causes = new ArrayList<>();
         List<String> reports = new ArrayList<>();
         // A survivor's report (a peer left its collective) can come before this process sees the death.
         long deadline = System.nanoTime() + STOP_WAIT_MS * 1_000_000L / 4;
         do {
-            for (WorkerProcess w : workers) {
+            for (WorkerProcess w : ws.workers) {
                 // A worker that reported this step's failure exits by itself: not a cause.
                 if (channel.failed(w.index) < seq && !w.running()) {
                     String how = w.exitDescription(STOP_WAIT_MS / 4);
@@ -329,23 +310,107 @@ public final class ProcessEngine implements SequenceEngine {
                 LockSupport.parkNanos(10_000_000L);
             }
         } while (causes.isEmpty() && System.nanoTime() < deadline);
-        for (int w = 0; w < workers.size(); w++) {
+        for (int w = 0; w < ws.workers.size(); w++) {
             if (channel.failed(w) >= seq) {
-                reports.add(workers.get(w).label() + " failed: " + channel.message(w));
+                reports.add(ws.workers.get(w).label() + " failed: " + channel.message(w));
             }
         }
         causes.addAll(reports);
-        throw new ModelException("engine step " + seq + " failed: " + String.join("; ", causes));
+        String message = "engine step " + seq + " failed: " + String.join("; ", causes);
+        lose(message);
+        throw new EngineUnavailableException(message);
     }
 
     @Override
     public boolean broken() {
-        return failed;
+        return failed || !health.ok();
+    }
+
+    @Override
+    public EngineHealth health() {
+        return health;
+    }
+
+    /**
+     * Restarts every worker (the collective group and the step file are per engine instance, so a
+     * lone worker cannot rejoin its survivors): stops what is left of the old ones, waits the
+     * back-off, starts a new set and runs {@code afterRestart} on it; a start or an afterRestart that
+     * fails counts as one more restart. Every restart is logged. False, with health {@code failed},
+     * once the restarts allowed in a row are spent.
+     */
+    @Override
+    public boolean recover() {
+        if (closed) {
+            return false;
+        }
+        if (!broken()) {
+            return true;
+        }
+        String cause = health.detail();
+        retire(set);
+        while (restartsInARow < maxRestarts) {
+            restartsInARow++;
+            restarts++;
+            long backoffMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(20, restartsInARow - 1));
+            health = EngineHealth.restarting(cause, restarts);
+            launch.log().accept(String.format(Locale.ROOT, "engine: %s; restarting the worker processes in %d ms"
+                    + " (restart %d of %d in a row)", cause, backoffMs, restartsInARow, maxRestarts));
+            LockSupport.parkNanos(backoffMs * 1_000_000L);
+            long t0 = System.nanoTime();
+            WorkerSet fresh = null;
+            long startedNs = 0;
+            recovering = true;
+            try {
+                fresh = WorkerSet.launch(launch);
+                set = fresh;
+                failed = false;
+                watch(fresh);
+                startedNs = System.nanoTime() - t0;
+                afterRestart.accept(this);
+                if (failed) {
+                    throw new ModelException("the restarted workers failed: " + cause);
+                }
+            } catch (RuntimeException e) {
+                cause = e.getMessage() != null ? e.getMessage() : e.toString();
+                if (fresh != null) {
+                    retire(fresh);
+                }
+                continue;
+            } finally {
+                recovering = false;
+            }
+            launch.log().accept(String.format(Locale.ROOT, "engine: worker processes restarted (pids %s): started in"
+                    + " %.2f s, ready in %.2f s", String.join(", ", pids().stream().map(Object::toString).toList()),
+                    startedNs / 1e9, (System.nanoTime() - t0) / 1e9));
+            for (String line : fresh.reportLines()) {
+                launch.log().accept(line);
+            }
+            health = EngineHealth.ok(restarts);
+            return true;
+        }
+        String detail = cause + (maxRestarts == 0 ? "; no restart allowed"
+                : "; giving up after " + maxRestarts + " restart(s) in a row");
+        health = EngineHealth.failed(detail, restarts);
+        failed = true;
+        launch.log().accept("engine: " + detail);
+        return false;
+    }
+
+    /** Stops {@code workers} (they are no longer this engine's) and counts their collective time. */
+    private void retire(WorkerSet workers) {
+        if (workers.retired) {
+            return;
+        }
+        workers.retired = true;
+        retiredCollectiveNs += workers.channel.collectiveNs(workers.outputWorker);
+        workers.stop();
     }
 
     @Override
     public Counters counters() {
-        return new Counters(steps, entries, stepNs, channel.collectiveNs(outputWorker));
+        WorkerSet ws = set;
+        long collective = retiredCollectiveNs + (ws.retired ? 0 : ws.channel.collectiveNs(ws.outputWorker));
+        return new Counters(steps, entries, stepNs, collective);
     }
 
     /** Stops the workers (killing any that do not exit in time) and frees the step file. */
@@ -355,10 +420,145 @@ public final class ProcessEngine implements SequenceEngine {
             return;
         }
         closed = true;
-        channel.publishStop(++sequence);
-        for (WorkerProcess w : workers) {
-            w.awaitExit(STOP_WAIT_MS);
+        WorkerSet ws = set;
+        if (!ws.retired) {
+            ws.retired = true;
+            ws.stop();
         }
-        stopAll(workers, channel, ProcessTransport.DEFAULT_DIR, name);
+    }
+
+    /**
+     * One set of worker processes and the step file they share: an engine instance, named for its
+     * shared-memory files. A restart replaces the whole set.
+     */
+    private static final class WorkerSet {
+        final String name;
+        final StepChannel channel;
+        final List<WorkerProcess> workers;
+        final List<String> jvmOptions;
+        final int outputWorker; // holds rank 0
+        long sequence; // the last step published
+        volatile boolean retired;
+
+        private WorkerSet(String name, StepChannel channel, List<WorkerProcess> workers, List<String> jvmOptions,
+                          int outputWorker) {
+            this.name = name;
+            this.channel = channel;
+            this.workers = workers;
+            this.jvmOptions = jvmOptions;
+            this.outputWorker = outputWorker;
+        }
+
+        static WorkerSet launch(Launch launch) {
+            PlacementPlan plan = launch.plan();
+            TpEngine.Capacity capacity = launch.capacity();
+            NumaTensorParallelConfig tp = plan.config();
+            Path dir = ProcessTransport.DEFAULT_DIR;
+            ProcessTransport.reclaimStale(dir); // files of engines whose coordinator was killed
+            String name = ProcessTransport.uniqueName();
+            List<List<ShardBinding>> groups = workerShards(plan);
+            Path stepPath = ProcessTransport.path(dir, name + "-step");
+            StepChannel channel = StepChannel.create(stepPath, groups.size(), capacity.maxBatchEntries(),
+                    launch.config().vocabSize());
+            List<WorkerProcess> workers = new ArrayList<>();
+            MemPolicy policy = tp.preferLocalMemory() ? MemPolicy.PREFERRED : MemPolicy.DEFAULT;
+            BindMode mode = launch.simulated() ? BindMode.SIMULATED
+                    : tp.pinningPolicy() == PinningPolicy.NONE ? BindMode.NONE : BindMode.BIND;
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> allOptions = new ArrayList<>();
+            int outputWorker = 0;
+            try {
+                for (int w = 0; w < groups.size(); w++) {
+                    List<ShardBinding> shards = groups.get(w);
+                    IdSet cpus = IdSet.empty();
+                    for (ShardBinding b : shards) {
+                        cpus = cpus.union(b.cpus());
+                        outputWorker = b.shard() == 0 ? w : outputWorker;
+                    }
+                    List<String> options = WorkerJvm.options(launch.config(), capacity, shards.size(),
+                            cpus.isEmpty() ? Runtime.getRuntime().availableProcessors() : cpus.size());
+                    allOptions.add(String.join(" ", options));
+                    WorkerArgs args = new WorkerArgs(launch.modelFile(), name, stepPath, w, groups.size(),
+                            plan.nodeOfRank(), shards, capacity.slots(), capacity.slotPositions(),
+                            capacity.maxBatchEntries(), tp.collectiveTimeout().toMillis(), tp.collectiveAlgorithm(),
+                            tp.idleStrategy(), mode, policy, tp.reduction());
+                    List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                            "--enable-native-access=ALL-UNNAMED"));
+                    command.addAll(options);
+                    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+                    command.addAll(launch.entryPoint());
+                    command.addAll(args.toArgs());
+                    workers.add(WorkerProcess.start(w, shards.getFirst().node(), args.ranks(), command, cpus, policy,
+                            mode == BindMode.BIND));
+                }
+                awaitReady(workers);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopAll(workers, channel, dir, name);
+                throw new ModelException("interrupted while starting the worker processes");
+            } catch (RuntimeException e) {
+                stopAll(workers, channel, dir, name);
+                throw e;
+            }
+            // Every worker has mapped the step file and joined its group: no name needs to stay in /dev/shm.
+            channel.unlink();
+            ProcessTransport.removeIfAbandoned(dir, name);
+            return new WorkerSet(name, channel, workers, allOptions, outputWorker);
+        }
+
+        /** Waits until every worker is ready; the first that exits (or the timeout) fails the start, naming it. */
+        private static void awaitReady(List<WorkerProcess> workers) throws InterruptedException {
+            long deadline = System.nanoTime() + READY_TIMEOUT_MS * 1_000_000L;
+            while (true) {
+                boolean all = true;
+                for (WorkerProcess w : workers) {
+                    if (w.ready()) {
+                        continue;
+                    }
+                    all = false;
+                    if (!w.running()) {
+                        String how = w.exitDescription(STOP_WAIT_MS);
+                        throw new ModelException(w.label() + " did not start: " + (how != null ? how : "it exited"));
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw new ModelException(w.label() + " did not start: not ready after "
+                                + READY_TIMEOUT_MS / 1000 + " s");
+                    }
+                }
+                if (all) {
+                    return;
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        private static void stopAll(List<WorkerProcess> workers, StepChannel channel, Path dir, String name) {
+            for (WorkerProcess w : workers) {
+                w.close();
+            }
+            channel.unlink();
+            channel.close();
+            ProcessTransport.removeIfAbandoned(dir, name);
+        }
+
+        List<String> reportLines() {
+            List<String> lines = new ArrayList<>();
+            for (WorkerProcess w : workers) {
+                lines.add(w.label() + ": " + w.birth() + "; JVM " + jvmOptions.get(w.index));
+                for (String line : w.report()) {
+                    lines.add("  " + line);
+                }
+            }
+            return lines;
+        }
+
+        /** Asks the workers to stop, waits a moment, kills any left and frees the step file. */
+        void stop() {
+            channel.publishStop(++sequence);
+            for (WorkerProcess w : workers) {
+                w.awaitExit(STOP_WAIT_MS);
+            }
+            stopAll(workers, channel, ProcessTransport.DEFAULT_DIR, name);
+        }
     }
 }

@@ -173,6 +173,11 @@ final class WorkerProcess {
         return p.isAlive() && ProcessLiveness.running(p.pid());
     }
 
+    /** Runs {@code action} (on another thread) once the worker process has exited. */
+    void onExit(Runnable action) {
+        process.onExit().thenRun(action);
+    }
+
     /** True once the worker printed its ready line. */
     boolean ready() {
         return ready.getCount() == 0;

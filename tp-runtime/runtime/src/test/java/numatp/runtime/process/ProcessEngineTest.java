@@ -5,6 +5,8 @@ import numatp.models.ModelException;
 import numatp.models.ModelFiles;
 import numatp.models.QuantMix;
 import numatp.models.SyntheticGguf;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.Reduction;
 import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.TpEngine;
@@ -36,6 +38,7 @@ import java.util.function.UnaryOperator;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on stories260K and on a seeded synthetic Q4_K_M model, for 1 and 2 shards held by 1 or 2
  * worker processes ({@code workersPerNode} splits this one node), and 4 shards in 2 workers (two
  * ranks of one process joining the cross-process group). Then the failure paths: a
- * SIGKILLed worker fails the step in flight naming it, within the collective timeout.
+ * SIGKILLed worker fails the step in flight naming it, within the collective timeout; a recovered
+ * engine runs new workers and gives the same tokens; with no restart allowed the loss is final.
  */
 @Timeout(300)
 class ProcessEngineTest {
@@ -201,6 +205,78 @@ class ProcessEngineTest {
                 assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " still runs");
             }
             assertNoFiles(name);
+        }
+    }
+
+    @Test
+    void recoverRestartsTheWorkersAndTheEngineGivesTheSameTokensAgain() {
+        Path file = model("stories");
+        try (ModelTensors model = ModelFiles.open(file);
+             EngineRuntime processes = start(model, file, config(2, WorkerLayout.PROCESSES, 2),
+                     TpEngine.Capacity.singleSequence(256))) {
+            ProcessEngine engine = (ProcessEngine) processes.engine();
+            List<Integer> restarted = new ArrayList<>();
+            engine.allowRestarts(1, e -> restarted.add(e.pids().size()));
+            int[] before = greedy(engine, 20);
+            List<Long> oldPids = engine.pids();
+            String oldName = engine.name();
+            ProcessHandle.of(oldPids.get(1)).orElseThrow().destroyForcibly();
+            // Seen between steps: the exit is watched, the next step is refused naming the worker.
+            awaitState(engine, EngineHealth.State.RESTARTING);
+            assertTrue(engine.health().detail().contains("worker 1 (node 0, shards [1], pid " + oldPids.get(1)
+                    + ") was killed by signal 9"), engine.health().detail());
+            EngineUnavailableException e = assertThrows(EngineUnavailableException.class, () -> greedy(engine, 20));
+            assertTrue(e.getMessage().contains("was killed by signal 9"), e.getMessage());
+            assertTrue(engine.broken());
+
+            assertTrue(engine.recover());
+            assertEquals(EngineHealth.ok(1), engine.health());
+            assertEquals(List.of(2), restarted, "afterRestart ran once, on the new workers");
+            assertFalse(engine.broken());
+            assertNotEquals(oldPids, engine.pids());
+            assertNoFiles(oldName);
+            for (long pid : oldPids) {
+                assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " still runs");
+            }
+            assertArrayEquals(before, greedy(engine, 20));
+
+            // The one restart allowed in a row was spent, but a step completed since: one more is allowed.
+            ProcessHandle.of(engine.pids().get(0)).orElseThrow().destroyForcibly();
+            assertThrows(EngineUnavailableException.class, () -> {
+                for (int i = 0; i < 1000; i++) {
+                    greedy(engine, 20);
+                }
+            });
+            assertTrue(engine.recover());
+            assertEquals(2, engine.health().restarts());
+            assertArrayEquals(before, greedy(engine, 20));
+        }
+    }
+
+    @Test
+    void withNoRestartAllowedALostWorkerFailsTheEngineForGood() {
+        Path file = model("stories");
+        try (ModelTensors model = ModelFiles.open(file);
+             EngineRuntime processes = start(model, file, config(2, WorkerLayout.PROCESSES, 2),
+                     TpEngine.Capacity.singleSequence(256))) {
+            ProcessEngine engine = (ProcessEngine) processes.engine();
+            engine.allowRestarts(0, e -> { });
+            long victim = engine.pids().get(0);
+            ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+            awaitState(engine, EngineHealth.State.FAILED);
+            assertFalse(engine.recover());
+            EngineHealth h = engine.health();
+            assertEquals(EngineHealth.State.FAILED, h.state());
+            assertTrue(h.detail().contains("worker 0 (node 0, shards [0], pid " + victim + ") was killed by signal 9")
+                    && h.detail().endsWith("no restart allowed"), h.detail());
+            assertThrows(EngineUnavailableException.class, () -> greedy(engine, 20));
+        }
+    }
+
+    /** Waits (bounded by the class timeout) until the engine's health reaches {@code state}. */
+    private static void awaitState(SequenceEngine engine, EngineHealth.State state) {
+        while (engine.health().state() != state) {
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
         }
     }
 
