@@ -62,38 +62,9 @@ class ServeReplicasTest {
         long[] pids = new long[2];
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
              HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            Matcher serving = null;
-            int replica = -1;
-            String line;
-            while (serving == null && (line = out.readLine()) != null) {
-                lines.add(line);
-                Matcher r = REPLICA.matcher(line);
-                if (r.find()) {
-                    replica = Integer.parseInt(r.group(1));
-                }
-                Matcher w = WORKER.matcher(line);
-                if (w.find() && replica >= 0) {
-                    pids[replica] = Long.parseLong(w.group(1));
-                }
-                Matcher m = URL.matcher(line);
-                if (m.find()) {
-                    serving = m;
-                }
-            }
+            URI base = awaitServing(out, lines, pids);
             String startUp = String.join("\n", lines);
-            assertTrue(serving != null, "no URL line in:\n" + startUp);
-            assertTrue(pids[0] > 0 && pids[1] > 0 && pids[0] != pids[1], startUp);
             assertTrue(startUp.contains("layout: 2 replicas x 1 shard"), startUp);
-            Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    for (String l = out.readLine(); l != null; l = out.readLine()) {
-                        lines.add(l);
-                    }
-                } catch (IOException e) {
-                    // the server has exited
-                }
-            });
-            URI base = URI.create(serving.group(2));
             HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString(
                             "{\"prompt\":\"Once upon a time\",\"max_tokens\":20,\"temperature\":0}")).build();
@@ -139,6 +110,83 @@ class ServeReplicasTest {
         }
         awaitExit(pids[1], 5);
         assertFalse(ProcessLiveness.running(pids[1]), "replica 1's worker outlived the server");
+    }
+
+    @Test
+    void aReplicaThatRestartsItsWorkerGetsNoRequestsUntilItIsBack() throws Exception {
+        Path models = SharedData.require("models");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), TpMain.class.getName(),
+                "serve", "--port", "0", "--max-batch", "4", "--warmup-seconds", "1",
+                "--model", models.resolve("stories260K.bin").toString(),
+                "--tokenizer", models.resolve("tok512.bin").toString(),
+                "--replicas", "2", "--shards", "1", "--workers", "processes", "--collective-timeout-ms", "20000"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        long[] pids = new long[2];
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            URI base = awaitServing(out, lines, pids);
+            HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\":\"Once upon a time\",\"max_tokens\":20,\"temperature\":0}")).build();
+            String reference = text(client.send(request, HttpResponse.BodyHandlers.ofString()));
+
+            ProcessHandle.of(pids[0]).orElseThrow().destroyForcibly();
+            awaitExit(pids[0], 10);
+            // Until replica 0 is back, every request is answered (by replica 1, or by replica 0 once restarted).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            JsonNode health;
+            int answered = 0;
+            do {
+                assertEquals(reference, text(client.send(request, HttpResponse.BodyHandlers.ofString())));
+                answered++;
+                health = JSON.readTree(get(client, base, "/health").body());
+                assertTrue(System.nanoTime() < deadline, "replica 0 not back within 90 s: " + health);
+            } while (!health.path("replicas").get(0).path("status").asText().equals("ok"));
+            assertEquals("ok", health.path("status").asText(), health.toString());
+            assertEquals(1, health.path("replicas").get(0).path("engine").path("restarts").asInt(), health.toString());
+            assertTrue(answered >= 1, health.toString());
+            p.toHandle().destroy();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running after SIGTERM");
+            assertEquals(0, p.exitValue(), String.join("\n", lines));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Reads the start-up report up to the URL line; fills {@code pids} with each replica's worker pid. */
+    private static URI awaitServing(BufferedReader out, List<String> lines, long[] pids) throws IOException {
+        int replica = -1;
+        String line;
+        while ((line = out.readLine()) != null) {
+            lines.add(line);
+            Matcher r = REPLICA.matcher(line);
+            if (r.find()) {
+                replica = Integer.parseInt(r.group(1));
+            }
+            Matcher w = WORKER.matcher(line);
+            if (w.find() && replica >= 0) {
+                pids[replica] = Long.parseLong(w.group(1));
+            }
+            Matcher m = URL.matcher(line);
+            if (m.find()) {
+                assertTrue(pids[0] > 0 && pids[1] > 0 && pids[0] != pids[1], String.join("\n", lines));
+                Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        for (String l = out.readLine(); l != null; l = out.readLine()) {
+                            lines.add(l);
+                        }
+                    } catch (IOException e) {
+                        // the server has exited
+                    }
+                });
+                return URI.create(m.group(2));
+            }
+        }
+        throw new AssertionError("no URL line in:\n" + String.join("\n", lines));
     }
 
     private static String text(HttpResponse<String> r) throws IOException {
