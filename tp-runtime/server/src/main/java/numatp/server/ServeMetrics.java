@@ -133,11 +133,12 @@ public final class ServeMetrics {
                         + " rate(numatp_engine_collective_seconds_total) / rate(numatp_engine_step_seconds_total)")
                 .callback(cb -> cb.call(totalCounters().collectiveShare())).register(registry);
         GaugeWithCallback.builder().name("numatp_replica_up")
-                .help("1 while the replica takes requests, 0 once its engine failed or it stopped")
+                .help("1 while the replica serves; 0 while it restarts a lost worker, once its engine failed, or while"
+                        + " it stops")
                 .labelNames("replica")
                 .callback(cb -> {
                     for (Scheduler s : schedulers) {
-                        cb.call(s.accepting() ? 1 : 0, String.valueOf(s.replica()));
+                        cb.call(s.serving() ? 1 : 0, String.valueOf(s.replica()));
                     }
                 }).register(registry);
         GaugeWithCallback.builder().name("numatp_replica_queue_depth")
