@@ -198,8 +198,8 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        NumaTensorParallelConfig tp = options.toConfig(NumaTensorParallelConfig.builder().interNodePenalty(0)
-                .threadsPerShard(1));
+        NumaTensorParallelConfig tp = options.toOneEngineConfig("tp bench allreduce",
+                NumaTensorParallelConfig.builder().interNodePenalty(0).threadsPerShard(1));
         int shards = tp.shards();
         if (shards > MAX_RANKS) {
             throw new UsageException("--shards must be in [1, " + MAX_RANKS + "] here: " + shards);

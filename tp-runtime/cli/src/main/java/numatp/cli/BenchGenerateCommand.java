@@ -100,7 +100,7 @@ final class BenchGenerateCommand implements Runnable {
                      : ModelFiles.open(model)) {
             long openNs = System.nanoTime() - t0;
             LlamaConfig c = LlamaConfig.of(tensors.hp());
-            NumaTensorParallelConfig tp = options.toConfig();
+            NumaTensorParallelConfig tp = options.toOneEngineConfig("tp bench generate");
             if (synthetic && tp.workers() == WorkerLayout.PROCESSES) {
                 throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself);"
                         + " --synthetic runs with --workers threads");

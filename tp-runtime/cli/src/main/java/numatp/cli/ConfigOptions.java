@@ -5,6 +5,7 @@ import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.ConfigJson;
 import numatp.runtime.config.IdleStrategyKind;
 import numatp.runtime.config.NumaTensorParallelConfig;
+import numatp.runtime.config.ReplicaCount;
 import numatp.runtime.config.WorkerLayout;
 import numatp.topology.IdSet;
 import numatp.topology.pinning.PinningPolicy;
@@ -91,6 +92,24 @@ public final class ConfigOptions {
     /** The configuration from the file (if any) with the flags applied. */
     public NumaTensorParallelConfig toConfig() {
         return toConfig(NumaTensorParallelConfig.builder());
+    }
+
+    /**
+     * The configuration of a command that runs one engine ({@code command} names it): a
+     * {@code --replicas} other than 1 is refused there rather than ignored.
+     */
+    public NumaTensorParallelConfig toOneEngineConfig(String command) {
+        return toOneEngineConfig(command, NumaTensorParallelConfig.builder());
+    }
+
+    /** {@link #toOneEngineConfig(String)} over the command's own defaults. */
+    public NumaTensorParallelConfig toOneEngineConfig(String command, NumaTensorParallelConfig.Builder builder) {
+        NumaTensorParallelConfig config = toConfig(builder);
+        if (config.replicas() != 1) {
+            throw new UsageException("--replicas " + ReplicaCount.format(config.replicas()) + ": " + command
+                    + " runs one engine; replicas are for tp serve (and tp plan shows their layout)");
+        }
+        return config;
     }
 
     /**

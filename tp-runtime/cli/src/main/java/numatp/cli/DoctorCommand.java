@@ -57,7 +57,7 @@ final class DoctorCommand implements Callable<Integer> {
         if (!(sampleIntervalSeconds >= 0 && sampleIntervalSeconds <= 60)) {
             throw new UsageException("--sample-interval must be in [0, 60] seconds: " + sampleIntervalSeconds);
         }
-        var config = options.toConfig();
+        var config = options.toOneEngineConfig("tp doctor");
         Path readFrom = root == null ? Paths.get("/") : TopologySource.open(root, "--root");
         Topology topology = root == null ? TopologyDetector.detect() : TopologyDetector.detect(readFrom);
         PlacementPlan plan = PlacementPlanner.plan(topology, config, ModelMemory.NONE);

@@ -72,7 +72,7 @@ final class GenerateCommand implements Runnable {
             throw new UsageException("--warmup-seconds must be in [0, 3600]: " + warmupSeconds);
         }
         TpEngine.Sampling samplingSettings = sampling.toSampling(seed != 0 ? seed : System.currentTimeMillis() / 1000);
-        NumaTensorParallelConfig tp = options.toConfig();
+        NumaTensorParallelConfig tp = options.toOneEngineConfig("tp generate");
         int shards = tp.shards();
         Topology topology = topologyRoot.detect();
         boolean simulated = topologyRoot.simulated();

@@ -13,7 +13,9 @@ import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ReplicaPlan;
 import numatp.runtime.plan.ShardPlacement;
 
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 
 /** A {@link PlacementPlan} as a table, as JSON (stable keys) and as a Markdown report. */
 final class PlanOutput {
@@ -138,11 +140,16 @@ final class PlanOutput {
         if (plan.considered().size() > 1) {
             out.append(nl).append(String.format(Locale.ROOT, "%-9s %-7s %-6s %-6s %-14s %s%n", "replicas", "shards",
                     "nodes", "split", "tok/s@" + plan.chosen().concurrency(), "tok/s alone"));
+            Set<String> shown = new HashSet<>();
             for (LayoutEstimate e : plan.considered()) {
+                if (!e.equals(plan.chosen()) && !shown.add(e.replicas() + (e.splitsNodes() ? "s" : ""))) {
+                    continue;
+                }
                 out.append(String.format(Locale.ROOT, "%-9d %-7d %-6d %-6s %-14.0f %.0f%s%n", e.replicas(),
                         e.shardsPerReplica(), e.nodesPerReplica(), e.splitsNodes() ? "yes" : "no", e.tokensPerSecond(),
                         e.batchOneTokensPerSecond(), e.equals(plan.chosen()) ? "   <- chosen" : ""));
             }
+            out.append("(the fastest shard count per replica count; --json lists every layout priced)").append(nl);
         }
         for (int r = 0; r < plan.replicaCount(); r++) {
             out.append(nl).append("== replica ").append(r).append(" (").append(plan.replica(r).shards().size())

@@ -68,6 +68,12 @@ public final class LayoutCostModel {
     public static final long ASSUMED_MODEL_BYTES = 1L << 30;
     /** Relative difference in tokens/s below which two layouts tie (then batch-1 speed, then fewer replicas). */
     public static final double TIE = 1e-9;
+    /**
+     * Layouts within this share of the best tokens/s at the expected concurrency count as
+     * equally fast, and the one fastest for a single sequence among them wins: the model is
+     * not precise to a few percent, and a lighter load than expected then runs faster.
+     */
+    public static final double NEAR_TIE = 0.03;
 
     private LayoutCostModel() {
     }

@@ -15,8 +15,10 @@ import java.util.List;
  * @param replicas    one plan per replica, in replica order; each plan's config has
  *                    {@code replicas = 1}, the replica's shards and its nodes
  * @param chosen      the layout of {@code replicas}, with its estimated speed
- * @param alternative the best layout of another shape (other replica or shard count), or
- *                    null when there was none that fits
+ * @param alternative with {@code auto}: the best layout on the other side of the question (one
+ *                    engine when replicas were chosen, replicas when one engine was), else
+ *                    the best of another shape; null when there was none that fits or the
+ *                    layout was fixed
  * @param considered  every layout priced, best first (only the chosen one when the layout was fixed)
  * @param reasons     each decision, in words, naming the numbers behind it
  * @param warnings    what the user should know before running it

@@ -9,6 +9,7 @@ import numatp.topology.NumatpException;
 import numatp.topology.Topology;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,18 +81,24 @@ public final class ReplicaPlanner {
                         ? " (default; tp serve derives it from --max-batch)" : " (--expected-concurrency)");
     }
 
+    /** "+12%", "-40%", or "same" when the two round to the same percent. */
+    static String change(double value, double reference) {
+        long percent = Math.round(100 * (value / reference - 1));
+        return percent == 0 ? "same" : String.format(Locale.ROOT, "%+d%%", percent);
+    }
+
     /** A priced layout: its replicas' plans and the estimate. */
-    private record Layout(List<PlacementPlan> plans, LayoutEstimate estimate, String placement) {
+    record Layout(List<PlacementPlan> plans, LayoutEstimate estimate, String placement) {
     }
 
     /** The search over layouts for one topology, config, model and concurrency. */
-    private static final class Search {
+    static final class Search {
         private final Topology topology;
         private final NumaTensorParallelConfig config;
         private final ModelProfile model;
         private final int concurrency;
-        private final List<NumaNode> candidates;
-        private final int[] cores;
+        final List<NumaNode> candidates;
+        final int[] cores;
         private final int[] chain;
         private final Distances distances;
         private final Map<Long, Object> groupPlans = new HashMap<>();
@@ -132,7 +139,7 @@ public final class ReplicaPlanner {
             }
             for (int s = 2; s <= minCores && (long) n * s <= concurrency; s++) {
                 int[] perNode = new int[n];
-                java.util.Arrays.fill(perNode, s);
+                Arrays.fill(perNode, s);
                 int limit = shardLimit(1, minCores / s);
                 for (int k = 1; k <= limit; k++) {
                     best = keep(best, slices(perNode, k));
@@ -140,6 +147,12 @@ public final class ReplicaPlanner {
             }
             if (best == null) {
                 throw new PlanException("no layout fits: " + lastFailure);
+            }
+            LayoutEstimate chosen = LayoutEstimate.choose(bestByShape.values().stream().map(Layout::estimate).toList());
+            for (Layout layout : bestByShape.values()) {
+                if (layout.estimate == chosen) {
+                    best = layout;
+                }
             }
             return finish(best, true);
         }
@@ -190,15 +203,15 @@ public final class ReplicaPlanner {
             List<LayoutEstimate> considered = bestByShape.values().stream().map(Layout::estimate)
                     .sorted((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0).toList();
             LayoutEstimate alternative = null;
+            // the other side of the question: one engine if replicas were chosen, replicas if one engine
             for (LayoutEstimate e : considered) {
-                if (e.replicas() != chosen.estimate.replicas()
-                        && (alternative == null || e.betterThan(alternative))) {
+                if ((e.replicas() == 1) != (chosen.estimate.replicas() == 1) && alternative == null) {
                     alternative = e;
                 }
             }
             if (alternative == null) {
                 for (LayoutEstimate e : considered) {
-                    if (e != chosen.estimate && (alternative == null || e.betterThan(alternative))) {
+                    if (e != chosen.estimate && alternative == null) {
                         alternative = e;
                     }
                 }
@@ -211,12 +224,20 @@ public final class ReplicaPlanner {
                     + config.shards() + ": ");
             choice.append(chosen.estimate.describeWithSpeed());
             if (alternative != null) {
-                choice.append(String.format(Locale.ROOT, "; best alternative %s (%+.0f%% tok/s at concurrency %d, %+.0f%%"
+                choice.append(String.format(Locale.ROOT, "; best alternative %s (%s tok/s at concurrency %d, %s"
                                 + " for one sequence)", alternative.describeWithSpeed(),
-                        100 * (alternative.tokensPerSecond() / chosen.estimate.tokensPerSecond() - 1), concurrency,
-                        100 * (alternative.batchOneTokensPerSecond() / chosen.estimate.batchOneTokensPerSecond() - 1)));
+                        change(alternative.tokensPerSecond(), chosen.estimate.tokensPerSecond()), concurrency,
+                        change(alternative.batchOneTokensPerSecond(), chosen.estimate.batchOneTokensPerSecond())));
             }
             reasons.add(choice.toString());
+            LayoutEstimate fastest = considered.getFirst();
+            if (auto && fastest != chosen.estimate) {
+                reasons.add(String.format(Locale.ROOT, "%s is the fastest at concurrency %d, but only %.1f%% ahead"
+                                + " (within the model's %.0f%% precision), and %s is %.0f%% faster for one sequence",
+                        fastest.describe(), concurrency, 100 * (fastest.tokensPerSecond() / chosen.estimate.tokensPerSecond() - 1),
+                        100 * LayoutCostModel.NEAR_TIE, chosen.estimate.describe(),
+                        100 * (chosen.estimate.batchOneTokensPerSecond() / fastest.batchOneTokensPerSecond() - 1)));
+            }
             reasons.add(describeCosts(chosen));
             if (!chosen.placement.isEmpty()) {
                 reasons.add(chosen.placement);
@@ -265,7 +286,7 @@ public final class ReplicaPlanner {
         }
 
         /** One replica per group, K shards each; null when one does not fit. */
-        private Layout groups(int[][] groups, int k) {
+        Layout groups(int[][] groups, int k) {
             List<PlacementPlan> plans = new ArrayList<>(groups.length);
             StringBuilder placement = new StringBuilder();
             for (int i = 0; i < groups.length; i++) {
@@ -307,7 +328,7 @@ public final class ReplicaPlanner {
         }
 
         /** {@code perNode[i]} replicas on candidate i, each on its own cores of it, K shards each; null when one does not fit. */
-        private Layout slices(int[] perNode, int k) {
+        Layout slices(int[] perNode, int k) {
             List<PlacementPlan> plans = new ArrayList<>();
             StringBuilder placement = new StringBuilder();
             ModelMemory memory = model.memoryForShards().apply(k);
@@ -347,20 +368,33 @@ public final class ReplicaPlanner {
             return price(plans, true, placement.toString());
         }
 
+        /**
+         * Prices replicas serving the expected concurrency: each gets ⌊C/R⌋ sequences and the
+         * C mod R left over go to the fastest (so the price does not depend on replica order).
+         */
         Layout price(List<PlacementPlan> plans, boolean splitsNodes, String placement) {
             int r = plans.size();
-            double tokens = 0;
-            double alone = 0;
+            LayoutCostModel.ReplicaSpeed[] speeds = new LayoutCostModel.ReplicaSpeed[r];
+            Integer[] fastestFirst = new Integer[r];
             int nodesPerReplica = 0;
             for (int i = 0; i < r; i++) {
-                LayoutCostModel.ReplicaSpeed speed = LayoutCostModel.speed(plans.get(i), distances, model);
-                int batch = concurrency / r + (i < concurrency % r ? 1 : 0);
-                tokens += speed.tokensPerSecond(batch);
-                alone = Math.max(alone, speed.tokensPerSecond(1));
+                speeds[i] = LayoutCostModel.speed(plans.get(i), distances, model);
+                fastestFirst[i] = i;
                 nodesPerReplica = Math.max(nodesPerReplica, plans.get(i).usedNodes().size());
             }
+            Arrays.sort(fastestFirst, (a, b) -> Double.compare(speeds[a].stepNs(1), speeds[b].stepNs(1)));
+            double tokens = 0;
+            double alone = 0;
+            double busy = 0;
+            int busyConcurrency = concurrency * LayoutEstimate.BUSY_FACTOR;
+            for (int rank = 0; rank < r; rank++) {
+                LayoutCostModel.ReplicaSpeed speed = speeds[fastestFirst[rank]];
+                tokens += speed.tokensPerSecond(concurrency / r + (rank < concurrency % r ? 1 : 0));
+                busy += speed.tokensPerSecond(busyConcurrency / r + (rank < busyConcurrency % r ? 1 : 0));
+                alone = Math.max(alone, speed.tokensPerSecond(1));
+            }
             LayoutEstimate estimate = new LayoutEstimate(r, plans.getFirst().shards().size(), nodesPerReplica,
-                    splitsNodes, concurrency, tokens, alone);
+                    splitsNodes, concurrency, tokens, alone, busy);
             return new Layout(plans, estimate, placement);
         }
 
@@ -380,7 +414,7 @@ public final class ReplicaPlanner {
                 for (int i = 0; i < size; i++) {
                     groups[g][i] = chain[next++];
                 }
-                java.util.Arrays.sort(groups[g]);
+                Arrays.sort(groups[g]);
             }
             out.add(groups);
             return out;
