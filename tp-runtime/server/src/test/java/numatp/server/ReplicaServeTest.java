@@ -96,6 +96,8 @@ class ReplicaServeTest {
                 assertEquals(200, r.statusCode(), r.body()); // those sent to replica 0 ran again on replica 1
                 assertEquals(reference, text(r));
             }
+            // The requests ran on replica 1 as soon as replica 0 was lost; it is marked failed right after.
+            ServeFixture.await("replica 0 failed", WAIT, () -> serve.server.schedulers().getFirst().engineFailed());
             HttpResponse<String> h = serve.get("/health");
             assertEquals(200, h.statusCode(), h.body());
             JsonNode health = ServeFixture.json(h.body());
