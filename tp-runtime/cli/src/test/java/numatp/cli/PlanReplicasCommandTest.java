@@ -111,7 +111,7 @@ class PlanReplicasCommandTest {
                 file.err());
         Files.writeString(config, "{\"replicas\": 1.5}");
         PlanCommandTest.Result fraction = tp("plan", "--config", config.toString());
-        assertTrue(fraction.err().contains("field 'replicas' must be \"auto\" or a number of replicas, found 1.5"),
+        assertTrue(fraction.err().contains("field 'replicas' must be \"auto\" or a number of replicas >= 1, found 1.5"),
                 fraction.err());
     }
 }

@@ -146,8 +146,8 @@ public final class ConfigJson {
         if (value.isTextual()) {
             return ReplicaCount.parse(value.textValue(), where);
         }
-        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
-            throw new ConfigException(where + " must be \"auto\" or a number of replicas, found " + value);
+        if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 1) {
+            throw new ConfigException(where + " must be \"auto\" or a number of replicas >= 1, found " + value);
         }
         return value.intValue();
     }

@@ -1,6 +1,7 @@
 package numatp.runtime.engine;
 
 import numatp.runtime.plan.ModelMemory;
+import numatp.runtime.plan.ModelProfile;
 import numatp.weights.ModelTensors;
 import numatp.weights.Tensor;
 
@@ -30,6 +31,17 @@ public final class ModelFootprint {
         long kvHeadsPerShard = Math.max(1, Math.ceilDiv(hp.kvHeads(), shards));
         long kvBytes = 2L * 4 * hp.layers() * kvHeadsPerShard * headSize * slots * (long) slotPositions;
         return new ModelMemory(Math.ceilDiv(split, shards) + kvBytes, replicated);
+    }
+
+    /**
+     * What the layout planner needs of a loaded model: its tensor bytes, layers, width and query
+     * heads (the most shards), and
+     * {@link #of} for any shard count (each replica with {@code slots} KV slots of
+     * {@code slotPositions} positions).
+     */
+    public static ModelProfile profile(ModelTensors model, int slots, int slotPositions) {
+        return new ModelProfile(tensorBytes(model), model.hp().layers(), model.hp().dim(), model.hp().heads(),
+                shards -> of(model, shards, slots, slotPositions));
     }
 
     /** Bytes of the tensors every node holds a copy of (the token embedding and the norms). */

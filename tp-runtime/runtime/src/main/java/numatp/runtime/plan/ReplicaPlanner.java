@@ -10,6 +10,7 @@ import numatp.topology.Topology;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +32,7 @@ import java.util.Map;
  * <p>Layout space: R from 1 to the candidate nodes, each partition of the candidates into R
  * groups (every partition up to {@link #EXHAUSTIVE_PARTITION_NODES} candidates; beyond that,
  * the nearest-neighbour chain of nodes cut into R runs of near-equal length), and K from 1
- * to {@link #shardLimit}; plus, when concurrency allows, every node split into s replicas of
+ * to {@link #shardLimit} (and the model's query heads); plus, when concurrency allows, every node split into s replicas of
  * its own cores (R = nodes x s). In auto, R never exceeds the expected concurrency: a
  * replica without a request adds nothing.
  */
@@ -41,6 +42,15 @@ public final class ReplicaPlanner {
     /** Shards per replica tried in auto: up to max(2 x the group's nodes, this), within its cores. */
     static final int MIN_SHARD_LIMIT = 8;
 
+    /** Most tokens/s at the expected concurrency first, then most alone, most when busy, fewest replicas, shards. */
+    private static final Comparator<LayoutEstimate> FASTEST_FIRST = Comparator
+            .comparingDouble(LayoutEstimate::tokensPerSecond).reversed()
+            .thenComparing(Comparator.comparingDouble(LayoutEstimate::batchOneTokensPerSecond).reversed())
+            .thenComparing(Comparator.comparingDouble(LayoutEstimate::busyTokensPerSecond).reversed())
+            .thenComparingInt(LayoutEstimate::replicas)
+            .thenComparingInt(LayoutEstimate::shardsPerReplica)
+            .thenComparing(LayoutEstimate::splitsNodes);
+
     private ReplicaPlanner() {
     }
 
@@ -49,8 +59,18 @@ public final class ReplicaPlanner {
         return plan(topology, config, ModelProfile.of(memory, config.shards()));
     }
 
+    /** The plan for a command that does not serve: a left-out {@code --expected-concurrency} means 1. */
     public static ReplicaPlan plan(Topology topology, NumaTensorParallelConfig config, ModelProfile model) {
-        int concurrency = config.expectedConcurrencyOr(1);
+        return plan(topology, config, model, 1);
+    }
+
+    /**
+     * The plan with {@code derivedConcurrency} standing for a left-out {@code --expected-concurrency}
+     * ({@code tp serve} passes its {@code --max-batch}).
+     */
+    public static ReplicaPlan plan(Topology topology, NumaTensorParallelConfig config, ModelProfile model,
+                                   int derivedConcurrency) {
+        int concurrency = config.expectedConcurrencyOr(derivedConcurrency);
         if (config.replicas() == 1) {
             PlacementPlan plan = PlacementPlanner.plan(topology, config, model.memoryForShards().apply(config.shards()));
             Layout layout = new Search(topology, config, model, concurrency).price(List.of(plan), false, "");
@@ -64,10 +84,9 @@ public final class ReplicaPlanner {
         return config.autoReplicas() ? search.auto() : search.fixed(config.replicas());
     }
 
-    /** K tried for a replica on {@code nodes} nodes with {@code cores} cores. */
-    static int shardLimit(int nodes, int cores) {
-        return Math.max(1, Math.min(Math.min(cores, NumaTensorParallelConfig.MAX_SHARDS),
-                Math.max(2 * nodes, MIN_SHARD_LIMIT)));
+    /** The most shards tried for a replica on {@code nodes} nodes with {@code cores} cores. */
+    static int shardLimit(int nodes, int cores, ModelProfile model) {
+        return Math.max(1, Math.min(Math.min(cores, model.maxShards()), Math.max(2 * nodes, MIN_SHARD_LIMIT)));
     }
 
     private static String describeModel(ModelProfile model, int concurrency, NumaTensorParallelConfig config) {
@@ -78,13 +97,18 @@ public final class ReplicaPlanner {
                 + ByteSize.format(LayoutCostModel.ASSUMED_MODEL_BYTES) + " of weights and memory is not checked";
         return size + String.format(Locale.ROOT, "; expected concurrency %d%s", concurrency,
                 config.expectedConcurrency() == NumaTensorParallelConfig.DERIVED_CONCURRENCY
-                        ? " (default; tp serve derives it from --max-batch)" : " (--expected-concurrency)");
+                        ? " (derived: tp serve's --max-batch, 1 elsewhere; --expected-concurrency sets it)"
+                        : " (--expected-concurrency)");
     }
 
     /** "+12%", "-40%", or "same" when the two round to the same percent. */
     static String change(double value, double reference) {
         long percent = Math.round(100 * (value / reference - 1));
         return percent == 0 ? "same" : String.format(Locale.ROOT, "%+d%%", percent);
+    }
+
+    /** A replica's group of nodes and its shard count. */
+    private record GroupKey(IdSet nodes, int shards) {
     }
 
     /** A priced layout: its replicas' plans and the estimate. */
@@ -101,9 +125,12 @@ public final class ReplicaPlanner {
         final int[] cores;
         private final int[] chain;
         private final Distances distances;
-        private final Map<Long, Object> groupPlans = new HashMap<>();
+        /** A group's plan for K shards, or the message of why it does not fit. */
+        private final Map<GroupKey, Object> groupPlans = new HashMap<>();
         private final Map<String, Layout> bestByShape = new LinkedHashMap<>();
         private String lastFailure;
+        /** Why the most spread one-engine layout tried did not fit. */
+        private String oneEngineFailure;
 
         Search(Topology topology, NumaTensorParallelConfig config, ModelProfile model, int concurrency) {
             this.topology = topology;
@@ -126,10 +153,15 @@ public final class ReplicaPlanner {
                 for (int[][] groups : partitions(r)) {
                     int limit = Integer.MAX_VALUE;
                     for (int[] group : groups) {
-                        limit = Math.min(limit, shardLimit(group.length, groupCores(group)));
+                        limit = Math.min(limit, shardLimit(group.length, groupCores(group), model));
                     }
                     for (int k = 1; k <= limit; k++) {
-                        best = keep(best, groups(groups, k));
+                        Layout layout = groups(groups, k);
+                        if (layout == null && r == 1) {
+                            oneEngineFailure = "one engine of " + k + (k == 1 ? " shard" : " shards") + " over nodes "
+                                    + ids(groups[0]).toListString() + ": " + lastFailure;
+                        }
+                        best = keep(best, layout);
                     }
                 }
             }
@@ -140,13 +172,13 @@ public final class ReplicaPlanner {
             for (int s = 2; s <= minCores && (long) n * s <= concurrency; s++) {
                 int[] perNode = new int[n];
                 Arrays.fill(perNode, s);
-                int limit = shardLimit(1, minCores / s);
+                int limit = shardLimit(1, minCores / s, model);
                 for (int k = 1; k <= limit; k++) {
                     best = keep(best, slices(perNode, k));
                 }
             }
             if (best == null) {
-                throw new PlanException("no layout fits: " + lastFailure);
+                throw new PlanException("no layout fits in memory, not even " + oneEngineFailure);
             }
             LayoutEstimate chosen = LayoutEstimate.choose(bestByShape.values().stream().map(Layout::estimate).toList());
             for (Layout layout : bestByShape.values()) {
@@ -201,7 +233,7 @@ public final class ReplicaPlanner {
 
         private ReplicaPlan finish(Layout chosen, boolean auto) {
             List<LayoutEstimate> considered = bestByShape.values().stream().map(Layout::estimate)
-                    .sorted((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0).toList();
+                    .sorted(FASTEST_FIRST).toList();
             LayoutEstimate alternative = null;
             // the other side of the question: one engine if replicas were chosen, replicas if one engine
             for (LayoutEstimate e : considered) {
@@ -246,8 +278,29 @@ public final class ReplicaPlanner {
                 warnings.add("--replicas auto with concurrency 1 optimises one sequence's speed; give"
                         + " --expected-concurrency for a server");
             }
-            NumaTensorParallelConfig asked = config;
-            return new ReplicaPlan(asked, chosen.plans, chosen.estimate, alternative, considered, reasons, warnings);
+            return new ReplicaPlan(config, introduced(chosen.plans, auto), chosen.estimate, alternative, considered,
+                    reasons, warnings);
+        }
+
+        /** Each replica's plan with a first reason saying which part of the machine the layout gave it. */
+        private List<PlacementPlan> introduced(List<PlacementPlan> plans, boolean auto) {
+            List<PlacementPlan> out = new ArrayList<>(plans.size());
+            String by = auto ? "--replicas auto" : "--replicas " + config.replicas();
+            for (int i = 0; i < plans.size(); i++) {
+                PlacementPlan p = plans.get(i);
+                IdSet cpus = IdSet.empty();
+                for (ShardPlacement shard : p.shards()) {
+                    cpus = cpus.union(shard.cpus());
+                }
+                List<String> reasons = new ArrayList<>();
+                reasons.add(String.format(Locale.ROOT, "replica %d of %d (%s): nodes %s, CPUs %s; the candidate nodes"
+                                + " below are the ones the layout gave this replica", i, plans.size(), by,
+                        p.config().numaNodes().toListString(), cpus.toListString()));
+                reasons.addAll(p.reasons());
+                out.add(new PlacementPlan(p.config(), p.shards(), p.nodes(), p.interNodeTrafficShare(), p.cost(),
+                        p.oversubscribed(), reasons, p.warnings()));
+            }
+            return out;
         }
 
         private String describeFit() {
@@ -305,11 +358,7 @@ public final class ReplicaPlanner {
         }
 
         private PlacementPlan groupPlan(int[] group, int k) {
-            long mask = 0;
-            for (int p : group) {
-                mask |= 1L << p;
-            }
-            long key = mask * (NumaTensorParallelConfig.MAX_SHARDS + 1L) + k;
+            GroupKey key = new GroupKey(ids(group), k);
             Object cached = groupPlans.get(key);
             if (cached == null) {
                 NumaTensorParallelConfig replica = config.toBuilder().replicas(1).shards(k).numaNodes(ids(group)).build();

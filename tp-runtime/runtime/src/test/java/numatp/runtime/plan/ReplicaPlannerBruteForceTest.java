@@ -70,7 +70,8 @@ class ReplicaPlannerBruteForceTest {
                     final int group = g;
                     groups[g] = java.util.stream.IntStream.range(0, n).filter(p -> label[p] == group).toArray();
                     int cores = Arrays.stream(groups[g]).map(p -> search.cores[p]).sum();
-                    limit = groups[g].length == 0 ? 0 : Math.min(limit, ReplicaPlanner.shardLimit(groups[g].length, cores));
+                    limit = groups[g].length == 0 ? 0
+                            : Math.min(limit, ReplicaPlanner.shardLimit(groups[g].length, cores, model));
                 }
                 for (int k = 1; k <= limit; k++) {
                     ReplicaPlanner.Layout layout = search.groups(groups, k);
@@ -84,7 +85,7 @@ class ReplicaPlannerBruteForceTest {
         for (int s = 2; s <= minCores && n * s <= concurrency; s++) {
             int[] perNode = new int[n];
             Arrays.fill(perNode, s);
-            for (int k = 1; k <= ReplicaPlanner.shardLimit(1, minCores / s); k++) {
+            for (int k = 1; k <= ReplicaPlanner.shardLimit(1, minCores / s, model); k++) {
                 ReplicaPlanner.Layout layout = search.slices(perNode, k);
                 if (layout != null) {
                     all.add(layout.estimate());

@@ -70,6 +70,9 @@ class ReplicaPlannerTest {
             names.add("random " + i + " (seed=" + seed + ")");
         }
         int planned = 0;
+        int split = 0;
+        int grouped = 0;
+        int acrossNodes = 0;
         for (int m = 0; m < machines.size(); m++) {
             Topology topology = machines.get(m);
             for (long bytes : MODEL_BYTES) {
@@ -90,11 +93,16 @@ class ReplicaPlannerTest {
                         ReplicaPlanInvariants.check(topology, config, model, plan, context);
                         assertEquals(plan, ReplicaPlanner.plan(topology, config, model), "deterministic: " + context);
                         planned++;
+                        split += plan.chosen().splitsNodes() ? 1 : 0;
+                        grouped += plan.replicaCount() > 1 && !plan.chosen().splitsNodes() ? 1 : 0;
+                        acrossNodes += plan.chosen().nodesPerReplica() > 1 ? 1 : 0;
                     }
                 }
             }
         }
         assertTrue(planned > 500, "most cases plan: " + planned);
+        assertTrue(split > 50 && grouped > 50 && acrossNodes > 50, "every kind of layout is checked: " + split
+                + " split nodes, " + grouped + " with node groups, " + acrossNodes + " span nodes");
     }
 
     @Test
@@ -172,6 +180,22 @@ class ReplicaPlannerTest {
         IdSet second = IdSet.of(plan.replica(1).usedNodes().stream().mapToInt(NodeBudget::id).toArray());
         assertEquals(IdSet.of(0, 1), first, plan.reasons().toString());
         assertEquals(IdSet.of(2, 3), second, plan.reasons().toString());
+    }
+
+    @Test
+    void autoNeverGivesAReplicaMoreShardsThanTheModelHasHeads() {
+        Topology machine = twoSockets(32, 256 * GIB);
+        ModelMemory memory = ModelMemory.splitEvenly(GIB, 1);
+        ModelProfile twoHeads = new ModelProfile(GIB, 16, 2048, 2, k -> ModelMemory.splitEvenly(GIB, k));
+        for (int concurrency : new int[] {1, 4, 64}) {
+            NumaTensorParallelConfig config = NumaTensorParallelConfig.builder()
+                    .replicas(NumaTensorParallelConfig.AUTO_REPLICAS).expectedConcurrency(concurrency).build();
+            assertTrue(ReplicaPlanner.plan(machine, config, memory).considered().stream()
+                    .anyMatch(e -> e.shardsPerReplica() > 2), "unlimited, the planner tries more than 2 shards");
+            ReplicaPlan plan = ReplicaPlanner.plan(machine, config, twoHeads);
+            assertTrue(plan.shardsPerReplica() <= 2, plan.reasons().toString());
+            assertTrue(plan.considered().stream().allMatch(e -> e.shardsPerReplica() <= 2));
+        }
     }
 
     @Test
