@@ -119,8 +119,11 @@ final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving again. */
-    static final double RESTART_WARMUP_SECONDS = 10;
+    /**
+     * Restarted workers warm up for at most this long (or --warmup-seconds, if less) before serving
+     * again: the server is degraded meanwhile, so this is shorter than the start-up's warm-up.
+     */
+    static final double RESTART_WARMUP_SECONDS = 3;
 
     /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
     static final int DEFAULT_CONTEXT_CAP = 2048;
@@ -315,10 +318,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
                     + tp.shards());
         }
-        NumaTensorParallelConfig config = tp.expectedConcurrency() == NumaTensorParallelConfig.DERIVED_CONCURRENCY
-                ? tp.toBuilder().expectedConcurrency(maxBatch).build() : tp;
-        ReplicaPlan layout = ReplicaPlanner.plan(topology, config,
-                ModelFootprint.of(tensors, config.shards(), capacity.slots(), capacity.slotPositions()));
+        ReplicaPlan layout = ReplicaPlanner.plan(topology, tp,
+                ModelFootprint.profile(tensors, capacity.slots(), capacity.slotPositions()), maxBatch);
         out.println();
         out.println("layout plan:");
         out.print(PlanOutput.text(layout));

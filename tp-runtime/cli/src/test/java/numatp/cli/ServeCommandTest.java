@@ -94,6 +94,9 @@ class ServeCommandTest {
         Result warmup = tp("serve", "--warmup-seconds", "-1");
         assertEquals(TpMain.EXIT_USAGE, warmup.code());
         assertTrue(warmup.err().contains("--warmup-seconds must be in [0, 3600]: -1"), warmup.err());
+        Result restarts = tp("serve", "--worker-restarts", "-1");
+        assertEquals(TpMain.EXIT_USAGE, restarts.code());
+        assertEquals("error: --worker-restarts must be in [0, 1000]: -1\n", restarts.err());
         Result tokenizer = tp("serve", "--tokenizer", "tok.bin");
         assertEquals(TpMain.EXIT_USAGE, tokenizer.code());
         assertTrue(tokenizer.err().startsWith("error: --tokenizer needs --model"), tokenizer.err());

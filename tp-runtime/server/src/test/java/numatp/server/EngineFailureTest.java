@@ -65,6 +65,58 @@ class EngineFailureTest {
     }
 
     @Test
+    void aLostWorkerEndsTheRunningRequestsWith503AndTheRecoveredEngineServesTheQueue() throws Exception {
+        String detail = "worker 1 (node 0, shards [1], pid 4242) was killed by signal 9 (SIGKILL)";
+        try (ServeFixture serve = ServeFixture.stories(2, true)) {
+            Scheduler scheduler = serve.server.scheduler();
+            serve.gate.open();
+            String reference = text(serve.post("/v1/completions", PROMPT + "}"));
+            serve.gate.hold();
+
+            int before = serve.gate.stepsEntered();
+            var streamed = ServeLifecycleTest.postAsync(serve, PROMPT + ", \"stream\": true}");
+            ServeFixture.await("streamed request in its slot", ServeLifecycleTest.WAIT, () -> scheduler.running() == 1);
+            var whole = ServeLifecycleTest.postAsync(serve, PROMPT + "}");
+            ServeFixture.await("second request queued", ServeLifecycleTest.WAIT, () -> scheduler.queueDepth() == 1);
+            serve.gate.allow(1); // the first prompt step: its first token is sampled, then the second joins
+            ServeFixture.await("both requests in the next step", ServeLifecycleTest.WAIT,
+                    () -> scheduler.running() == 2 && serve.gate.stepsEntered() == before + 2);
+            serve.gate.loseWorker(detail);
+            serve.gate.open();
+
+            HttpResponse<String> s = streamed.get();
+            assertEquals(200, s.statusCode()); // the stream had started
+            List<String> events = ServeFixture.events(s.body());
+            assertEquals("[DONE]", events.getLast());
+            JsonNode error = ServeFixture.json(events.get(events.size() - 2)).path("error");
+            assertEquals("engine_unavailable", error.path("code").asText(), s.body());
+            assertTrue(error.path("message").asText().contains(detail), s.body());
+            HttpResponse<String> w = whole.get(); // its KV cache went with the worker too
+            ApiErrorsTest.assertError(w, 503, null, "engine_unavailable");
+            assertTrue(w.body().contains(detail), w.body());
+
+            HttpResponse<String> degraded = serve.get("/health");
+            assertEquals(503, degraded.statusCode());
+            JsonNode health = ServeFixture.json(degraded.body());
+            assertEquals("degraded", health.path("status").asText(), degraded.body());
+            assertEquals("restarting", health.path("engine").path("state").asText(), degraded.body());
+            assertEquals(detail, health.path("engine").path("detail").asText(), degraded.body());
+
+            var queued = ServeLifecycleTest.postAsync(serve, PROMPT + "}"); // waits for the recovery
+            ServeFixture.await("request queued", ServeLifecycleTest.WAIT, () -> scheduler.queueDepth() == 1);
+            serve.gate.allowRecovery();
+            HttpResponse<String> q = queued.get();
+            assertEquals(200, q.statusCode(), q.body());
+            assertEquals(reference, text(q));
+            HttpResponse<String> ok = serve.get("/health");
+            assertEquals(200, ok.statusCode(), ok.body());
+            assertEquals(1, ServeFixture.json(ok.body()).path("engine").path("restarts").asInt(), ok.body());
+            assertEquals(2, serve.server.metrics().finishedCount(FinishReason.UNAVAILABLE));
+            assertTrue(!scheduler.engineFailed());
+        }
+    }
+
+    @Test
     void textEncodingPastTheModelRowsIs400AndTheServerStaysHealthy() {
         // A tokenizer one piece longer than the model: "é" is a whole piece, id 354 of 354 rows.
         Tokenizer builtin = BuiltinModel.tokenizer();

@@ -2,8 +2,11 @@ package numatp.server;
 
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.SequenceEngine;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,6 +24,9 @@ public final class GatedEngine implements SequenceEngine {
     private volatile RuntimeException failure;
     private volatile RuntimeException failNext;
     private volatile boolean broken;
+    private volatile EngineHealth lost; // set by loseWorker until the recovery
+    private volatile CountDownLatch recovery = new CountDownLatch(0);
+    private volatile int restarts;
 
     GatedEngine(SequenceEngine delegate) {
         this.delegate = delegate;
@@ -64,9 +70,50 @@ public final class GatedEngine implements SequenceEngine {
         failure = e;
     }
 
+    /**
+     * As an engine of worker processes that lost one: broken and {@code restarting} with
+     * {@code detail}, the next step throws {@link EngineUnavailableException}; {@link #recover}
+     * then waits for {@link #allowRecovery} and brings the engine back.
+     */
+    void loseWorker(String detail) {
+        recovery = new CountDownLatch(1);
+        lost = EngineHealth.restarting(detail, restarts + 1);
+        failure = new EngineUnavailableException(detail);
+        broken = true;
+    }
+
+    /** Lets a {@link #recover} in progress (or the next) finish. */
+    void allowRecovery() {
+        recovery.countDown();
+    }
+
     @Override
     public boolean broken() {
         return broken || delegate.broken();
+    }
+
+    @Override
+    public EngineHealth health() {
+        EngineHealth h = lost;
+        return h != null ? h : broken() ? EngineHealth.failed("broken", restarts) : EngineHealth.ok(restarts);
+    }
+
+    @Override
+    public boolean recover() {
+        if (lost == null) {
+            return !broken();
+        }
+        try {
+            recovery.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        restarts++;
+        failure = null;
+        broken = false;
+        lost = null;
+        return true;
     }
 
     /** Steps that have started (including one waiting at the gate). */

@@ -396,14 +396,17 @@ public final class ProcessEngine implements SequenceEngine {
         return false;
     }
 
-    /** Stops {@code workers} (they are no longer this engine's) and counts their collective time. */
+    /**
+     * Kills what is left of {@code workers} (they are no longer this engine's: out of step, a
+     * survivor may be stuck in a collective) and counts their collective time.
+     */
     private void retire(WorkerSet workers) {
         if (workers.retired) {
             return;
         }
         workers.retired = true;
         retiredCollectiveNs += workers.channel.collectiveNs(workers.outputWorker);
-        workers.stop();
+        WorkerSet.stopAll(workers.workers, workers.channel, ProcessTransport.DEFAULT_DIR, workers.name);
     }
 
     @Override
