@@ -3,6 +3,7 @@ package numatp.cli;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelFiles;
 import numatp.models.tokenizer.TextTokenizer;
+import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
 import numatp.runtime.config.ByteSize;
@@ -14,10 +15,13 @@ import numatp.runtime.engine.Engines;
 import numatp.runtime.engine.ModelFootprint;
 import numatp.runtime.engine.TpRuntime;
 import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.plan.ReplicaPlan;
+import numatp.runtime.plan.ReplicaPlanner;
 import numatp.runtime.process.ProcessRuntime;
 import numatp.server.BuiltinModel;
 import numatp.server.ChatTemplate;
 import numatp.server.InferenceServer;
+import numatp.server.Scheduler;
 import numatp.server.ServeConfig;
 import numatp.server.ServeMetrics;
 import numatp.topology.NumaNode;
@@ -36,6 +40,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -184,10 +190,6 @@ final class ServeCommand implements Callable<Integer> {
                 throw new UsageException("--context must be in [2, " + c.contextLength() + "] (the model's context): "
                         + positions);
             }
-            if (tp.shards() > c.heads()) {
-                throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
-                        + tp.shards());
-            }
             ServeConfig serveConfig = new ServeConfig(host, port, maxQueue, (int) maxRequestBytes,
                     Duration.ofSeconds(shutdownTimeoutSeconds), modelId)
                     .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds)).withMaxConnections(maxConnections);
@@ -201,81 +203,86 @@ final class ServeCommand implements Callable<Integer> {
             long replicated = ModelFootprint.replicatedBytes(tensors);
             long sharded = ModelFootprint.tensorBytes(tensors) - replicated;
             TpEngine.Capacity capacity = new TpEngine.Capacity(maxBatch, positions, maxBatch + Engines.PREFILL_CHUNK);
-            PlacementPlan plan = TpRuntime.plan(tensors, tp, topology, capacity);
-            out.println();
-            out.println("placement plan:");
-            out.print(PlanOutput.text(plan));
-            out.println();
-            out.flush();
+            List<PlacementPlan> plans = plan(tensors, tp, topology, capacity, c, out);
+            int replicas = plans.size();
+            if (tp.workers() == WorkerLayout.PROCESSES && model == null) {
+                throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself)");
+            }
 
             boolean simulated = topologyRoot.simulated();
-            EngineRuntime runtime;
-            if (tp.workers() == WorkerLayout.PROCESSES) {
-                if (model == null) {
-                    throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself)");
-                }
-                runtime = ProcessRuntime.start(tensors, model, plan, simulated, capacity,
-                        ProcessRuntime.defaultEntryPoint(), line -> {
-                            out.println(line);
-                            out.flush();
-                        });
-            } else {
-                long expected = sharded + replicated * plan.usedNodes().size();
-                LoadProgress[] progressHolder = new LoadProgress[1];
-                runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
-                    progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
-                    return progressHolder[0];
-                }, line -> {
-                    err.println(line);
-                    err.flush();
-                });
-                progressHolder[0].done();
-                progressHolder[0].close();
-            }
-            try (runtime) {
-                List<ServeMetrics.NodeWeights> weights = List.of();
-                if (runtime instanceof TpRuntime threads) {
-                    Engines.Loaded loaded = new Engines.Loaded(threads.engine(), threads.engine().replicatedBytes(),
-                            threads.engine().shardedBytes());
-                    weights = nodeWeights(threads.placement());
-                    printWeights(weights, loaded, kvBytes, maxBatch, positions, out);
-                } else {
-                    out.println(String.format(Locale.ROOT, "kv cache: %d slots x %d positions = %s", maxBatch,
-                            positions, ByteSize.format(kvBytes)));
-                }
-                printBinding(runtime, simulated, out);
-                out.println("placement: " + runtime.placementSummary());
-                out.println(runtime.loadLine(openNs, openStartNs));
-                if (!simulated) {
-                    out.println("residency:");
-                    for (String line : runtime.residencyLines()) {
-                        out.println("  " + line);
+            List<EngineRuntime> runtimes = new ArrayList<>();
+            try {
+                List<ServeMetrics.NodeWeights> weights = new ArrayList<>();
+                for (int r = 0; r < replicas; r++) {
+                    if (replicas > 1) {
+                        out.println();
+                        out.println("== replica " + r + " of " + replicas);
+                        out.flush();
+                    }
+                    EngineRuntime runtime = start(tensors, model, plans.get(r), simulated, capacity, sharded,
+                            replicated, out, err);
+                    runtimes.add(runtime);
+                    if (runtime instanceof TpRuntime threads) {
+                        Engines.Loaded loaded = new Engines.Loaded(threads.engine(), threads.engine().replicatedBytes(),
+                                threads.engine().shardedBytes());
+                        List<ServeMetrics.NodeWeights> replicaWeights = nodeWeights(threads.placement());
+                        weights = addWeights(weights, replicaWeights);
+                        printWeights(replicaWeights, loaded, kvBytes, maxBatch, positions, out);
+                    } else {
+                        out.println(String.format(Locale.ROOT, "kv cache: %d slots x %d positions = %s", maxBatch,
+                                positions, ByteSize.format(kvBytes)));
+                    }
+                    printBinding(runtime, simulated, out);
+                    out.println("placement: " + runtime.placementSummary());
+                    out.println(runtime.loadLine(openNs, openStartNs));
+                    if (!simulated) {
+                        out.println("residency:");
+                        for (String line : runtime.residencyLines()) {
+                            out.println("  " + line);
+                        }
                     }
                 }
                 if (warmupSeconds > 0) {
-                    out.print("warming up (compiling the kernels before the first request)... ");
-                    out.flush();
-                    EngineWarmUp.Result warm = EngineWarmUp.run(runtime.engine(), warmupSeconds);
-                    out.println(String.format(Locale.ROOT, "%.1f s, %d rounds%s", warm.elapsedNs() / 1e9,
-                            warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was still"
-                                    + " compiling, so early requests may be slower)"));
+                    if (replicas > 1) {
+                        out.println();
+                    }
+                    for (int r = 0; r < replicas; r++) {
+                        out.print("warming up " + (replicas > 1 ? "replica " + r + " " : "")
+                                + "(compiling the kernels before the first request)... ");
+                        out.flush();
+                        EngineWarmUp.Result warm = EngineWarmUp.run(runtimes.get(r).engine(), warmupSeconds);
+                        out.println(String.format(Locale.ROOT, "%.1f s, %d rounds%s", warm.elapsedNs() / 1e9,
+                                warm.rounds(), warm.jitQuiet() ? "" : " (stopped at --warmup-seconds; the JIT was"
+                                        + " still compiling, so early requests may be slower)"));
+                    }
                 }
-                if (runtime instanceof ProcessRuntime processes) {
-                    double restartWarmup = Math.min(warmupSeconds, RESTART_WARMUP_SECONDS);
-                    processes.engine().allowRestarts(workerRestarts, engine -> EngineWarmUp.run(engine, restartWarmup));
+                for (EngineRuntime runtime : runtimes) {
+                    if (runtime instanceof ProcessRuntime processes) {
+                        double restartWarmup = Math.min(warmupSeconds, RESTART_WARMUP_SECONDS);
+                        processes.engine().allowRestarts(workerRestarts,
+                                engine -> EngineWarmUp.run(engine, restartWarmup));
+                    }
                 }
-                InferenceServer server = InferenceServer.start(runtime.engine(), tok, chat, serveConfig, weights);
+                List<SequenceEngine> engines = runtimes.stream().map(EngineRuntime::engine).toList();
+                InferenceServer server = InferenceServer.start(engines, tok, chat, serveConfig, weights);
                 installShutdown(server, err);
                 exitWhenTheEngineFails(server);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
-                        + " GET /metrics; Ctrl-C or SIGTERM to stop)");
+                        + " GET /metrics; Ctrl-C or SIGTERM to stop)"
+                        + (replicas > 1 ? "; " + replicas + " replicas, each request to the least busy" : ""));
                 out.flush();
                 server.awaitTermination();
-                if (server.scheduler().engineFailed()) {
-                    err.println("error: the engine failed and cannot continue: "
-                            + server.scheduler().engineHealth().detail());
+                if (server.everyEngineFailed()) {
+                    for (Scheduler s : server.schedulers()) {
+                        err.println("error: the engine " + (replicas > 1 ? "of replica " + s.replica() + " " : "")
+                                + "failed and cannot continue: " + s.engineHealth().detail());
+                    }
                     err.flush();
                     return 1;
+                }
+            } finally {
+                for (EngineRuntime runtime : runtimes) {
+                    runtime.close();
                 }
             }
             out.println("stopped");
@@ -285,6 +292,84 @@ final class ServeCommand implements Callable<Integer> {
             tensors.close();
             arena.close();
         }
+    }
+
+    /**
+     * The plan of each replica, printed: one engine's placement plan for {@code --replicas 1} (as
+     * before replicas existed), else the layout planner's replicas (with {@code auto} it also
+     * chooses their count and shards; the expected concurrency defaults to {@code --max-batch}).
+     */
+    private List<PlacementPlan> plan(ModelTensors tensors, NumaTensorParallelConfig tp, Topology topology,
+                                     TpEngine.Capacity capacity, LlamaConfig c, PrintWriter out) {
+        if (tp.replicas() == 1) {
+            if (tp.shards() > c.heads()) {
+                throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
+                        + tp.shards());
+            }
+            PlacementPlan plan = TpRuntime.plan(tensors, tp, topology, capacity);
+            out.println();
+            out.println("placement plan:");
+            out.print(PlanOutput.text(plan));
+            out.println();
+            out.flush();
+            return List.of(plan);
+        }
+        if (!tp.autoReplicas() && tp.shards() > c.heads()) {
+            throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
+                    + tp.shards());
+        }
+        ReplicaPlan layout = ReplicaPlanner.plan(topology, tp,
+                ModelFootprint.profile(tensors, capacity.slots(), capacity.slotPositions()), maxBatch);
+        out.println();
+        out.println("layout plan:");
+        out.print(PlanOutput.text(layout));
+        out.println();
+        out.flush();
+        int shards = layout.shardsPerReplica();
+        if (shards > c.heads()) {
+            throw new UsageException("the layout gives each replica " + shards + " shards, more than the model's "
+                    + c.heads() + " query heads: pass --replicas N --shards K with K <= " + c.heads());
+        }
+        return layout.replicas();
+    }
+
+    /** Starts one engine as {@code plan} says: worker processes, or thread teams with a progress bar. */
+    private static EngineRuntime start(ModelTensors tensors, Path model, PlacementPlan plan, boolean simulated,
+                                       TpEngine.Capacity capacity, long sharded, long replicated, PrintWriter out,
+                                       PrintWriter err) {
+        if (plan.config().workers() == WorkerLayout.PROCESSES) {
+            return ProcessRuntime.start(tensors, model, plan, simulated, capacity,
+                    ProcessRuntime.defaultEntryPoint(), line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+        }
+        long expected = sharded + replicated * plan.usedNodes().size();
+        LoadProgress[] progressHolder = new LoadProgress[1];
+        TpRuntime runtime = TpRuntime.start(tensors, plan, simulated, capacity, slices -> {
+            progressHolder[0] = new LoadProgress(slices, expected, err, LoadProgress.stderrIsTerminal());
+            return progressHolder[0];
+        }, line -> {
+            err.println(line);
+            err.flush();
+        });
+        progressHolder[0].done();
+        progressHolder[0].close();
+        return runtime;
+    }
+
+    /** Weight bytes per node of several replicas together, by node. */
+    private static List<ServeMetrics.NodeWeights> addWeights(List<ServeMetrics.NodeWeights> a,
+                                                             List<ServeMetrics.NodeWeights> b) {
+        Map<Integer, ServeMetrics.NodeWeights> byNode = new TreeMap<>();
+        for (ServeMetrics.NodeWeights w : a) {
+            byNode.put(w.node(), w);
+        }
+        for (ServeMetrics.NodeWeights w : b) {
+            byNode.merge(w.node(), w, (x, y) -> new ServeMetrics.NodeWeights(x.node(),
+                    x.replicatedBytes() + y.replicatedBytes(), x.shardedBytes() + y.shardedBytes()));
+        }
+        return List.copyOf(byNode.values());
     }
 
     /** The model id clients use: the file name without its extension. */
@@ -348,18 +433,21 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * An engine that failed for good (a worker lost and its restarts spent, or a broken thread
-     * team) ends the scheduler: the server then shuts down at once and {@link #call} returns 1, so
-     * a supervisor (systemd, Kubernetes) restarts the whole server.
+     * Engines that failed for good (a worker lost and its restarts spent, or a broken thread
+     * team) end their schedulers; once every replica's has (with one replica: its only one), the
+     * server shuts down at once and {@link #call} returns 1, so a supervisor (systemd,
+     * Kubernetes) restarts the whole server. While one replica serves, the server serves on.
      */
     private static void exitWhenTheEngineFails(InferenceServer server) {
         Thread.ofPlatform().daemon().name("tp-serve-engine-watch").start(() -> {
             try {
-                server.scheduler().awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
+                for (Scheduler s : server.schedulers()) {
+                    s.awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
+                }
             } catch (InterruptedException e) {
                 return;
             }
-            if (server.scheduler().engineFailed()) {
+            if (server.everyEngineFailed()) {
                 server.shutdown(Duration.ZERO);
             }
         });
@@ -376,6 +464,6 @@ final class ServeCommand implements Callable<Integer> {
             err.println("shutting down: finishing in-flight requests (signal again to abort them)");
             err.flush();
             Thread.ofPlatform().name("tp-serve-shutdown").start(server::shutdown);
-        }, () -> server.scheduler().shutdownNow());
+        }, server::abortNow);
     }
 }

@@ -114,6 +114,32 @@ class ServeCommandTest {
     }
 
     @Test
+    @Timeout(60)
+    void badReplicaCountsAreClearErrors() throws Exception {
+        Result zero = tp("serve", "--replicas", "0", "--port", "0");
+        assertEquals(TpMain.EXIT_USAGE, zero.code(), zero.err());
+        assertTrue(zero.err().startsWith("error: --replicas must be auto or a number of replicas >= 1: 0\n"),
+                zero.err()); // then the usage hint
+        Result word = tp("serve", "--replicas", "many", "--port", "0");
+        assertEquals(TpMain.EXIT_USAGE, word.code(), word.err());
+        assertTrue(word.err().startsWith("error: --replicas must be auto or a number of replicas >= 1: 'many'"),
+                word.err());
+        // a 2-node, 16-core capture: 17 replicas put 9 on a node of 8 cores
+        String name = "32em64t-2n8c+dax+nvme+mic+dimms";
+        var expected = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                numatp.topology.SharedCaptures.sharedTopologies().resolve(name).resolve("expected.json").toFile());
+        Path root = numatp.topology.SharedCaptures.root(name, expected.get("fsroot").asText());
+        Result many = tp("serve", "--replicas", "17", "--port", "0", "--warmup-seconds", "0",
+                "--topology-root", root.toString());
+        assertTrue(many.code() != 0, many.out());
+        assertTrue(many.err().startsWith("error: --replicas 17 over 2 nodes puts 9 replicas on node "), many.err());
+        assertTrue(many.err().contains("which has only 8 allowed cores: every replica needs a core of its own"),
+                many.err());
+        assertTrue(many.err().lines().count() == 1 || many.err().lines().allMatch(l -> l.startsWith("warning:")
+                || l.startsWith("error:")), many.err()); // no stack trace
+    }
+
+    @Test
     void modelIdIsTheFileNameWithoutExtension() {
         assertEquals("stories260K", ServeCommand.modelId(Path.of("/x/stories260K.bin")));
         assertEquals("model.Q8_0", ServeCommand.modelId(Path.of("model.Q8_0.gguf")));

@@ -3,7 +3,6 @@ package numatp.server;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import numatp.models.tp.EngineHealth;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,7 +24,8 @@ import java.util.concurrent.Executors;
  * virtual thread per exchange (a streaming request blocks its own thread, nothing else).
  * It routes the OpenAI endpoints, turns every client mistake into a 4xx OpenAI error
  * object, and every unexpected failure into a 500 whose id is in the server log — never a
- * stack trace. Generation itself belongs to the {@link Scheduler}.
+ * stack trace. Generation itself belongs to the {@link Scheduler}s, one per replica, which the
+ * {@link ReplicaRouter} picks from for each request.
  */
 public final class ApiServer {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
@@ -55,7 +55,7 @@ public final class ApiServer {
     }
 
     private final ServeConfig config;
-    private final Scheduler scheduler;
+    private final ReplicaRouter router;
     private final RequestParser parser;
     private final ServeMetrics metrics;
     private final int contextPositions;
@@ -68,10 +68,10 @@ public final class ApiServer {
     private Thread stopper; // guarded by handlersLock; runs the JDK's stop once stopping
     private volatile boolean stopping;
 
-    private ApiServer(ServeConfig config, Scheduler scheduler, RequestParser parser, ServeMetrics metrics,
+    private ApiServer(ServeConfig config, ReplicaRouter router, RequestParser parser, ServeMetrics metrics,
                       int contextPositions) throws IOException {
         this.config = config;
-        this.scheduler = scheduler;
+        this.router = router;
         this.parser = parser;
         this.metrics = metrics;
         this.contextPositions = contextPositions;
@@ -96,9 +96,9 @@ public final class ApiServer {
     }
 
     /** Listens on {@code config}'s address and serves until {@link #stop}. */
-    public static ApiServer start(ServeConfig config, Scheduler scheduler, RequestParser parser, ServeMetrics metrics,
+    public static ApiServer start(ServeConfig config, ReplicaRouter router, RequestParser parser, ServeMetrics metrics,
                                   int contextPositions) throws IOException {
-        ApiServer server = new ApiServer(config, scheduler, parser, metrics, contextPositions);
+        ApiServer server = new ApiServer(config, router, parser, metrics, contextPositions);
         server.http.start();
         return server;
     }
@@ -241,7 +241,7 @@ public final class ApiServer {
         ApiRequest request = parser.parse(kind, readBody(ex));
         OpenAiJson.Header header = OpenAiJson.Header.of(kind, config.modelId());
         PendingGeneration pending = new PendingGeneration();
-        Generation generation = scheduler.submit(request.generation(), pending);
+        Generation generation = router.submit(request.generation(), pending);
         boolean ended = false;
         try {
             ex.getResponseHeaders().set("X-Request-Id", header.id());
@@ -392,25 +392,11 @@ public final class ApiServer {
         return send(ex, 200, OpenAiJson.model(config.modelId(), createdEpochSeconds, contextPositions));
     }
 
+    /** 200 while at least one replica serves ({@code degraded} when another does not), else 503 (see {@link ReplicaHealth}). */
     private int health(HttpExchange ex) throws IOException {
-        ObjectNode body = OpenAiJson.MAPPER.createObjectNode();
-        EngineHealth engine = scheduler.engineHealth();
-        boolean accepting = scheduler.accepting();
-        boolean ok = accepting && engine.ok();
-        // degraded: the engine restarts what it lost and requests wait for it; unavailable: it will not serve
-        body.put("status", ok ? "ok" : accepting && engine.state() == EngineHealth.State.RESTARTING ? "degraded"
-                : "unavailable");
-        body.put("model", config.modelId());
-        body.put("running", scheduler.running());
-        body.put("waiting", scheduler.queueDepth());
-        body.put("slots", scheduler.slots());
-        ObjectNode state = body.putObject("engine");
-        state.put("state", engine.state().label());
-        state.put("restarts", engine.restarts());
-        if (!engine.detail().isEmpty()) {
-            state.put("detail", engine.detail());
-        }
-        return send(ex, ok ? 200 : 503, body);
+        ReplicaHealth health = ReplicaHealth.of(router);
+        ObjectNode body = health.json(config.modelId());
+        return send(ex, health.serving() ? 200 : 503, body);
     }
 
     private int metrics(HttpExchange ex) throws IOException {

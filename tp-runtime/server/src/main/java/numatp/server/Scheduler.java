@@ -8,6 +8,7 @@ import numatp.models.tp.SequenceEngine;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Continuous batching over a {@link SequenceEngine}. One thread owns the engine. Requests
@@ -28,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * service (every request then gets a 500 and {@code /health} a 503, and
  * {@link #engineFailed()} says so).
  *
+ * <p>A server with several replicas has one scheduler per replica, each with its own engine;
+ * {@link ReplicaRouter} picks one per request from {@link #outstanding()} and {@link #accepting()}.
+ *
  * <p>Shutdown ({@link #shutdown}) stops accepting, lets running and waiting sequences
  * finish until a deadline, then aborts the rest; the thread ends when nothing is left.
  */
@@ -37,7 +41,8 @@ public final class Scheduler {
 
     private final SequenceEngine engine;
     private final TextTokenizer tokenizer;
-    private final ServeMetrics metrics;
+    private final ServeMetrics.Replica metrics;
+    private final int replica;
     private final int maxQueue;
     private final int vocabSize;
     private final ArrayBlockingQueue<Sequence> waiting;
@@ -67,11 +72,22 @@ public final class Scheduler {
     private volatile String failedErrorId; // set when the engine failed: the server is unusable
     private volatile int runningPublished; // runningCount, for metrics
     private volatile SequenceEngine.Counters countersPublished = new SequenceEngine.Counters(0, 0, 0, 0);
+    private final AtomicInteger outstanding = new AtomicInteger(); // submitted and not yet finished
+    private volatile boolean handOffWaiting; // set before start()
 
     /**
      * @param maxQueue requests that may wait for a slot; one more is refused with 429
      */
     public Scheduler(SequenceEngine engine, TextTokenizer tokenizer, int maxQueue, ServeMetrics metrics) {
+        this(engine, tokenizer, maxQueue, metrics, 0);
+    }
+
+    /**
+     * The scheduler of replica {@code replica} (0, 1, ... in the order the server made them).
+     *
+     * @param maxQueue requests that may wait for a slot of this replica; one more is refused with 429
+     */
+    public Scheduler(SequenceEngine engine, TextTokenizer tokenizer, int maxQueue, ServeMetrics metrics, int replica) {
         if (maxQueue < 1) {
             throw new ServeException("--max-queue must be >= 1: " + maxQueue);
         }
@@ -82,7 +98,8 @@ public final class Scheduler {
         }
         this.engine = engine;
         this.tokenizer = tokenizer;
-        this.metrics = metrics;
+        this.metrics = metrics.replica(replica);
+        this.replica = replica;
         this.maxQueue = maxQueue;
         this.vocabSize = engine.config().vocabSize();
         this.waiting = new ArrayBlockingQueue<>(maxQueue);
@@ -100,7 +117,8 @@ public final class Scheduler {
         this.slotLogits = new float[slots][vocabSize];
         this.sampled = new Sequence[slots];
         this.fedThisStep = new int[slots];
-        this.thread = Thread.ofPlatform().name("tp-scheduler").unstarted(this::loop);
+        this.thread = Thread.ofPlatform().name(replica == 0 ? "tp-scheduler" : "tp-scheduler-" + replica)
+                .unstarted(this::loop);
         metrics.watch(this);
     }
 
@@ -127,11 +145,54 @@ public final class Scheduler {
             if (!accepting) {
                 throw ApiError.shuttingDown().exception();
             }
+            outstanding.incrementAndGet(); // before the scheduler thread can take and finish it
             if (!waiting.offer(s)) {
+                outstanding.decrementAndGet();
                 throw ApiError.queueFull(maxQueue).exception();
             }
         }
+        metrics.submitted();
         return s;
+    }
+
+    /** This scheduler's replica index. */
+    public int replica() {
+        return replica;
+    }
+
+    /** The engine this scheduler drives (read its state only; the scheduler thread owns it). */
+    public SequenceEngine engine() {
+        return engine;
+    }
+
+    /**
+     * Requests submitted and not yet finished: waiting, running, or between the two. Counted at
+     * submission, so a burst of requests sees each other's load before the scheduler admits them.
+     */
+    public int outstanding() {
+        return outstanding.get();
+    }
+
+    /**
+     * Whether this replica takes requests and its engine runs steps now: not stopping, not failed,
+     * not restarting after a lost worker. The router sends new requests only to serving replicas.
+     */
+    public boolean serving() {
+        return accepting() && engine.health().ok();
+    }
+
+    /**
+     * With several replicas: when the engine is lost, the waiting requests end at once (as
+     * {@link FinishReason#UNAVAILABLE}, having produced nothing) instead of waiting for the restart,
+     * so the router runs them on another replica. Call before {@link #start}.
+     */
+    void handOffWaitingWhenLost() {
+        handOffWaiting = true;
+    }
+
+    /** The error id logged when the engine failed, or null while it works. */
+    public String failedErrorId() {
+        return failedErrorId;
     }
 
     public int queueDepth() {
@@ -257,6 +318,7 @@ public final class Scheduler {
     private void admitOne(Sequence s) {
         if (s.cancelled()) {
             metrics.finished(FinishReason.CANCELLED, seconds(System.nanoTime() - s.submittedNs));
+            outstanding.decrementAndGet();
             s.sink.onFinish(FinishReason.CANCELLED, s.promptLength, 0, null);
             return;
         }
@@ -397,6 +459,7 @@ public final class Scheduler {
             s.slot = -1;
         }
         metrics.finished(reason, seconds(System.nanoTime() - s.submittedNs));
+        outstanding.decrementAndGet(); // before the sink: a request the router retries is no longer here
         s.sink.onFinish(reason, s.promptLength, s.generated, errorId);
     }
 
@@ -430,8 +493,10 @@ public final class Scheduler {
     /**
      * A step threw. The sequences that had entries in it fail (their slots are freed, so
      * the next sequence there starts over at position 0 and nothing of the failed step is
-     * read again); sequences that were not in it, and the queue, go on. Only an engine that
-     * says it is {@linkplain SequenceEngine#broken broken} takes the whole server down.
+     * read again); sequences that were not in it, and the queue, go on. An engine that says
+     * it is {@linkplain SequenceEngine#broken broken} is lost ({@link #engineLost}); its health
+     * then says so before any sequence hears of it, so a sink that runs the request again
+     * elsewhere (the {@link ReplicaRouter}) already sees this replica as not serving.
      */
     private void stepFailed(RuntimeException e) {
         String id = Ids.error();
@@ -470,10 +535,20 @@ public final class Scheduler {
             running[i] = null;
         }
         compactRunning();
+        int handedOff = 0;
+        if (handOffWaiting) {
+            Sequence s;
+            while ((s = waiting.poll()) != null) {
+                finish(s, FinishReason.UNAVAILABLE, detail + " (error id " + id + ")");
+                handedOff++;
+            }
+        }
         EngineHealth health = engine.health();
-        LOG.log(System.Logger.Level.ERROR, "engine lost (error id " + id + "): " + (cause != null ? cause(cause)
-                : detail) + "; failed the " + failed + " running request(s)" + (health.state()
-                == EngineHealth.State.RESTARTING ? "; restarting it, requests wait in the queue" : ""));
+        LOG.log(System.Logger.Level.ERROR, "engine lost (error id " + id + (handOffWaiting ? ", replica " + replica
+                : "") + "): " + (cause != null ? cause(cause) : detail) + "; failed the " + failed
+                + " running request(s)" + (handOffWaiting ? ", handed " + handedOff + " waiting to the other replicas"
+                : "") + (health.state() == EngineHealth.State.RESTARTING ? "; restarting it"
+                + (handOffWaiting ? "" : ", requests wait in the queue") : ""));
         if (engine.recover()) {
             LOG.log(System.Logger.Level.INFO, "engine recovered (restart " + engine.health().restarts()
                     + "); serving on");
@@ -487,14 +562,14 @@ public final class Scheduler {
         return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 
-    /** The engine cannot go on: every sequence fails and no new one is accepted. */
+    /** The engine cannot go on: every sequence of this replica fails and it accepts no new one. */
     private void engineFailed(Throwable t) {
         engineFailed(Ids.error(), t);
     }
 
     private void engineFailed(String id, Throwable t) {
-        LOG.log(System.Logger.Level.ERROR, "engine failed (error id " + id + "): " + cause(t)
-                + "; it cannot continue, refusing new requests", t);
+        LOG.log(System.Logger.Level.ERROR, "engine failed (error id " + id + ", replica " + replica + "): "
+                + cause(t) + "; it cannot continue, refusing new requests", t);
         synchronized (submitLock) {
             failedErrorId = id;
             accepting = false;

@@ -1,6 +1,7 @@
 package numatp.server;
 
 import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -8,15 +9,23 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import numatp.models.tp.SequenceEngine;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ToIntFunction;
 
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers can live in
  * one JVM, as in tests). Names and labels are documented in docs/serving-api.md; every
  * series is written by the official client's exposition writers, never by hand.
+ *
+ * <p>With several replicas (one scheduler and engine each) the metrics without a label keep
+ * their meaning for the whole server: gauges and counters are sums over the replicas. The
+ * {@code numatp_replica_*} series say the same per replica, under a {@code replica} label
+ * (its index, from 0); a one-replica server has them too, with {@code replica="0"}.
  */
 public final class ServeMetrics {
     /** Weight bytes held on one NUMA node. */
@@ -40,6 +49,11 @@ public final class ServeMetrics {
     private final Histogram requestLatency;
 
     private final Histogram queueWait;
+    private final Counter replicaRequests;
+    private final Counter replicaPromptTokens;
+    private final Counter replicaCompletionTokens;
+    private final Counter replicaErrors;
+    private final List<Scheduler> schedulers = new CopyOnWriteArrayList<>(); // by replica index
 
     /** @param weights weight bytes per node, for {@code numatp_weight_bytes} */
     public ServeMetrics(List<NodeWeights> weights) {
@@ -82,31 +96,163 @@ public final class ServeMetrics {
                         cb.call(w.shardedBytes(), String.valueOf(w.node()), "sharded");
                     }
                 }).register(registry);
+        replicaRequests = Counter.builder().name("numatp_replica_requests")
+                .help("Requests the router gave the replica (a request retried elsewhere counts on both)")
+                .labelNames("replica").register(registry);
+        replicaPromptTokens = Counter.builder().name("numatp_replica_prompt_tokens")
+                .help("Prompt tokens of requests admitted by the replica").labelNames("replica").register(registry);
+        replicaCompletionTokens = Counter.builder().name("numatp_replica_completion_tokens")
+                .help("Tokens the replica generated").labelNames("replica").register(registry);
+        replicaErrors = Counter.builder().name("numatp_replica_errors")
+                .help("Sequences of the replica that failed (an engine error)").labelNames("replica")
+                .register(registry);
+        registerSchedulerGauges();
     }
 
-    /** Registers the gauges read from {@code scheduler} (once, at its construction). */
-    void watch(Scheduler scheduler) {
+    /** Registers the gauges read from the schedulers, sums over the replicas and one series per replica. */
+    private void registerSchedulerGauges() {
         GaugeWithCallback.builder().name("numatp_queue_depth")
                 .help("Requests waiting for a KV-cache slot")
-                .callback(cb -> cb.call(scheduler.queueDepth())).register(registry);
+                .callback(cb -> cb.call(sum(Scheduler::queueDepth))).register(registry);
         GaugeWithCallback.builder().name("numatp_running_sequences")
                 .help("Sequences holding a KV-cache slot (prefilling or decoding)")
-                .callback(cb -> cb.call(scheduler.running())).register(registry);
+                .callback(cb -> cb.call(sum(Scheduler::running))).register(registry);
         GaugeWithCallback.builder().name("numatp_kv_slots")
-                .help("KV-cache slots: the most sequences in flight (--max-batch)")
-                .callback(cb -> cb.call(scheduler.slots())).register(registry);
+                .help("KV-cache slots: the most sequences in flight (--max-batch per replica)")
+                .callback(cb -> cb.call(sum(Scheduler::slots))).register(registry);
         CounterWithCallback.builder().name("numatp_engine_steps")
-                .help("Engine steps run").callback(cb -> cb.call(scheduler.counters().steps())).register(registry);
+                .help("Engine steps run").callback(cb -> cb.call(totalCounters().steps())).register(registry);
         CounterWithCallback.builder().name("numatp_engine_step_seconds")
                 .help("Time inside engine steps")
-                .callback(cb -> cb.call(scheduler.counters().stepNs() / 1e9)).register(registry);
+                .callback(cb -> cb.call(totalCounters().stepNs() / 1e9)).register(registry);
         CounterWithCallback.builder().name("numatp_engine_collective_seconds")
                 .help("Time of engine steps spent in collectives (allreduce, allgather) on shard 0")
-                .callback(cb -> cb.call(scheduler.counters().collectiveNs() / 1e9)).register(registry);
+                .callback(cb -> cb.call(totalCounters().collectiveNs() / 1e9)).register(registry);
         GaugeWithCallback.builder().name("numatp_allreduce_share")
                 .help("Share of engine step time spent in collectives since start (0..1); for a window use"
                         + " rate(numatp_engine_collective_seconds_total) / rate(numatp_engine_step_seconds_total)")
-                .callback(cb -> cb.call(scheduler.counters().collectiveShare())).register(registry);
+                .callback(cb -> cb.call(totalCounters().collectiveShare())).register(registry);
+        GaugeWithCallback.builder().name("numatp_replica_up")
+                .help("1 while the replica serves; 0 while it restarts a lost worker, once its engine failed, or while"
+                        + " it stops")
+                .labelNames("replica")
+                .callback(cb -> {
+                    for (Scheduler s : schedulers) {
+                        cb.call(s.serving() ? 1 : 0, String.valueOf(s.replica()));
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("numatp_replica_queue_depth")
+                .help("Requests waiting for a KV-cache slot of the replica")
+                .labelNames("replica")
+                .callback(cb -> {
+                    for (Scheduler s : schedulers) {
+                        cb.call(s.queueDepth(), String.valueOf(s.replica()));
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("numatp_replica_running_sequences")
+                .help("Sequences holding a KV-cache slot of the replica")
+                .labelNames("replica")
+                .callback(cb -> {
+                    for (Scheduler s : schedulers) {
+                        cb.call(s.running(), String.valueOf(s.replica()));
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("numatp_replica_engine_steps")
+                .help("Engine steps the replica ran")
+                .labelNames("replica")
+                .callback(cb -> {
+                    for (Scheduler s : schedulers) {
+                        cb.call(s.counters().steps(), String.valueOf(s.replica()));
+                    }
+                }).register(registry);
+    }
+
+    /** Adds {@code scheduler} to the gauges (once, at its construction); its replica index must be the next one. */
+    void watch(Scheduler scheduler) {
+        synchronized (schedulers) {
+            if (scheduler.replica() != schedulers.size()) {
+                throw new IllegalStateException("replica " + scheduler.replica() + " registered after "
+                        + schedulers.size() + " replica(s)");
+            }
+            schedulers.add(scheduler);
+        }
+    }
+
+    private double sum(ToIntFunction<Scheduler> value) {
+        long total = 0;
+        for (Scheduler s : schedulers) {
+            total += value.applyAsInt(s);
+        }
+        return total;
+    }
+
+    private SequenceEngine.Counters totalCounters() {
+        long steps = 0;
+        long entries = 0;
+        long stepNs = 0;
+        long collectiveNs = 0;
+        for (Scheduler s : schedulers) {
+            SequenceEngine.Counters c = s.counters();
+            steps += c.steps();
+            entries += c.entries();
+            stepNs += c.stepNs();
+            collectiveNs += c.collectiveNs();
+        }
+        return new SequenceEngine.Counters(steps, entries, stepNs, collectiveNs);
+    }
+
+    /** The series of replica {@code index}, which its scheduler writes (the labelled points looked up once). */
+    Replica replica(int index) {
+        return new Replica(index);
+    }
+
+    /**
+     * What one replica's scheduler reports: each event goes to the server-wide series and to
+     * the replica's own. The labelled data points are resolved here, so a token costs no lookup.
+     */
+    final class Replica {
+        private final CounterDataPoint requests;
+        private final CounterDataPoint prompt;
+        private final CounterDataPoint completion;
+        private final CounterDataPoint errors;
+
+        private Replica(int index) {
+            String label = String.valueOf(index);
+            this.requests = replicaRequests.labelValues(label);
+            this.prompt = replicaPromptTokens.labelValues(label);
+            this.completion = replicaCompletionTokens.labelValues(label);
+            this.errors = replicaErrors.labelValues(label);
+        }
+
+        void submitted() {
+            requests.inc();
+        }
+
+        void admitted(int promptTokenCount, double waitedSeconds) {
+            prompt.inc(promptTokenCount);
+            ServeMetrics.this.admitted(promptTokenCount, waitedSeconds);
+        }
+
+        void step(int sequences, int entries) {
+            ServeMetrics.this.step(sequences, entries);
+        }
+
+        void firstToken(double secondsSinceArrival) {
+            completion.inc();
+            ServeMetrics.this.firstToken(secondsSinceArrival);
+        }
+
+        void nextToken(double secondsSincePrevious) {
+            completion.inc();
+            ServeMetrics.this.nextToken(secondsSincePrevious);
+        }
+
+        void finished(FinishReason reason, double secondsSinceArrival) {
+            if (reason == FinishReason.FAILED) {
+                errors.inc();
+            }
+            ServeMetrics.this.finished(reason, secondsSinceArrival);
+        }
     }
 
     void httpRequest(String endpoint, int status) {

@@ -45,15 +45,21 @@ public final class ServeFixture implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
 
     public final InferenceServer server;
-    public final GatedEngine gate; // null when not gated
+    public final GatedEngine gate; // null when not gated; replica 0's when there are several
+    public final List<GatedEngine> gates; // one per replica, empty when not gated
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
     final URI base;
     private final Arena arena;
 
     private ServeFixture(InferenceServer server, GatedEngine gate, Arena arena) {
+        this(server, gate == null ? List.of() : List.of(gate), arena);
+    }
+
+    private ServeFixture(InferenceServer server, List<GatedEngine> gates, Arena arena) {
         this.server = server;
-        this.gate = gate;
+        this.gates = gates;
+        this.gate = gates.isEmpty() ? null : gates.getFirst();
         this.arena = arena;
         this.base = server.url();
     }
@@ -90,6 +96,38 @@ public final class ServeFixture implements AutoCloseable {
         InferenceServer server = InferenceServer.start(gated ? gate : engine, tokenizer, chat.apply(tokenizer), config,
                 List.of(new ServeMetrics.NodeWeights(0, 1, 2)));
         return new ServeFixture(server, gate, arena);
+    }
+
+    /**
+     * stories260K served by {@code replicas} replicas of {@code shards} shards each (thread
+     * engines), {@code slots} slots per replica; each replica behind a {@link GatedEngine} when gated.
+     */
+    public static ServeFixture storiesReplicas(int replicas, int shards, int slots, boolean gated, ServeConfig config) {
+        Arena arena = Arena.ofShared();
+        Tokenizer tokenizer;
+        List<SequenceEngine> engines = new ArrayList<>();
+        List<GatedEngine> gates = new ArrayList<>();
+        SharedData.require("models", "stories260K.bin");
+        try (ModelTensors model = ModelFiles.open(STORIES)) {
+            LlamaConfig c = LlamaConfig.of(model.hp());
+            tokenizer = ModelFiles.tokenizer(STORIES, TOK512, c.vocabSize());
+            for (int r = 0; r < replicas; r++) {
+                Communicator[] comms = ThreadTransport.create(new int[shards],
+                        CollectiveSettings.of(NumaTensorParallelConfig.ofShards(shards)))
+                        .toArray(new Communicator[0]);
+                SequenceEngine engine = new TpEngine(model, shards, new TpEngine.Capacity(slots, c.contextLength(),
+                        slots + Engines.PREFILL_CHUNK), new ArenaSliceAllocator(arena), comms);
+                if (gated) {
+                    GatedEngine gate = new GatedEngine(engine);
+                    gates.add(gate);
+                    engine = gate;
+                }
+                engines.add(engine);
+            }
+        }
+        InferenceServer server = InferenceServer.start(engines, tokenizer, ChatTemplate.PLAIN, config,
+                List.of(new ServeMetrics.NodeWeights(0, 1, 2)));
+        return new ServeFixture(server, List.copyOf(gates), arena);
     }
 
     /**
@@ -242,8 +280,8 @@ public final class ServeFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        if (gate != null) {
-            gate.open();
+        for (GatedEngine g : gates) {
+            g.open();
         }
         server.close();
         client.close();

@@ -78,6 +78,12 @@ public final class Comparison {
         }
         out.printf(Locale.ROOT, "compare: %s (%s, %s, %s) vs %s%n", baseName, baselineFile,
                 baseline.at("/startedAt").asText("?"), baseline.at("/server/url").asText("?"), currentName);
+        String baseLayout = layout(baseline);
+        String currentLayout = layout(current);
+        if (baseLayout != null || currentLayout != null) {
+            out.printf(Locale.ROOT, "server: %s: %s; %s: %s%n", baseName, baseLayout == null ? "?" : baseLayout,
+                    currentName, currentLayout == null ? "?" : currentLayout);
+        }
         List<String> differences = workloadDifferences(baseline, current);
         if (!differences.isEmpty()) {
             out.println("note: the workloads differ: " + String.join(", ", differences));
@@ -97,6 +103,17 @@ public final class Comparison {
                     better);
         }
         out.flush();
+    }
+
+    /** {@code 2 replicas, requests 26 / 24} from a report's server section, or null when it has none. */
+    private static String layout(JsonNode doc) {
+        JsonNode counts = doc.at("/server/requestsPerReplica");
+        if (!counts.isArray() || counts.isEmpty()) {
+            return null;
+        }
+        List<Long> requests = new ArrayList<>();
+        counts.forEach(n -> requests.add(n.asLong()));
+        return new ReplicaSpread(requests).describe();
     }
 
     private static String name(JsonNode doc, String fallback) {

@@ -101,6 +101,21 @@ public final class OpenAiClient implements AutoCloseable {
                 + "{\"data\": [{\"id\": ...}]}): " + ResponseRecorder.shorten(body));
     }
 
+    /**
+     * The body of {@code GET path} when the server answers 200 within the request timeout, else
+     * null: for what only some servers publish ({@code tp serve}'s replicas), never an error.
+     */
+    public String getOrNull(String path) throws InterruptedException {
+        try {
+            HttpResponse<String> r = http.sendAsync(HttpRequest.newBuilder(config.resolve(path))
+                    .timeout(Duration.ofMillis(config.requestTimeoutMs())).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).get(config.requestTimeoutMs(), TimeUnit.MILLISECONDS);
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
+    }
+
     /** Sends one completion request and waits for all of its answer. */
     public RequestResult complete(String model, String prompt, int maxTokens, long seed) throws InterruptedException {
         boolean usage = includeUsage.get();

@@ -20,6 +20,9 @@ public final class ReportTable {
                         + "max %d output tokens, temperature %s, seed %d, warm-up %d%n",
                 c.requests(), c.concurrency(), c.promptTokens(), run.promptWords(), c.maxTokens(),
                 trim(c.temperature()), c.seed(), c.warmup());
+        if (run.replicas().known()) {
+            out.println("server: " + run.replicas().describe());
+        }
         out.println();
         out.printf(Locale.ROOT, "%-24s %d ok, %d failed (HTTP 429: %d)%n", "requests", s.ok(), s.failed(),
                 s.rateLimited());

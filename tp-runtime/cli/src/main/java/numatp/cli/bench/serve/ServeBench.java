@@ -43,14 +43,20 @@ public final class ServeBench {
                                 + errorSummary(Arrays.asList(warm))));
                 words = PromptGenerator.wordsFor(config.promptTokens(), words, calibration.promptTokens());
             }
+            ReplicaSpread before = replicaSpread(client);
             Instant startedAt = Instant.now();
             long startNs = System.nanoTime();
             RequestResult[] results = loop(client, model, prompts, words, 0, config.requests(), config.concurrency(),
                     config, progress);
             long durationNs = System.nanoTime() - startNs;
+            ReplicaSpread spread = before.known() ? replicaSpread(client).since(before) : ReplicaSpread.UNKNOWN;
             return new ServeBenchRun(config, model, words, client.asksForUsage(), startedAt, durationNs,
-                    List.of(results));
+                    List.of(results), spread);
         }
+    }
+
+    private static ReplicaSpread replicaSpread(OpenAiClient client) throws InterruptedException {
+        return ReplicaSpread.parse(client.getOrNull("/health"), client.getOrNull("/metrics"));
     }
 
     /** Sends requests {@code first .. first + count - 1} with {@code workers} concurrent workers. */

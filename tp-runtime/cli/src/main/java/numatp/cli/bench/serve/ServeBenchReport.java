@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,8 +35,13 @@ public record ServeBenchReport(String schema, String label, String startedAt, Se
     public static final String SCHEMA = "numatp.bench.serve/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** @param url the server's root URL; @param endpoint {@code completions} or {@code chat} */
-    public record Server(String url, String model, String endpoint) {
+    /**
+     * @param url                the server's root URL
+     * @param endpoint           {@code completions} or {@code chat}
+     * @param replicas           replicas of a {@code tp serve}, null when the server does not say
+     * @param requestsPerReplica measured requests each replica got, null when the server does not say
+     */
+    public record Server(String url, String model, String endpoint, Integer replicas, List<Long> requestsPerReplica) {
     }
 
     /**
@@ -50,7 +56,9 @@ public record ServeBenchReport(String schema, String label, String startedAt, Se
     public static ServeBenchReport of(ServeBenchRun run, ServeBenchSummary summary) {
         ServeBenchConfig c = run.config();
         return new ServeBenchReport(SCHEMA, c.label(), run.startedAt().toString(),
-                new Server(c.baseUrl().toString(), run.model(), c.endpoint().flagName()),
+                new Server(c.baseUrl().toString(), run.model(), c.endpoint().flagName(),
+                        run.replicas().known() ? run.replicas().replicas() : null,
+                        run.replicas().known() ? run.replicas().requests() : null),
                 new Workload(c.requests(), c.concurrency(), c.promptTokens(), run.promptWords(), c.maxTokens(),
                         c.stream(), run.usageAsked(), c.seed(), c.warmup(), c.temperature(), c.requestTimeoutMs()),
                 machine(), Metric.toJson(summary), summary.errors());

@@ -13,7 +13,9 @@ import java.util.List;
  * @param startedAt    wall-clock start of the measured requests
  * @param durationNs   from the first measured request sent to the last one finished
  * @param results      one per measured request, in request order
+ * @param replicas     how a {@code tp serve} with replicas shared the measured requests, or unknown
  */
 public record ServeBenchRun(ServeBenchConfig config, String model, int promptWords, boolean usageAsked,
-                            Instant startedAt, long durationNs, List<RequestResult> results) {
+                            Instant startedAt, long durationNs, List<RequestResult> results,
+                            ReplicaSpread replicas) {
 }
