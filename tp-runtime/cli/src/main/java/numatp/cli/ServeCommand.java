@@ -14,6 +14,7 @@ import numatp.runtime.engine.EngineWarmUp;
 import numatp.runtime.engine.Engines;
 import numatp.runtime.engine.ModelFootprint;
 import numatp.runtime.engine.TpRuntime;
+import numatp.runtime.hosts.HostRuntime;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ReplicaPlan;
 import numatp.runtime.plan.ReplicaPlanner;
@@ -152,6 +153,15 @@ final class ServeCommand implements Callable<Integer> {
             throw new UsageException("--max-request-bytes must be below 2 GiB: " + maxRequestBytes);
         }
         NumaTensorParallelConfig tp = options.toConfig();
+        boolean hosts = tp.workers() == WorkerLayout.MPI;
+        if (hosts && tp.replicas() != 1) {
+            throw new UsageException("--workers mpi runs one engine over the MPI job's ranks: --replicas "
+                    + (tp.autoReplicas() ? "auto" : Integer.toString(tp.replicas())) + " cannot be used with it");
+        }
+        if (hosts && !HostRuntime.launchedAsRankZero()) {
+            // Every rank runs this command; only rank 0 reports and serves, the others hold a shard each.
+            out = new PrintWriter(java.io.Writer.nullWriter());
+        }
         Topology topology = topologyRoot.detect();
         printTopology(topology, out);
 
@@ -203,8 +213,18 @@ final class ServeCommand implements Callable<Integer> {
             long replicated = ModelFootprint.replicatedBytes(tensors);
             long sharded = ModelFootprint.tensorBytes(tensors) - replicated;
             TpEngine.Capacity capacity = new TpEngine.Capacity(maxBatch, positions, maxBatch + Engines.PREFILL_CHUNK);
-            List<PlacementPlan> plans = plan(tensors, tp, topology, capacity, c, out);
-            int replicas = plans.size();
+            List<PlacementPlan> plans = hosts ? null : plan(tensors, tp, topology, capacity, c, out);
+            int replicas = hosts ? 1 : plans.size();
+            if (hosts) {
+                if (tp.shards() > c.heads()) {
+                    throw new UsageException("--shards must be in [1, " + c.heads() + "] (query heads of the model): "
+                            + tp.shards());
+                }
+                out.println();
+                out.println("placement plan: --workers mpi, one shard per MPI rank; each host plans its own ranks at"
+                        + " start (see the binding lines)");
+                out.flush();
+            }
             if (tp.workers() == WorkerLayout.PROCESSES && model == null) {
                 throw new UsageException("--workers processes needs --model FILE (each worker maps the file itself)");
             }
@@ -219,8 +239,13 @@ final class ServeCommand implements Callable<Integer> {
                         out.println("== replica " + r + " of " + replicas);
                         out.flush();
                     }
-                    EngineRuntime runtime = start(tensors, model, plans.get(r), simulated, capacity, sharded,
-                            replicated, out, err);
+                    PrintWriter log = out;
+                    EngineRuntime runtime = hosts
+                            ? HostRuntime.start(tensors, tp, topology, simulated, capacity, line -> {
+                                log.println(line);
+                                log.flush();
+                            })
+                            : start(tensors, model, plans.get(r), simulated, capacity, sharded, replicated, out, err);
                     runtimes.add(runtime);
                     if (runtime instanceof TpRuntime threads) {
                         Engines.Loaded loaded = new Engines.Loaded(threads.engine(), threads.engine().replicatedBytes(),

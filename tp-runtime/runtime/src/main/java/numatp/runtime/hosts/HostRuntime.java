@@ -210,6 +210,16 @@ public final class HostRuntime implements EngineRuntime {
         }
     }
 
+    /**
+     * Whether this process was started by mpirun as world rank 0 (or not by mpirun): what a command
+     * may know before MPI starts, to let only rank 0 print its report. {@link #start} decides the
+     * role itself.
+     */
+    public static boolean launchedAsRankZero() {
+        String rank = System.getenv("OMPI_COMM_WORLD_RANK");
+        return rank == null || rank.strip().equals("0");
+    }
+
     private static int follow(MpiSession session, LocalShards local, MpiCommunicator world,
                               TpEngine.Capacity capacity) {
         try {
