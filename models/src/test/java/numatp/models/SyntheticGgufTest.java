@@ -116,12 +116,13 @@ class SyntheticGgufTest {
             assertTrue(seen.add(SyntheticGguf.word(n)), "word " + n);
         }
         assertEquals(SyntheticGguf.Shape.LLAMA3_8B, SyntheticGguf.Shape.parse("Llama3-8B", "--synthetic"));
+        assertEquals(2048, SyntheticGguf.Shape.parse("bench-426m", "--synthetic").config().dim());
         assertEquals(QuantMix.Q4_K_M, QuantMix.parse("q4_k_m", "--type"));
         assertEquals(QuantMix.uniform(TensorType.Q8_0), QuantMix.parse("q8_0", "--type"));
         assertTrue(QuantMix.uniform(TensorType.Q8_0).isUniform());
         assertFalse(QuantMix.Q4_K_M.isUniform());
         var shape = assertThrows(ModelException.class, () -> SyntheticGguf.Shape.parse("gpt5", "--synthetic"));
-        assertEquals("--synthetic must be one of [llama3-8b, tiny]: gpt5", shape.getMessage());
+        assertEquals("--synthetic must be one of [llama3-8b, bench-426m, tiny]: gpt5", shape.getMessage());
         var mix = assertThrows(ModelException.class, () -> QuantMix.parse("Q3_K_XL", "--type"));
         assertTrue(mix.getMessage().startsWith("--type must be Q4_K_M or a tensor type ("), mix.getMessage());
         var width = assertThrows(ModelException.class, () -> SyntheticGguf.writer(

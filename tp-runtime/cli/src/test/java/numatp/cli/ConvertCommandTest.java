@@ -35,7 +35,7 @@ class ConvertCommandTest {
         String out = dir.resolve("x.gguf").toString();
         PlanCommandTest.Result shape = tp("convert", "--synthetic", "gpt5", "--output", out);
         assertEquals(TpMain.EXIT_USAGE, shape.code());
-        assertEquals("error: --synthetic must be one of [llama3-8b, tiny]: gpt5\n", shape.err());
+        assertEquals("error: --synthetic must be one of [llama3-8b, bench-426m, tiny]: gpt5\n", shape.err());
         PlanCommandTest.Result both = tp("convert", "--synthetic", "tiny", "--model", "m.bin", "--output", out);
         assertEquals(TpMain.EXIT_USAGE, both.code());
         assertTrue(both.err().startsWith("error: give exactly one of --model FILE and --synthetic SHAPE"), both.err());
