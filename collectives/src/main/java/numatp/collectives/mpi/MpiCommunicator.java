@@ -182,6 +182,21 @@ public final class MpiCommunicator implements Communicator {
         }
     }
 
+    /** Every rank's {@code value}, by rank (an allgather of one int each). */
+    public int[] allGatherInt(int value) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment send = call.allocate(4);
+            send.set(ValueLayout.JAVA_INT, 0, value);
+            MemorySegment all = call.allocate(4L * size);
+            allGather(send, all, 1, ElementType.F32);
+            int[] values = new int[size];
+            for (int r = 0; r < size; r++) {
+                values[r] = all.getAtIndex(ValueLayout.JAVA_INT, r);
+            }
+            return values;
+        }
+    }
+
     @Override
     public CommunicatorStats stats() {
         return new CommunicatorStats(calls, bytesReduced, 0, 0, 0, workNs, 0);

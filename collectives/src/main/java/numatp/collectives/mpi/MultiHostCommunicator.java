@@ -106,16 +106,8 @@ public final class MultiHostCommunicator implements Communicator {
     }
 
     private static int[] gatherNodes(MpiSession session, int node) {
-        try (Arena arena = Arena.ofConfined(); MpiCommunicator world = session.worldCommunicator()) {
-            MemorySegment send = arena.allocate(4);
-            send.set(ValueLayout.JAVA_INT, 0, node);
-            MemorySegment all = arena.allocate(4L * world.size());
-            world.allGather(send, all, 1, ElementType.F32);
-            int[] nodes = new int[world.size()];
-            for (int r = 0; r < nodes.length; r++) {
-                nodes[r] = all.getAtIndex(ValueLayout.JAVA_INT, r);
-            }
-            return nodes;
+        try (MpiCommunicator world = session.worldCommunicator()) {
+            return world.allGatherInt(node);
         }
     }
 

@@ -35,6 +35,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -160,7 +161,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (hosts && !HostRuntime.launchedAsRankZero()) {
             // Every rank runs this command; only rank 0 reports and serves, the others hold a shard each.
-            out = new PrintWriter(java.io.Writer.nullWriter());
+            out = new PrintWriter(Writer.nullWriter());
         }
         Topology topology = topologyRoot.detect();
         printTopology(topology, out);

@@ -20,6 +20,7 @@ import numatp.runtime.plan.MultiHostPlanner;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.PlacementPlanner;
 import numatp.runtime.workers.BindingReport;
+import numatp.runtime.workers.ResidencyReport;
 import numatp.runtime.workers.ShardWorkers;
 import numatp.topology.Topology;
 import numatp.topology.binding.NumaBinder;
@@ -168,7 +169,7 @@ public final class HostRuntime implements EngineRuntime {
      */
     static String checkLayout(MpiSession session, MpiCommunicator world, int allowedCores, int shards,
                               Consumer<String> log) {
-        int[] coresOfRank = allGatherInt(world, allowedCores);
+        int[] coresOfRank = world.allGatherInt(allowedCores);
         int hosts = session.hosts();
         int[] cores = new int[hosts];
         int[] ranks = new int[hosts];
@@ -194,20 +195,6 @@ public final class HostRuntime implements EngineRuntime {
                     + " per shard slows every step (map ranks with --map-by ppr:N:node or a hostfile's slots)");
         }
         return line.toString();
-    }
-
-    private static int[] allGatherInt(MpiCommunicator world, int value) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment send = arena.allocate(4);
-            send.set(ValueLayout.JAVA_INT, 0, value);
-            MemorySegment all = arena.allocate(4L * world.size());
-            world.allGather(send, all, 1, ElementType.F32);
-            int[] values = new int[world.size()];
-            for (int r = 0; r < values.length; r++) {
-                values[r] = all.getAtIndex(ValueLayout.JAVA_INT, r);
-            }
-            return values;
-        }
     }
 
     /**
@@ -256,19 +243,10 @@ public final class HostRuntime implements EngineRuntime {
         for (String line : BindingReport.lines(group, new int[] {rank})) {
             lines.add("rank " + rank + ": " + line);
         }
-        for (WeightPlacement.ShardBytes s : placement.shards()) {
-            boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
-            boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
-            lines.add(String.format(Locale.ROOT, "rank %d: shard %d on node %d: weights %.1f MiB %s, KV %.1f MiB %s -> %s",
-                    rank, s.shard(), s.node(), s.weightBytes() / 1048576.0, percent(s.weightLocalPercent()),
-                    s.kvCacheBytes() / 1048576.0, percent(s.kvLocalPercent()),
-                    unknown ? "unknown" : match ? "match" : "MISMATCH"));
+        for (String line : ResidencyReport.lines(placement)) {
+            lines.add("rank " + rank + ": " + line);
         }
         return lines;
-    }
-
-    private static String percent(double p) {
-        return Double.isNaN(p) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", p);
     }
 
     /** Every rank's report lines, by world rank, joined by newlines (each cut to {@link #REPORT_BYTES}). */
@@ -317,29 +295,7 @@ public final class HostRuntime implements EngineRuntime {
 
     @Override
     public String bindingSummary() {
-        int threads = 0;
-        int match = 0;
-        int mismatch = 0;
-        int skipped = 0;
-        for (String line : lines(false)) {
-            if (line.contains(" thread ") && line.contains(" -> ")) {
-                threads++;
-                match += line.contains("-> match") ? 1 : 0;
-                mismatch += line.contains("-> mismatch") ? 1 : 0;
-                skipped += line.contains("-> skipped") ? 1 : 0;
-            }
-        }
-        StringBuilder sb = new StringBuilder(layout).append("; binding: ").append(threads).append(" threads");
-        if (match > 0) {
-            sb.append(", ").append(match).append(" match");
-        }
-        if (mismatch > 0) {
-            sb.append(", ").append(mismatch).append(" MISMATCH");
-        }
-        if (skipped > 0) {
-            sb.append(", ").append(skipped).append(" skipped");
-        }
-        return sb.toString();
+        return layout + "; " + BindingReport.summaryOfLines(lines(false));
     }
 
     @Override

@@ -15,6 +15,7 @@ import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
 import numatp.runtime.engine.CollectiveSettings;
 import numatp.runtime.workers.BindingReport;
+import numatp.runtime.workers.ResidencyReport;
 import numatp.topology.binding.BindMode;
 import numatp.topology.binding.BindingException;
 import numatp.topology.binding.NumaBinder;
@@ -30,7 +31,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -223,21 +223,9 @@ public final class NodeWorker {
     }
 
     private static List<String> residencyLines(WeightPlacement placement) {
-        List<String> lines = new ArrayList<>();
-        for (WeightPlacement.ShardBytes s : placement.shards()) {
-            boolean unknown = Double.isNaN(s.weightLocalPercent()) || Double.isNaN(s.kvLocalPercent());
-            boolean match = !unknown && s.weightLocalPercent() >= 99 && s.kvLocalPercent() >= 99;
-            lines.add(String.format(Locale.ROOT, "shard %d on node %d: weights %.1f MiB %s, KV %.1f MiB %s -> %s",
-                    s.shard(), s.node(), s.weightBytes() / 1048576.0, local(s.weightLocalPercent()),
-                    s.kvCacheBytes() / 1048576.0, local(s.kvLocalPercent()),
-                    unknown ? "unknown" : match ? "match" : "MISMATCH"));
-        }
+        List<String> lines = new ArrayList<>(ResidencyReport.lines(placement));
         lines.add("placement: " + placement.summary());
         return lines;
-    }
-
-    private static String local(double percent) {
-        return Double.isNaN(percent) ? "(placement unknown)" : String.format(Locale.ROOT, "%.1f%% local", percent);
     }
 
     /** Runs published steps until the stop; 0 after a stop, 1 after a failed step (reported in the file). */

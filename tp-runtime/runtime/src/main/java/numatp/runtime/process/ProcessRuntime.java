@@ -5,6 +5,7 @@ import numatp.models.ModelException;
 import numatp.models.tp.TpEngine;
 import numatp.runtime.engine.EngineRuntime;
 import numatp.runtime.plan.PlacementPlan;
+import numatp.runtime.workers.BindingReport;
 import numatp.weights.ModelTensors;
 
 import java.nio.file.Path;
@@ -82,30 +83,8 @@ public final class ProcessRuntime implements EngineRuntime {
 
     @Override
     public String bindingSummary() {
-        int threads = 0;
-        int match = 0;
-        int mismatch = 0;
-        int skipped = 0;
-        for (String line : engine.reportLines()) {
-            if (line.contains(" thread ") && line.contains(" -> ")) {
-                threads++;
-                match += line.contains("-> match") ? 1 : 0;
-                mismatch += line.contains("-> mismatch") ? 1 : 0;
-                skipped += line.contains("-> skipped") ? 1 : 0;
-            }
-        }
-        StringBuilder sb = new StringBuilder("workers: ").append(engine.pids().size()).append(" processes (pids ")
-                .append(pidList()).append("); binding: ").append(threads).append(" threads");
-        if (match > 0) {
-            sb.append(", ").append(match).append(" match");
-        }
-        if (mismatch > 0) {
-            sb.append(", ").append(mismatch).append(" MISMATCH");
-        }
-        if (skipped > 0) {
-            sb.append(", ").append(skipped).append(" skipped");
-        }
-        return sb.toString();
+        return "workers: " + engine.pids().size() + " processes (pids " + pidList() + "); "
+                + BindingReport.summaryOfLines(engine.reportLines());
     }
 
     @Override

@@ -50,7 +50,31 @@ public final class BindingReport {
                 case SKIPPED -> skipped++;
             }
         }
-        StringBuilder sb = new StringBuilder("binding: ").append(group.outcomes().size()).append(" threads");
+        return summary(group.outcomes().size(), match, mismatch, skipped);
+    }
+
+    /**
+     * {@link #summary(ShardGroup)} of threads known only by their printed lines ({@link #line}: a
+     * worker process's or another MPI rank's report); lines that are not a thread's are skipped.
+     */
+    public static String summaryOfLines(List<String> lines) {
+        int threads = 0;
+        int match = 0;
+        int mismatch = 0;
+        int skipped = 0;
+        for (String line : lines) {
+            if (line.contains(" thread ") && line.contains(" -> ")) {
+                threads++;
+                match += line.contains("-> match") ? 1 : 0;
+                mismatch += line.contains("-> mismatch") ? 1 : 0;
+                skipped += line.contains("-> skipped") ? 1 : 0;
+            }
+        }
+        return summary(threads, match, mismatch, skipped);
+    }
+
+    private static String summary(int threads, int match, int mismatch, int skipped) {
+        StringBuilder sb = new StringBuilder("binding: ").append(threads).append(" threads");
         if (match > 0) {
             sb.append(", ").append(match).append(" match");
         }
