@@ -22,10 +22,11 @@ import static numatp.models.kernels.MatVec.sum;
  * Matrix times a batch of vectors on the Vector API: for entries e in [0, n) and rows r in
  * [rowFrom, rowTo), out[outOff + e * outStride + r] = sum_c w[r, c] * x[xOff + e * xStride + c].
  *
- * <p>Rows outside, entries inside: each row is read from memory once per call and each
- * weight piece is decoded once (bytes to floats, halves to floats) for a group of
- * {@value #GROUP} entries, which then share it from registers; leftover entries use the
- * {@link MatVec} row kernels. Every entry's accumulation is exactly {@link MatVec}'s
+ * <p>Blocks of rows ({@link #BLOCK_BYTES} of weights) outside, groups of {@value #GROUP}
+ * entries inside them, rows innermost: each row is read from memory once per call and from
+ * L2 once per group, each group's inputs stay in L1/L2 across the block, and each weight
+ * piece is decoded once (bytes to floats, halves to floats) per group, whose entries then
+ * share it from registers; leftover entries use the {@link MatVec} row kernels. Every entry's accumulation is exactly {@link MatVec}'s
  * (same lane split, same FMA order, same fixed-tree lane sum, same tail), so every output
  * is bitwise what {@link MatVec} gives for that entry alone: batching never changes an
  * answer. {@link ScalarMatMul} is the plain-loop twin. Allocation-free.
@@ -33,6 +34,11 @@ import static numatp.models.kernels.MatVec.sum;
 public final class MatMul {
     /** Entries sharing one decoded weight piece: 4 x (accumulator + block sum) fit AVX2's 16 registers. */
     static final int GROUP = 4;
+    /**
+     * Weight bytes per cache block of rows: half of a 512 KiB L2 (AMD Zen 2-4; Intel server
+     * cores have 1-2 MiB), leaving room for the group's inputs.
+     */
+    static final long BLOCK_BYTES = 256 * 1024;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[GROUP * L]);
 
@@ -45,6 +51,37 @@ public final class MatMul {
     }
 
     public static void matMul(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
+                              float[] out, int outOff, int outStride) {
+        if (n == 1) {
+            MatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
+            return;
+        }
+        blocked(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride, blockRows(w.rowBytes()));
+    }
+
+    /** {@link #matMul} with cache blocks of {@code blockRows} rows (tests choose small ones). */
+    static void blocked(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride, float[] out,
+                        int outOff, int outStride, int blockRows) {
+        for (int r = rowFrom; r < rowTo; r += blockRows) {
+            final int blockTo = Math.min(rowTo, r + blockRows);
+            for (int e = 0; e < n; e += GROUP) {
+                group(w, r, blockTo, Math.min(GROUP, n - e), x, xOff + e * xStride, xStride, out,
+                        outOff + e * outStride, outStride);
+            }
+        }
+    }
+
+    /**
+     * Rows per cache block: as many as fit {@link #BLOCK_BYTES}, at least one. Each group of
+     * entries then reads the block's rows from L2 and keeps its own inputs in L1/L2 across
+     * them, where a whole-matrix pass per group re-read every input once per row from L3.
+     */
+    static int blockRows(long rowBytes) {
+        return (int) Math.max(1, BLOCK_BYTES / rowBytes);
+    }
+
+    /** One block of rows times up to {@link #GROUP} entries (one entry: the row kernels). */
+    private static void group(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
                               float[] out, int outOff, int outStride) {
         if (n == 1) {
             MatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);

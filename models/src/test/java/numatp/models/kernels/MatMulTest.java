@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Batched kernels on seeded random shapes (batches of 0 to 11 entries: whole groups of
- * four and leftovers; strided inputs and outputs; row ranges; odd f32 widths):
+ * four and leftovers; strided inputs and outputs; row ranges; odd f32 widths; half the
+ * rounds with cache blocks of 1 to 6 rows, so that blocks and groups interleave):
  * bitwise equal to {@link MatVec} per entry, and within the f32-reordering tolerance
  * |vec - scalar| <= 1e-5 * sum|w x| + 1e-6 of the {@link ScalarMatMul} twin.
  */
@@ -47,7 +48,11 @@ class MatMulTest {
             float[] scalar = new float[got.length];
             int from = rows == 0 ? 0 : rnd.nextInt(rows);
             int to = from + rnd.nextInt(rows - from + 1);
-            MatMul.matMul(t, from, to, n, x, xOff, xStride, got, outOff, outStride);
+            if (rnd.nextBoolean()) {
+                MatMul.matMul(t, from, to, n, x, xOff, xStride, got, outOff, outStride);
+            } else {
+                MatMul.blocked(t, from, to, n, x, xOff, xStride, got, outOff, outStride, 1 + rnd.nextInt(6));
+            }
             ScalarMatMul.matMul(t, from, to, n, x, xOff, xStride, scalar, outOff, outStride);
             for (int e = 0; e < n; e++) {
                 MatVec.matVec(t, from, to, x, xOff + e * xStride, perEntry, outOff + e * outStride);
