@@ -41,6 +41,15 @@ public final class MatMul {
     static final long BLOCK_BYTES = 256 * 1024;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[GROUP * L]);
+    /** Rows of the F32/F16/BF16 register tiles ({@link #f32Tile}): 4 x {@value #GROUP} accumulators. */
+    static final int TILE_ROWS = 4;
+    /**
+     * Whether the register tiles run: 16 accumulators plus 4 weights and an input need AVX-512's
+     * 32 vector registers; with narrower vectors (AVX2: 8 lanes, 16 registers) the group-of-four rows run.
+     */
+    static final boolean TILES = L >= 16;
+    private static final ThreadLocal<float[]> TILE_LANES =
+            ThreadLocal.withInitial(() -> new float[TILE_ROWS * GROUP * L]);
 
     private MatMul() {
     }
@@ -181,7 +190,14 @@ public final class MatMul {
                     float[] out, int outOff, int outStride) {
         final long rowBytes = 4L * cols;
         final int bound = F.loopBound(cols);
-        for (int r = rowFrom; r < rowTo; r++) {
+        int r = rowFrom;
+        if (TILES && n == GROUP) {
+            final float[] lanes = tileLanes();
+            for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
+                f32Tile(w, r * rowBytes, rowBytes, cols, x, xOff, xStride, lanes, out, outOff + r, outStride);
+            }
+        }
+        for (; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
             for (; e + GROUP <= n; e += GROUP) {
@@ -224,12 +240,210 @@ public final class MatMul {
         }
     }
 
+    /**
+     * Four rows times four entries (x at xo + e * xs) from byte {@code base}: sixteen
+     * accumulators, each exactly {@link MatVec#f32Row}'s chain for its row and entry, sharing
+     * every weight and input load four ways (the group-of-four form loads four inputs per
+     * weight). Sums go through {@code lanes} (see {@link MatVec#sum(float[], int)}).
+     */
+    static void f32Tile(MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo, int xs,
+                        float[] lanes, float[] out, int o, int os) {
+        final int bound = F.loopBound(cols);
+        final long b0 = base;
+        final long b1 = b0 + rowBytes;
+        final long b2 = b1 + rowBytes;
+        final long b3 = b2 + rowBytes;
+        final int x0 = xo;
+        final int x1 = x0 + xs;
+        final int x2 = x1 + xs;
+        final int x3 = x2 + xs;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        FloatVector a33 = FloatVector.zero(F);
+        int c = 0;
+        for (; c < bound; c += L) {
+            final long cb = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, b0 + cb, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, b1 + cb, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, b2 + cb, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, w, b3 + cb, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(xv, a01);
+            a11 = w1.fma(xv, a11);
+            a21 = w2.fma(xv, a21);
+            a31 = w3.fma(xv, a31);
+            xv = FloatVector.fromArray(F, x, x2 + c);
+            a02 = w0.fma(xv, a02);
+            a12 = w1.fma(xv, a12);
+            a22 = w2.fma(xv, a22);
+            a32 = w3.fma(xv, a32);
+            xv = FloatVector.fromArray(F, x, x3 + c);
+            a03 = w0.fma(xv, a03);
+            a13 = w1.fma(xv, a13);
+            a23 = w2.fma(xv, a23);
+            a33 = w3.fma(xv, a33);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 4L, false);
+    }
+
+    /**
+     * Each tile output's fixed-tree lane sum (from {@code lanes}, row-major by row then entry)
+     * plus its f32 tail c in [from, cols), as {@link MatVec#f32Row} and {@link MatVec#halfRow}
+     * end; {@code elementBytes} 4 reads F32 weights, 2 BF16 ({@code brainFloat}) or F16.
+     */
+    private static void tileSums(float[] lanes, int from, int cols, MemorySegment w, long base, long rowBytes,
+                                 float[] x, int xo, int xs, float[] out, int o, int os, long elementBytes,
+                                 boolean brainFloat) {
+        for (int i = 0; i < TILE_ROWS; i++) {
+            final long rb = base + i * rowBytes;
+            for (int e = 0; e < GROUP; e++) {
+                float s = MatVec.sum(lanes, (i * GROUP + e) * L);
+                final int xe = xo + e * xs;
+                for (int c = from; c < cols; c++) {
+                    float wc;
+                    if (elementBytes == 4L) {
+                        wc = w.get(Dequant.F32, rb + 4L * c);
+                    } else {
+                        short bits = w.get(Dequant.I16, rb + 2L * c);
+                        wc = brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits);
+                    }
+                    s += wc * x[xe + c];
+                }
+                out[o + i + e * os] = s;
+            }
+        }
+    }
+
+    /**
+     * Four F16 ({@code brainFloat} false) or BF16 rows times four entries: {@link #f32Tile}
+     * with each weight piece widened once, every chain exactly {@link MatVec#halfRow}'s.
+     */
+    static void halfTile(boolean brainFloat, MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo,
+                         int xs, float[] lanes, float[] out, int o, int os) {
+        final int bound = F.loopBound(cols);
+        final long b0 = base;
+        final long b1 = b0 + rowBytes;
+        final long b2 = b1 + rowBytes;
+        final long b3 = b2 + rowBytes;
+        final int x0 = xo;
+        final int x1 = x0 + xs;
+        final int x2 = x1 + xs;
+        final int x3 = x2 + xs;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        FloatVector a33 = FloatVector.zero(F);
+        int c = 0;
+        for (; c < bound; c += L) {
+            final long cb = 2L * c;
+            FloatVector w0 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE));
+            FloatVector w1 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE));
+            FloatVector w2 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE));
+            FloatVector w3 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE));
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = w0.fma(xv, a00);
+            a10 = w1.fma(xv, a10);
+            a20 = w2.fma(xv, a20);
+            a30 = w3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = w0.fma(xv, a01);
+            a11 = w1.fma(xv, a11);
+            a21 = w2.fma(xv, a21);
+            a31 = w3.fma(xv, a31);
+            xv = FloatVector.fromArray(F, x, x2 + c);
+            a02 = w0.fma(xv, a02);
+            a12 = w1.fma(xv, a12);
+            a22 = w2.fma(xv, a22);
+            a32 = w3.fma(xv, a32);
+            xv = FloatVector.fromArray(F, x, x3 + c);
+            a03 = w0.fma(xv, a03);
+            a13 = w1.fma(xv, a13);
+            a23 = w2.fma(xv, a23);
+            a33 = w3.fma(xv, a33);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 2L, brainFloat);
+    }
+
+    private static FloatVector widen(boolean brainFloat, ShortVector h) {
+        return brainFloat ? MatVec.bf16ToFloat(h) : halfToFloat(h);
+    }
+
     /** F16 ({@code brainFloat} false) or BF16 rows: the f32 kernel's order, each weight piece widened once. */
     static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
                      int xStride, float[] out, int outOff, int outStride) {
         final long rowBytes = 2L * cols;
         final int bound = F.loopBound(cols);
-        for (int r = rowFrom; r < rowTo; r++) {
+        int r = rowFrom;
+        if (TILES && n == GROUP) {
+            final float[] lanes = tileLanes();
+            for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
+                halfTile(brainFloat, w, r * rowBytes, rowBytes, cols, x, xOff, xStride, lanes, out, outOff + r,
+                        outStride);
+            }
+        }
+        for (; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
             for (; e + GROUP <= n; e += GROUP) {
@@ -281,6 +495,11 @@ public final class MatMul {
      */
     static float[] lanes() {
         return LANES.get();
+    }
+
+    /** This thread's scratch for a register tile's {@value #TILE_ROWS} x {@value #GROUP} accumulators. */
+    static float[] tileLanes() {
+        return TILE_LANES.get();
     }
 
     static void q8(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
