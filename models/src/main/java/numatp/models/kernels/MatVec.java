@@ -30,7 +30,10 @@ public final class MatVec {
     static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     static final VectorSpecies<Short> S = L >= 4 ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    /** Rows computed together by the matrix-vector kernels: independent FMA chains sharing each x load. */
+    /**
+     * Rows computed together by the matrix-vector kernels, a quarter of the row range apart:
+     * independent FMA chains sharing each x load, and four memory streams.
+     */
     static final int ROWS = 4;
     static final boolean QUANT_VECTOR = L == 8 || L == 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -102,22 +105,29 @@ public final class MatVec {
 
     static void f32(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final long rowBytes = 4L * cols;
+        final int quarter = (rowTo - rowFrom) / ROWS;
+        final long apartBytes = quarter * rowBytes;
         int r = rowFrom;
-        for (; r + ROWS <= rowTo; r += ROWS) {
-            f32Rows4(w, r * rowBytes, rowBytes, cols, x, xOff, out, outOff + r);
+        for (; r < rowFrom + quarter; r++) {
+            f32Rows4(w, r * rowBytes, apartBytes, cols, x, xOff, out, outOff + r, quarter);
         }
-        for (; r < rowTo; r++) {
+        for (r = rowFrom + ROWS * quarter; r < rowTo; r++) {
             out[outOff + r] = f32Row(w, r * rowBytes, cols, x, xOff);
         }
     }
 
-    /** Four consecutive F32 rows from byte {@code base}, each exactly as {@link #f32Row}: four independent FMA chains. */
-    static void f32Rows4(MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo, float[] out, int o) {
+    /**
+     * Four F32 rows {@code apartBytes} apart from byte {@code base}, each exactly as
+     * {@link #f32Row}: four independent FMA chains and four memory streams, whose outputs go to
+     * out[o + i * outApart]. The quantised row kernels' drivers ({@link #q8}) say why far apart.
+     */
+    static void f32Rows4(MemorySegment w, long base, long apartBytes, int cols, float[] x, int xo, float[] out, int o,
+                         int outApart) {
         final int bound = F.loopBound(cols);
         final long b0 = base;
-        final long b1 = b0 + rowBytes;
-        final long b2 = b1 + rowBytes;
-        final long b3 = b2 + rowBytes;
+        final long b1 = b0 + apartBytes;
+        final long b2 = b1 + apartBytes;
+        final long b3 = b2 + apartBytes;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -142,9 +152,9 @@ public final class MatVec {
             s3 += w.get(Dequant.F32, b3 + 4L * c) * xc;
         }
         out[o] = s0;
-        out[o + 1] = s1;
-        out[o + 2] = s2;
-        out[o + 3] = s3;
+        out[o + outApart] = s1;
+        out[o + 2 * outApart] = s2;
+        out[o + 3 * outApart] = s3;
     }
 
     /** One F32 row at byte {@code base} times x[xo, xo + cols): lanes by FMA, the fixed-tree sum, then the tail. */
@@ -164,16 +174,15 @@ public final class MatVec {
     }
 
     /**
-     * One row at a time: unlike F32, where four rows per pass win (21 vs 14 GB/s of weights on the
-     * dev machine, more loads in flight), the four-row form of the dequantising kernels ran 2-6x
-     * slower than this loop (Q8_0 3.9-4.9 vs 8.5 GB/s, Q4_0 0.8 vs 2.7-4.6, F16 2.2 vs 7.7-8.1):
-     * C2 cannot keep four rows' decode in registers.
+     * Four rows a quarter of the range apart at a time (see {@link #q8}). An earlier four-row
+     * form over four consecutive rows ran 2-6x slower than one row at a time for the decoding
+     * kernels; the consecutive rows, not the registers, were what hurt.
      */
     static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         half(false, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
     }
 
-    /** One row at a time, as {@link #f16}. */
+    /** As {@link #f16}. */
     static void bf16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         half(true, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
     }
@@ -181,9 +190,55 @@ public final class MatVec {
     private static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff,
                              float[] out, int outOff) {
         final long rowBytes = 2L * cols;
-        for (int r = rowFrom; r < rowTo; r++) {
+        final int quarter = (rowTo - rowFrom) / ROWS;
+        final float[] lanes = MatMul.lanes();
+        int r = rowFrom;
+        for (; r < rowFrom + quarter; r++) {
+            halfRows4(brainFloat, w, r * rowBytes, quarter * rowBytes, cols, x, xOff, lanes, out, outOff + r, quarter);
+        }
+        for (r = rowFrom + ROWS * quarter; r < rowTo; r++) {
             out[outOff + r] = halfRow(brainFloat, w, r * rowBytes, cols, x, xOff);
         }
+    }
+
+    /** Four F16 or BF16 rows {@code apartBytes} apart, each exactly as {@link #halfRow} (see {@link #f32Rows4}). */
+    static void halfRows4(boolean brainFloat, MemorySegment w, long base, long apartBytes, int cols, float[] x, int xo,
+                          float[] lanes, float[] out, int o, int outApart) {
+        final int bound = F.loopBound(cols);
+        final long b0 = base;
+        final long b1 = b0 + apartBytes;
+        final long b2 = b1 + apartBytes;
+        final long b3 = b2 + apartBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int c = 0;
+        for (; c < bound; c += L) {
+            final long cb = 2L * c;
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            a0 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE)).fma(xv, a0);
+            a1 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE)).fma(xv, a1);
+            a2 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE)).fma(xv, a2);
+            a3 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE)).fma(xv, a3);
+        }
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        for (int i = 0; i < ROWS; i++) {
+            final long rb = base + i * apartBytes;
+            float sum = sum(lanes, i * L);
+            for (int k = c; k < cols; k++) {
+                short bits = w.get(Dequant.I16, rb + 2L * k);
+                sum += (brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits)) * x[xo + k];
+            }
+            out[o + i * outApart] = sum;
+        }
+    }
+
+    static FloatVector widen(boolean brainFloat, ShortVector h) {
+        return brainFloat ? bf16ToFloat(h) : halfToFloat(h);
     }
 
     /**
@@ -265,13 +320,75 @@ public final class MatVec {
         return f.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 
-    /** One row at a time (see {@link #f16}). */
+    /**
+     * Four rows a quarter of the range apart at a time, each exactly as {@link #q8Row}: four
+     * memory streams. One row after another is one stream, which a core reading from DRAM
+     * could not keep full while it also decodes (a copy of this loop over 435 MB: 10.9-13.6
+     * GB/s one row at a time, 20.9 with two streams, against 15.8-22 GB/s from cache); four
+     * consecutive rows were slower still (7.8 GB/s): the hardware prefetcher reads them as
+     * one stream jumping about.
+     */
     static void q8(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / 32;
         final long rowBytes = 34L * blocks;
-        for (int r = rowFrom; r < rowTo; r++) {
+        final int quarter = (rowTo - rowFrom) / ROWS;
+        final float[] lanes = MatMul.lanes();
+        int r = rowFrom;
+        for (; r < rowFrom + quarter; r++) {
+            q8Rows4(w, r * rowBytes, quarter * rowBytes, blocks, x, xOff, lanes, out, outOff + r, quarter);
+        }
+        for (r = rowFrom + ROWS * quarter; r < rowTo; r++) {
             out[outOff + r] = q8Row(w, r * rowBytes, blocks, x, xOff);
         }
+    }
+
+    /** Four Q8_0 rows {@code apartBytes} apart, each exactly as {@link #q8Row}, outputs {@code outApart} apart. */
+    static void q8Rows4(MemorySegment w, long base, long apartBytes, int blocks, float[] x, int xo, float[] lanes,
+                        float[] out, int o, int outApart) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            final long k0 = base + 34L * b;
+            final long k1 = k0 + apartBytes;
+            final long k2 = k1 + apartBytes;
+            final long k3 = k2 + apartBytes;
+            final int xb = xo + 32 * b;
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
+            FloatVector s2 = FloatVector.zero(F);
+            FloatVector s3 = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xb + j);
+                s0 = bytesToFloats(w, k0 + 2 + j).fma(xv, s0);
+                s1 = bytesToFloats(w, k1 + 2 + j).fma(xv, s1);
+                s2 = bytesToFloats(w, k2 + 2 + j).fma(xv, s2);
+                s3 = bytesToFloats(w, k3 + 2 + j).fma(xv, s3);
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
+        }
+        storeSums4(a0, a1, a2, a3, lanes, out, o, outApart);
+    }
+
+    private static FloatVector bytesToFloats(MemorySegment w, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** out[o + i * outApart] = the fixed-tree sum of accumulator i, through {@code lanes} (see {@link #sum(float[], int)}). */
+    private static void storeSums4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanes,
+                                   float[] out, int o, int outApart) {
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        out[o] = sum(lanes, 0);
+        out[o + outApart] = sum(lanes, L);
+        out[o + 2 * outApart] = sum(lanes, 2 * L);
+        out[o + 3 * outApart] = sum(lanes, 3 * L);
     }
 
     /**
@@ -295,13 +412,67 @@ public final class MatVec {
         return sum(acc);
     }
 
-    /** One row at a time (see {@link #f16}). */
+    /** Four rows a quarter of the range apart at a time (see {@link #q8}). */
     static void q4(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / 32;
         final long rowBytes = 18L * blocks;
-        for (int r = rowFrom; r < rowTo; r++) {
+        final int quarter = (rowTo - rowFrom) / ROWS;
+        final float[] lanes = MatMul.lanes();
+        int r = rowFrom;
+        for (; r < rowFrom + quarter; r++) {
+            q4Rows4(w, r * rowBytes, quarter * rowBytes, blocks, x, xOff, lanes, out, outOff + r, quarter);
+        }
+        for (r = rowFrom + ROWS * quarter; r < rowTo; r++) {
             out[outOff + r] = q4Row(w, r * rowBytes, blocks, x, xOff);
         }
+    }
+
+    /** Four Q4_0 rows {@code apartBytes} apart, each exactly as {@link #q4Row}, outputs {@code outApart} apart. */
+    static void q4Rows4(MemorySegment w, long base, long apartBytes, int blocks, float[] x, int xo, float[] lanes,
+                        float[] out, int o, int outApart) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            final long k0 = base + 18L * b;
+            final long k1 = k0 + apartBytes;
+            final long k2 = k1 + apartBytes;
+            final long k3 = k2 + apartBytes;
+            final int xb = xo + 32 * b;
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
+            FloatVector s2 = FloatVector.zero(F);
+            FloatVector s3 = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xb + j);
+                FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + j);
+                ByteVector p0 = ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE);
+                ByteVector p1 = ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE);
+                ByteVector p2 = ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE);
+                ByteVector p3 = ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE);
+                s0 = highNibbles(p0).fma(xh, lowNibbles(p0).fma(xl, s0));
+                s1 = highNibbles(p1).fma(xh, lowNibbles(p1).fma(xl, s1));
+                s2 = highNibbles(p2).fma(xh, lowNibbles(p2).fma(xl, s2));
+                s3 = highNibbles(p3).fma(xh, lowNibbles(p3).fma(xl, s3));
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
+        }
+        storeSums4(a0, a1, a2, a3, lanes, out, o, outApart);
+    }
+
+    /** The low nibbles of {@code packed} minus 8, as floats: Q4_0's quants 0-15 of the block. */
+    private static FloatVector lowNibbles(ByteVector packed) {
+        return (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The high nibbles of {@code packed} minus 8, as floats: Q4_0's quants 16-31 of the block. */
+    private static FloatVector highNibbles(ByteVector packed) {
+        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
+                .convertShape(VectorOperators.B2F, F, 0);
     }
 
     /**
