@@ -1,17 +1,15 @@
 package numatp.models.kernels;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
 import numatp.weights.TensorType;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
-import static numatp.models.kernels.MatVec.B;
 import static numatp.models.kernels.MatVec.F;
 import static numatp.models.kernels.MatVec.L;
 import static numatp.models.kernels.MatVec.S;
@@ -48,6 +46,7 @@ public final class MatMul {
      * 32 vector registers; with narrower vectors (AVX2: 8 lanes, 16 registers) the group-of-four rows run.
      */
     static final boolean TILES = L >= 16;
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
     private static final ThreadLocal<float[]> TILE_LANES =
             ThreadLocal.withInitial(() -> new float[TILE_ROWS * GROUP * L]);
 
@@ -65,12 +64,17 @@ public final class MatMul {
             MatVec.matVec(w, rowFrom, rowTo, x, xOff, out, outOff);
             return;
         }
-        blocked(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride, blockRows(w.rowBytes()));
+        final long blockRowBytes = dequantises(w.type()) ? 4L * w.cols() : w.rowBytes();
+        blocked(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride, blockRows(blockRowBytes));
     }
 
     /** {@link #matMul} with cache blocks of {@code blockRows} rows (tests choose small ones). */
     static void blocked(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride, float[] out,
                         int outOff, int outStride, int blockRows) {
+        if (dequantises(w.type())) {
+            dequantised(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride, blockRows);
+            return;
+        }
         for (int r = rowFrom; r < rowTo; r += blockRows) {
             final int blockTo = Math.min(rowTo, r + blockRows);
             for (int e = 0; e < n; e += GROUP) {
@@ -86,7 +90,45 @@ public final class MatMul {
      * them, where a whole-matrix pass per group re-read every input once per row from L3.
      */
     static int blockRows(long rowBytes) {
+        if (rowBytes <= 0) {
+            return 1 << 20; // a shard's empty slice: no bytes, one block
+        }
         return (int) Math.max(1, BLOCK_BYTES / rowBytes);
+    }
+
+    /**
+     * Q8_0 and Q4_0 rows, a cache block of them at a time dequantised to F32 in this thread's
+     * scratch ({@link MatVec#dequantise}) and multiplied by the F32 kernels: each weight is
+     * decoded once per call instead of once per group of entries, and the prompt path runs
+     * the F32 register tiles. The row kernels multiply x by the same dequantised values in the
+     * same order, so every entry still gets bitwise its {@link MatVec} result.
+     */
+    static void dequantised(Tensor w, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride, float[] out,
+                            int outOff, int outStride, int blockRows) {
+        final int cols = w.cols();
+        final MemorySegment block = scratch(blockRows * 4L * cols);
+        for (int r = rowFrom; r < rowTo; r += blockRows) {
+            final int rows = Math.min(blockRows, rowTo - r);
+            MatVec.dequantise(w.type(), w.data(), cols, r, r + rows, block);
+            for (int e = 0; e < n; e += GROUP) {
+                f32(block, cols, 0, rows, Math.min(GROUP, n - e), x, xOff + e * xStride, xStride, out,
+                        outOff + e * outStride + r, outStride);
+            }
+        }
+    }
+
+    /** Whether batches of this type run {@link #dequantised}: Q8_0 and Q4_0 where the species has their kernels. */
+    static boolean dequantises(TensorType type) {
+        return MatVec.QUANT_VECTOR && (type == TensorType.Q8_0 || type == TensorType.Q4_0);
+    }
+
+    /** This thread's off-heap scratch of at least {@code bytes} (kept, grown when too small). */
+    static MemorySegment scratch(long bytes) {
+        MemorySegment[] held = SCRATCH.get();
+        if (held[0] == null || held[0].byteSize() < bytes) {
+            held[0] = Arena.ofAuto().allocate(Math.max(bytes, BLOCK_BYTES), 64);
+        }
+        return held[0];
     }
 
     /** One block of rows times up to {@link #GROUP} entries (one entry: the row kernels). */
@@ -101,20 +143,7 @@ public final class MatMul {
         switch (w.type()) {
             case F32 -> f32(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case F16 -> half(false, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-            case Q8_0 -> {
-                if (MatVec.QUANT_VECTOR) {
-                    q8(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-                } else {
-                    perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-                }
-            }
-            case Q4_0 -> {
-                if (MatVec.QUANT_VECTOR) {
-                    q4(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-                } else {
-                    perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-                }
-            }
+            case Q8_0, Q4_0 -> perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case BF16 -> half(true, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case Q4_K, Q6_K -> {
                 if (MatVec.QUANT_VECTOR) {
@@ -502,54 +531,6 @@ public final class MatMul {
         return TILE_LANES.get();
     }
 
-    static void q8(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
-                   float[] out, int outOff, int outStride) {
-        final long rowBytes = 34L * blocks;
-        for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            int e = 0;
-            for (; e + GROUP <= n; e += GROUP) {
-                final int x0 = xOff + e * xStride;
-                final int x1 = x0 + xStride;
-                final int x2 = x1 + xStride;
-                final int x3 = x2 + xStride;
-                FloatVector a0 = FloatVector.zero(F);
-                FloatVector a1 = FloatVector.zero(F);
-                FloatVector a2 = FloatVector.zero(F);
-                FloatVector a3 = FloatVector.zero(F);
-                for (int b = 0; b < blocks; b++) {
-                    final long block = base + 34L * b;
-                    final int xb = 32 * b;
-                    FloatVector s0 = FloatVector.zero(F);
-                    FloatVector s1 = FloatVector.zero(F);
-                    FloatVector s2 = FloatVector.zero(F);
-                    FloatVector s3 = FloatVector.zero(F);
-                    for (int j = 0; j < 32; j += L) {
-                        FloatVector qf = (FloatVector) ByteVector.fromMemorySegment(B, w, block + 2 + j, LE)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        s0 = qf.fma(FloatVector.fromArray(F, x, x0 + xb + j), s0);
-                        s1 = qf.fma(FloatVector.fromArray(F, x, x1 + xb + j), s1);
-                        s2 = qf.fma(FloatVector.fromArray(F, x, x2 + xb + j), s2);
-                        s3 = qf.fma(FloatVector.fromArray(F, x, x3 + xb + j), s3);
-                    }
-                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
-                    a0 = s0.fma(d, a0);
-                    a1 = s1.fma(d, a1);
-                    a2 = s2.fma(d, a2);
-                    a3 = s3.fma(d, a3);
-                }
-                final int o = outOff + e * outStride + r;
-                out[o] = sum(a0);
-                out[o + outStride] = sum(a1);
-                out[o + 2 * outStride] = sum(a2);
-                out[o + 3 * outStride] = sum(a3);
-            }
-            for (; e < n; e++) {
-                out[outOff + e * outStride + r] = MatVec.q8Row(w, base, blocks, x, xOff + e * xStride);
-            }
-        }
-    }
-
     /** Q4_K ({@code q4k}) or Q6_K rows: groups of four entries through {@link KQuantKernels}, leftovers one by one. */
     static void kQuant(boolean q4k, MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
                        int xStride, float[] out, int outOff, int outStride) {
@@ -574,59 +555,6 @@ public final class MatMul {
                 final int xe = xOff + e * xStride;
                 out[outOff + e * outStride + r] = q4k ? KQuantKernels.q4kRow(w, base, blocks, x, xe)
                         : KQuantKernels.q6kRow(w, base, blocks, x, xe);
-            }
-        }
-    }
-
-    static void q4(MemorySegment w, int blocks, int rowFrom, int rowTo, int n, float[] x, int xOff, int xStride,
-                   float[] out, int outOff, int outStride) {
-        final long rowBytes = 18L * blocks;
-        for (int r = rowFrom; r < rowTo; r++) {
-            final long base = r * rowBytes;
-            int e = 0;
-            for (; e + GROUP <= n; e += GROUP) {
-                final int x0 = xOff + e * xStride;
-                final int x1 = x0 + xStride;
-                final int x2 = x1 + xStride;
-                final int x3 = x2 + xStride;
-                FloatVector a0 = FloatVector.zero(F);
-                FloatVector a1 = FloatVector.zero(F);
-                FloatVector a2 = FloatVector.zero(F);
-                FloatVector a3 = FloatVector.zero(F);
-                for (int b = 0; b < blocks; b++) {
-                    final long block = base + 18L * b;
-                    final int xb = 32 * b;
-                    FloatVector s0 = FloatVector.zero(F);
-                    FloatVector s1 = FloatVector.zero(F);
-                    FloatVector s2 = FloatVector.zero(F);
-                    FloatVector s3 = FloatVector.zero(F);
-                    for (int j = 0; j < 16; j += L) {
-                        ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
-                        FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                                .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-                        final int lj = xb + j;
-                        final int hj = xb + 16 + j;
-                        s0 = hi.fma(FloatVector.fromArray(F, x, x0 + hj), lo.fma(FloatVector.fromArray(F, x, x0 + lj), s0));
-                        s1 = hi.fma(FloatVector.fromArray(F, x, x1 + hj), lo.fma(FloatVector.fromArray(F, x, x1 + lj), s1));
-                        s2 = hi.fma(FloatVector.fromArray(F, x, x2 + hj), lo.fma(FloatVector.fromArray(F, x, x2 + lj), s2));
-                        s3 = hi.fma(FloatVector.fromArray(F, x, x3 + hj), lo.fma(FloatVector.fromArray(F, x, x3 + lj), s3));
-                    }
-                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
-                    a0 = s0.fma(d, a0);
-                    a1 = s1.fma(d, a1);
-                    a2 = s2.fma(d, a2);
-                    a3 = s3.fma(d, a3);
-                }
-                final int o = outOff + e * outStride + r;
-                out[o] = sum(a0);
-                out[o + outStride] = sum(a1);
-                out[o + 2 * outStride] = sum(a2);
-                out[o + 3 * outStride] = sum(a3);
-            }
-            for (; e < n; e++) {
-                out[outOff + e * outStride + r] = MatVec.q4Row(w, base, blocks, x, xOff + e * xStride);
             }
         }
     }

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
+import numatp.weights.TensorType;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -355,21 +356,17 @@ public final class MatVec {
             final long k2 = k1 + apartBytes;
             final long k3 = k2 + apartBytes;
             final int xb = xo + 32 * b;
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = FloatVector.zero(F);
-            FloatVector s2 = FloatVector.zero(F);
-            FloatVector s3 = FloatVector.zero(F);
+            final FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0)));
+            final FloatVector d1 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1)));
+            final FloatVector d2 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2)));
+            final FloatVector d3 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3)));
             for (int j = 0; j < 32; j += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xb + j);
-                s0 = bytesToFloats(w, k0 + 2 + j).fma(xv, s0);
-                s1 = bytesToFloats(w, k1 + 2 + j).fma(xv, s1);
-                s2 = bytesToFloats(w, k2 + 2 + j).fma(xv, s2);
-                s3 = bytesToFloats(w, k3 + 2 + j).fma(xv, s3);
+                a0 = bytesToFloats(w, k0 + 2 + j).mul(d0).fma(xv, a0);
+                a1 = bytesToFloats(w, k1 + 2 + j).mul(d1).fma(xv, a1);
+                a2 = bytesToFloats(w, k2 + 2 + j).mul(d2).fma(xv, a2);
+                a3 = bytesToFloats(w, k3 + 2 + j).mul(d3).fma(xv, a3);
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
         }
         storeSums4(a0, a1, a2, a3, lanes, out, o, outApart);
     }
@@ -392,22 +389,21 @@ public final class MatVec {
     }
 
     /**
-     * One Q8_0 row: per 32-block, s = sum of q * x by FMA over L-lane pieces in order, then
-     * acc = s * d + acc; the fixed-tree sum of acc at the end.
+     * One Q8_0 row as {@link #f32Row} over its dequantised weights: each L-lane piece of the
+     * block's quants becomes floats times the block's scale (an exact f32 product, the value
+     * {@link #dequantise} writes), then acc = w * x + acc in column order; the fixed-tree sum at
+     * the end. So a batch that dequantises a block of rows once and runs the F32 kernels over
+     * it ({@link MatMul}) gets bitwise this row's result.
      */
     static float q8Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + 34L * b;
             final int xb = xo + 32 * b;
-            FloatVector s = FloatVector.zero(F);
+            final FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
             for (int j = 0; j < 32; j += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
-                FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-                s = qf.fma(FloatVector.fromArray(F, x, xb + j), s);
+                acc = bytesToFloats(w, block + 2 + j).mul(d).fma(FloatVector.fromArray(F, x, xb + j), acc);
             }
-            float d = Float.float16ToFloat(w.get(Dequant.I16, block));
-            acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
         return sum(acc);
     }
@@ -440,26 +436,24 @@ public final class MatVec {
             final long k2 = k1 + apartBytes;
             final long k3 = k2 + apartBytes;
             final int xb = xo + 32 * b;
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = FloatVector.zero(F);
-            FloatVector s2 = FloatVector.zero(F);
-            FloatVector s3 = FloatVector.zero(F);
+            final FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0)));
+            final FloatVector d1 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1)));
+            final FloatVector d2 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2)));
+            final FloatVector d3 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3)));
             for (int j = 0; j < 16; j += L) {
-                FloatVector xl = FloatVector.fromArray(F, x, xb + j);
-                FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + j);
-                ByteVector p0 = ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE);
-                ByteVector p1 = ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE);
-                ByteVector p2 = ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE);
-                ByteVector p3 = ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE);
-                s0 = highNibbles(p0).fma(xh, lowNibbles(p0).fma(xl, s0));
-                s1 = highNibbles(p1).fma(xh, lowNibbles(p1).fma(xl, s1));
-                s2 = highNibbles(p2).fma(xh, lowNibbles(p2).fma(xl, s2));
-                s3 = highNibbles(p3).fma(xh, lowNibbles(p3).fma(xl, s3));
+                FloatVector xv = FloatVector.fromArray(F, x, xb + j);
+                a0 = lowNibbles(ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE)).mul(d0).fma(xv, a0);
+                a1 = lowNibbles(ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE)).mul(d1).fma(xv, a1);
+                a2 = lowNibbles(ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE)).mul(d2).fma(xv, a2);
+                a3 = lowNibbles(ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE)).mul(d3).fma(xv, a3);
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k0))), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k1))), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k2))), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, k3))), a3);
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xb + 16 + j);
+                a0 = highNibbles(ByteVector.fromMemorySegment(B, w, k0 + 2 + j, LE)).mul(d0).fma(xv, a0);
+                a1 = highNibbles(ByteVector.fromMemorySegment(B, w, k1 + 2 + j, LE)).mul(d1).fma(xv, a1);
+                a2 = highNibbles(ByteVector.fromMemorySegment(B, w, k2 + 2 + j, LE)).mul(d2).fma(xv, a2);
+                a3 = highNibbles(ByteVector.fromMemorySegment(B, w, k3 + 2 + j, LE)).mul(d3).fma(xv, a3);
+            }
         }
         storeSums4(a0, a1, a2, a3, lanes, out, o, outApart);
     }
@@ -476,27 +470,54 @@ public final class MatVec {
     }
 
     /**
-     * One Q4_0 row: per 32-block and L-lane piece j of the 16 packed bytes, s += lo(j) * x[j]
-     * then s += hi(j) * x[16 + j] by FMA; acc = s * d + acc; the fixed-tree sum at the end.
+     * One Q4_0 row as {@link #f32Row} over its dequantised weights (see {@link #q8Row}): the
+     * low nibbles of the block's 16 bytes are its weights 0-15, the high nibbles 16-31, each
+     * minus 8 times the block's scale, in column order.
      */
     static float q4Row(MemorySegment w, long base, int blocks, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + 18L * b;
             final int xb = xo + 32 * b;
-            FloatVector s = FloatVector.zero(F);
+            final FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
             for (int j = 0; j < 16; j += L) {
                 ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
-                ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0))
-                        .fma(FloatVector.fromArray(F, x, xb + j), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0))
-                        .fma(FloatVector.fromArray(F, x, xb + 16 + j), s);
+                acc = lowNibbles(packed).mul(d).fma(FloatVector.fromArray(F, x, xb + j), acc);
             }
-            float d = Float.float16ToFloat(w.get(Dequant.I16, block));
-            acc = s.fma(FloatVector.broadcast(F, d), acc);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                acc = highNibbles(packed).mul(d).fma(FloatVector.fromArray(F, x, xb + 16 + j), acc);
+            }
         }
         return sum(acc);
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) of a Q8_0 or Q4_0 matrix as F32 at {@code dst} (row-major, 4 * cols
+     * bytes per row): each weight the exact f32 product of its quant and its block's scale, the
+     * value {@link #q8Row} and {@link #q4Row} multiply x by.
+     */
+    static void dequantise(TensorType type, MemorySegment w, int cols, int rowFrom, int rowTo, MemorySegment dst) {
+        final int blocks = cols / 32;
+        final long blockBytes = type == TensorType.Q8_0 ? 34L : 18L;
+        long at = 0;
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int b = 0; b < blocks; b++) {
+                final long block = (r * (long) blocks + b) * blockBytes;
+                final FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Dequant.I16, block)));
+                if (type == TensorType.Q8_0) {
+                    for (int j = 0; j < 32; j += L) {
+                        bytesToFloats(w, block + 2 + j).mul(d).intoMemorySegment(dst, at + 4L * j, LE);
+                    }
+                } else {
+                    for (int j = 0; j < 16; j += L) {
+                        ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
+                        lowNibbles(packed).mul(d).intoMemorySegment(dst, at + 4L * j, LE);
+                        highNibbles(packed).mul(d).intoMemorySegment(dst, at + 4L * (16 + j), LE);
+                    }
+                }
+                at += 4L * 32;
+            }
+        }
     }
 }
