@@ -10,7 +10,6 @@ import numatp.collectives.team.ShardGroup;
 import numatp.models.tp.LocalShards;
 import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
-import numatp.runtime.config.ConfigException;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.config.WorkerLayout;
 import numatp.runtime.engine.CollectiveSettings;
