@@ -184,16 +184,23 @@ public final class MpiCommunicator implements Communicator {
 
     /** Every rank's {@code value}, by rank (an allgather of one int each). */
     public int[] allGatherInt(int value) {
+        return allGatherInts(new int[] {value});
+    }
+
+    /**
+     * Every rank's {@code values}, rank 0's first: an allgather of {@code values.length} ints each
+     * (the same length on every rank).
+     */
+    public int[] allGatherInts(int[] values) {
+        int n = values.length;
         try (Arena call = Arena.ofConfined()) {
-            MemorySegment send = call.allocate(4);
-            send.set(ValueLayout.JAVA_INT, 0, value);
-            MemorySegment all = call.allocate(4L * size);
-            allGather(send, all, 1, ElementType.F32);
-            int[] values = new int[size];
-            for (int r = 0; r < size; r++) {
-                values[r] = all.getAtIndex(ValueLayout.JAVA_INT, r);
-            }
-            return values;
+            MemorySegment send = call.allocate(Math.max(4, 4L * n));
+            MemorySegment.copy(values, 0, send, ValueLayout.JAVA_INT, 0, n);
+            MemorySegment all = call.allocate(Math.max(4, 4L * n * size));
+            allGather(send, all, n, ElementType.F32);
+            int[] gathered = new int[n * size];
+            MemorySegment.copy(all, ValueLayout.JAVA_INT, 0, gathered, 0, gathered.length);
+            return gathered;
         }
     }
 

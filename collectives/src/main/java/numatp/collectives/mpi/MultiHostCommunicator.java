@@ -7,24 +7,34 @@ import numatp.collectives.CommunicatorStats;
 import numatp.collectives.ElementType;
 import numatp.collectives.RegionPlacement;
 import numatp.collectives.shm.ProcessTransport;
+import numatp.collectives.shm.ThreadTransport;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * The three tiers of numatp's allreduce across hosts, one process per rank: the ranks of a
- * host reduce over shared memory ({@link ProcessTransport}: inside each node, then across
- * the host's nodes), the hosts' leaders reduce over MPI in host order
- * ({@link MpiCommunicator}), and each leader broadcasts the result to its host over shared
- * memory. Ranks are numbered host by host (host 0's ranks first, as mpirun's
- * {@code --map-by node} with consecutive ranks per host gives them), so a rank's global
- * number is its host's first rank plus its rank on the host.
+ * The three tiers of numatp's allreduce across hosts: the shards of a host reduce over shared
+ * memory (inside each node, then across the host's nodes), the hosts' leaders reduce over MPI in
+ * host order ({@link MpiCommunicator}), and each leader broadcasts the result to its host over
+ * shared memory. Every world rank holds the same number of consecutive shards (world rank r holds
+ * ranks {@code [r*s, (r+1)*s)} of the group, one communicator each, used by its own thread), and
+ * ranks are numbered host by host (host 0's first, as mpirun's {@code --map-by node} with
+ * consecutive ranks per host gives them), so a shard's global rank is its host's first shard
+ * plus its shard on the host. A host's shared-memory tier is the thread transport
+ * ({@link ThreadTransport}) when the host has one world rank (all its shards are threads of one
+ * process), else the process transport ({@link ProcessTransport}). The host's first shard leads it.
  *
  * <p>Order: element i is {@code H0 + H1 + ...} folded in host order, each {@code Hh} the
- * host's shared-memory sum in its rank order; the same expression on every rank, so all end
+ * host's shared-memory sum in its shard order; the same expression on every shard, so all end
  * bitwise identical. It is not the single-host order ({@code ((s0 + s1) + s2) + ...}) unless
  * the summands are exact, as the engine's {@code --reduction exact} limbs are: with them a
  * run over two hosts gives bitwise the logits of one.
@@ -32,11 +42,11 @@ import java.util.List;
 public final class MultiHostCommunicator implements Communicator {
     private final MpiSession session;
     private final Communicator local;
-    private final MpiCommunicator leaders; // null unless this rank leads its host
+    private final MpiCommunicator leaders; // null unless this shard leads its host
     private final int rank;
     private final int size;
     private final int hostFirstRank;
-    private final int[] firstRankOfHost;
+    private final int[] firstRankOfHost; // by host, then the group's size: global ranks [first[h], first[h + 1])
     private final int[] nodeOfRank;
     private final Arena arena = Arena.ofShared();
     private MemorySegment scratch;
@@ -54,12 +64,27 @@ public final class MultiHostCommunicator implements Communicator {
     }
 
     /**
-     * Joins every process of the session's job: the host's leader names a fresh shared-memory
-     * group and broadcasts the name over MPI to its host; ranks on a host must be consecutive
-     * world ranks. {@code localNodes} is this host's node of each of its ranks (by rank on the
-     * host); every rank's nodes are allgathered so {@link #nodeOfRank} answers for all.
+     * One shard per process: {@link #join(MpiSession, int, int[], CommunicatorConfig)} with one
+     * shard per rank; {@code localNodes} is this host's node of each of its ranks.
      */
     public static MultiHostCommunicator join(MpiSession session, int[] localNodes, CommunicatorConfig config) {
+        return join(session, 1, localNodes, config).getFirst();
+    }
+
+    /**
+     * Joins every process of the session's job, each holding {@code shardsPerRank} shards;
+     * returns this rank's communicators in shard order. Ranks on a host must be consecutive world
+     * ranks. {@code hostNodes} is this host's node of each of its shards (by shard on the host:
+     * its first rank's shards first); every shard's node is allgathered so {@link #nodeOfRank}
+     * answers for all. Where the host has several ranks, its leader names a fresh shared-memory
+     * group and broadcasts the name over MPI to its host, and each held shard joins it on its own
+     * thread (a join waits for every shard of the host).
+     */
+    public static List<MultiHostCommunicator> join(MpiSession session, int shardsPerRank, int[] hostNodes,
+                                                   CommunicatorConfig config) {
+        if (shardsPerRank < 1) {
+            throw new MpiException("shards per rank must be >= 1: " + shardsPerRank);
+        }
         int hosts = session.hosts();
         int[] firstRankOfHost = new int[hosts + 1];
         int previousHost = -1;
@@ -71,25 +96,74 @@ public final class MultiHostCommunicator implements Communicator {
                         + " (mpirun --map-by node with ranks filled host by host, e.g. --map-by ppr:N:node)");
             }
             if (host != previousHost) {
-                firstRankOfHost[host] = r;
+                firstRankOfHost[host] = r * shardsPerRank;
                 previousHost = host;
             }
         }
-        firstRankOfHost[hosts] = session.worldSize();
+        firstRankOfHost[hosts] = session.worldSize() * shardsPerRank;
         MpiCommunicator host = session.hostCommunicator();
+        List<Communicator> locals = new ArrayList<>();
         try {
-            if (localNodes.length != host.size()) {
+            if (hostNodes.length != host.size() * shardsPerRank) {
                 throw new MpiException("host " + session.hostName(session.hostOfRank(session.worldRank())) + " has "
-                        + host.size() + " ranks, but " + localNodes.length + " nodes were given for them");
+                        + host.size() + " ranks of " + shardsPerRank + " shards, but " + hostNodes.length
+                        + " nodes were given for them");
             }
-            String name = groupName(session, host);
-            Communicator local = ProcessTransport.join(name, host.rank(), localNodes, config);
-            int[] nodeOfRank = gatherNodes(session, localNodes[host.rank()]);
-            MpiCommunicator leaders = session.isLeader() ? session.leaderCommunicator() : null;
-            return new MultiHostCommunicator(session, local, leaders, nodeOfRank, firstRankOfHost);
+            int firstHeld = host.rank() * shardsPerRank;
+            if (host.size() == 1) {
+                locals.addAll(ThreadTransport.create(hostNodes, config));
+            } else {
+                locals.addAll(joinProcessGroup(groupName(session, host), firstHeld, shardsPerRank, hostNodes, config));
+            }
+            int[] nodeOfRank = gatherNodes(session, Arrays.copyOfRange(hostNodes, firstHeld, firstHeld + shardsPerRank));
+            List<MultiHostCommunicator> held = new ArrayList<>();
+            for (int i = 0; i < shardsPerRank; i++) {
+                MpiCommunicator leaders = i == 0 && session.isLeader() ? session.leaderCommunicator() : null;
+                held.add(new MultiHostCommunicator(session, locals.get(i), leaders, nodeOfRank, firstRankOfHost));
+            }
+            return held;
+        } catch (RuntimeException e) {
+            for (Communicator c : locals) {
+                c.close();
+            }
+            throw e;
         } finally {
             host.close();
         }
+    }
+
+    /** Joins this process's shards {@code [first, first + count)} of the host's group, each on its own thread. */
+    private static List<Communicator> joinProcessGroup(String name, int first, int count, int[] hostNodes,
+                                                       CommunicatorConfig config) {
+        List<Communicator> joined = new ArrayList<>();
+        RuntimeException failure = null;
+        try (ExecutorService joins = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Communicator>> pending = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int shard = first + i;
+                pending.add(joins.submit(() -> ProcessTransport.join(name, shard, hostNodes, config)));
+            }
+            for (Future<Communicator> f : pending) {
+                try {
+                    joined.add(f.get());
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() instanceof RuntimeException r ? r
+                                : new MpiException("joining the host's shared-memory group failed: " + e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = new MpiException("interrupted while joining the host's shared-memory group");
+                }
+            }
+        }
+        if (failure != null) {
+            for (Communicator c : joined) {
+                c.close();
+            }
+            throw failure;
+        }
+        return joined;
     }
 
     /** The host leader's fresh name for the host's shared-memory group, broadcast to the host. */
@@ -105,9 +179,9 @@ public final class MultiHostCommunicator implements Communicator {
         }
     }
 
-    private static int[] gatherNodes(MpiSession session, int node) {
+    private static int[] gatherNodes(MpiSession session, int[] heldNodes) {
         try (MpiCommunicator world = session.worldCommunicator()) {
-            return world.allGatherInt(node);
+            return world.allGatherInts(heldNodes);
         }
     }
 
@@ -131,7 +205,14 @@ public final class MultiHostCommunicator implements Communicator {
 
     /** The host of global rank {@code rank}. */
     public int hostOfRank(int rank) {
-        return session.hostOfRank(rank);
+        if (rank < 0 || rank >= size) {
+            throw new CollectiveException("rank " + rank + " outside [0, " + size + ")");
+        }
+        int host = 0;
+        while (firstRankOfHost[host + 1] <= rank) {
+            host++;
+        }
+        return host;
     }
 
     @Override
@@ -187,8 +268,8 @@ public final class MultiHostCommunicator implements Communicator {
 
     @Override
     public void broadcast(MemorySegment buffer, long count, ElementType type, int root) {
-        int rootHost = session.hostOfRank(root);
-        int myHost = session.hostOfRank(session.worldRank());
+        int rootHost = hostOfRank(root);
+        int myHost = hostOfRank(rank);
         if (myHost == rootHost) {
             local.broadcast(buffer, count, type, root - hostFirstRank);
         }

@@ -54,6 +54,23 @@ class MpiLoopbackTest {
     }
 
     @Test
+    void threeTiersWithTwoShardsPerRankAgreeOnEveryShard() throws Exception {
+        long seed = new SplittableRandom().nextLong();
+        // 2 hosts of 2 ranks x 2 shards: 4 shards per host over the process transport, MPI between the hosts
+        Run r = mpirunWithHosts(4, "rank/2", "tiers", Long.toString(seed), "30000", "2");
+        assertEquals(0, r.code(), "seed " + seed + ":\n" + r.out());
+        for (int shard = 0; shard < 8; shard++) {
+            assertTrue(r.out().contains("tiers " + shard + " of 8 ok"), r.out());
+        }
+        // each rank its own host, 3 shards on threads: the thread transport inside each host, MPI between them
+        r = mpirunWithHosts(2, "rank", "tiers", Long.toString(seed), "30000", "3");
+        assertEquals(0, r.code(), "seed " + seed + ":\n" + r.out());
+        for (int shard = 0; shard < 6; shard++) {
+            assertTrue(r.out().contains("tiers " + shard + " of 6 ok"), r.out());
+        }
+    }
+
+    @Test
     void aStoppedHostEndsTheJobWithinTheTimeoutNamingTheCall() throws Exception {
         Run r = mpirun(2, "stop", "1", "3000");
         assertNotEquals(0, r.code(), r.out());

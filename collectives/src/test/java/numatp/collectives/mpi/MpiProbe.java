@@ -5,12 +5,17 @@ import numatp.collectives.ElementType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Run by {@link MpiLoopbackTest} under mpirun, one process per rank. Modes:
  * {@code allreduce SEED}: the fixed-order allreduce over the world and the leaders equals a
  * sequential f32 sum in rank order bitwise, for awkward sizes; prints {@code OK <rank> ...}.
+ * {@code tiers SEED TIMEOUT_MS [SHARDS_PER_RANK]}: the three tiers, each rank holding that many
+ * shards (one thread each), equal each host's sums folded in host order bitwise on every shard.
  * {@code stop}: rank 1 sleeps before the first collective (a stopped host), so the others'
  * watchdog must end them. {@code kill}: rank 1 kills itself with SIGKILL before it.
  */
@@ -43,9 +48,15 @@ public final class MpiProbe {
                 for (int r = 0; r < session.worldSize(); r++) {
                     hostRanks += session.hostOfRank(r) == session.hostOfRank(session.worldRank()) ? 1 : 0;
                 }
-                try (MultiHostCommunicator c = MultiHostCommunicator.join(session, new int[hostRanks],
-                        numatp.collectives.CommunicatorConfig.defaults())) {
-                    checkTiers(session, c, seed + 2);
+                int perRank = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+                if (perRank == 1) {
+                    try (MultiHostCommunicator c = MultiHostCommunicator.join(session, new int[hostRanks],
+                            numatp.collectives.CommunicatorConfig.defaults())) {
+                        checkTiers(session, c, seed + 2);
+                    }
+                } else {
+                    checkTiersOnThreads(MultiHostCommunicator.join(session, perRank, new int[hostRanks * perRank],
+                            numatp.collectives.CommunicatorConfig.defaults()), session, seed + 2);
                 }
             }
             System.out.println("OK " + session.worldRank() + " hosts " + session.hosts());
@@ -88,6 +99,32 @@ public final class MpiProbe {
                 }
             }
             c.barrier();
+        }
+    }
+
+    /** {@link #checkTiers} on each held shard's own thread, all at once (as an engine's shard teams call them). */
+    private static void checkTiersOnThreads(List<MultiHostCommunicator> held, MpiSession session, long seed)
+            throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (MultiHostCommunicator c : held) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try (c) {
+                    checkTiers(session, c, seed);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    c.abort("shard " + c.rank() + " failed: " + t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() instanceof Error e) {
+            throw e;
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
         }
     }
 

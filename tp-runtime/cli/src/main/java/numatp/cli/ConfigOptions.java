@@ -67,8 +67,8 @@ public final class ConfigOptions {
 
     @Option(names = "--workers", paramLabel = "threads|processes|mpi",
             description = "Where shards run: thread teams in this process (default), one worker process per NUMA node,"
-                    + " born bound to it (see docs/serving.md), or one process per shard under mpirun, on one or more"
-                    + " hosts (see docs/multi-host.md).")
+                    + " born bound to it (see docs/serving.md), or processes under mpirun on one or more hosts, each"
+                    + " holding --shards / -np shards (see docs/multi-host.md).")
     WorkerLayout workers;
 
     @Option(names = "--workers-per-node", paramLabel = "N",

@@ -222,8 +222,8 @@ final class ServeCommand implements Callable<Integer> {
                             + tp.shards());
                 }
                 out.println();
-                out.println("placement plan: --workers mpi, one shard per MPI rank; each host plans its own ranks at"
-                        + " start (see the binding lines)");
+                out.println("placement plan: --workers mpi, --shards / -np shards per MPI rank; each host plans its own"
+                        + " shards at start (see the binding lines)");
                 out.flush();
             }
             if (tp.workers() == WorkerLayout.PROCESSES && model == null) {

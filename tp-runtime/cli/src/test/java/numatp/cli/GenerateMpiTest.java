@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code tp generate --workers mpi} under mpirun on TCP loopback, ranks treated as hosts with
  * NUMATP_MPI_HOST (tag mpi, .ci/mpi-tests): stories260K's greedy text is run.c's, which is also
- * what one host prints, over 2 hosts and over 2 hosts x 2 ranks; a killed rank ends the job.
+ * what one host prints, over 2 hosts of one rank holding 1 or 2 shards, over one host of 2 ranks
+ * holding 2 shards each and over 2 hosts x 2 ranks; a killed rank ends the job.
  */
 @Tag("mpi")
 @Timeout(300)
@@ -33,9 +34,13 @@ class GenerateMpiTest {
     }
 
     private static List<String> generate(int ranks, String hosts, String... extra) {
+        return generate(ranks, ranks, hosts, extra);
+    }
+
+    private static List<String> generate(int ranks, int shards, String hosts, String... extra) {
         List<String> args = new ArrayList<>(List.of("generate", "--model", models().resolve("stories260K.bin").toString(),
                 "--tokenizer", models().resolve("tok512.bin").toString(), "--temperature", "0",
-                "--shards", Integer.toString(ranks), "--warmup-seconds", "0", "--workers", "mpi",
+                "--shards", Integer.toString(shards), "--warmup-seconds", "0", "--workers", "mpi",
                 "--pinning", "none"));
         args.addAll(List.of(extra));
         return MpiRun.command(ranks, hosts, args.toArray(new String[0]));
@@ -82,12 +87,34 @@ class GenerateMpiTest {
     }
 
     @Test
-    void shardsOtherThanTheJobsRanksAreNamed() throws Exception {
+    void twoHostsOfOneRankHoldingTwoShardsEachPrintWhatOneHostPrints() throws Exception {
+        // 4 shards over 2 ranks: each rank a team of 2 shard threads, the thread transport inside, MPI between
+        Run r = run(generate(2, 4, "rank", "--steps", "200"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
+        assertTrue(r.err().contains("2 MPI ranks on 2 hosts joined and loaded 4 shards"), r.err());
+        assertTrue(r.err().contains("rank-0 (") && r.err().contains(" ranks 1 x 2 shards, rank-1 ("), r.err());
+        assertTrue(r.err().contains("binding: 4 threads"), r.err());
+    }
+
+    @Test
+    void oneHostOfTwoRanksHoldingTwoShardsEachWithExactSumsPrintsWhatOneHostPrints() throws Exception {
+        // both ranks one host: the four shards of two processes meet over the process transport
+        Run r = run(generate(2, 4, "rank/2", "--steps", "200", "--reduction", "exact"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(models().resolve("stories260K_t0_n200.expected.txt")), r.out());
+        assertTrue(r.err().contains("2 MPI ranks on 1 host joined and loaded 4 shards"), r.err());
+        assertTrue(r.err().contains(" ranks 2 x 2 shards;"), r.err());
+    }
+
+    @Test
+    void shardsThatDoNotSplitEvenlyOverTheJobsRanksAreNamed() throws Exception {
         List<String> command = generate(2, "rank", "--steps", "20");
         command.set(command.indexOf("--shards") + 1, "3");
         Run r = run(command);
         assertNotEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("--shards 3 but the MPI job has 2 ranks"), r.err());
+        assertTrue(r.err().contains("--shards 3 but the MPI job has 2 ranks (mpirun -np 2): --workers mpi gives every"
+                + " rank the same number of consecutive shards, so --shards must be a multiple of 2"), r.err());
     }
 
     @Test

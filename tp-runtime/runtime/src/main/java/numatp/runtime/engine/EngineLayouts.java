@@ -18,7 +18,8 @@ import java.util.function.UnaryOperator;
  * Starts an engine in the layout {@link NumaTensorParallelConfig#workers()} asks for: thread
  * teams in this JVM ({@link TpRuntime}), or one worker process per planned node
  * ({@link ProcessRuntime}, which needs the model's file: each worker maps it itself), or one
- * process per shard under {@code mpirun} ({@link HostRuntime}; on ranks other than 0 it never returns).
+ * process per MPI rank under {@code mpirun}, each holding an equal part of the shards ({@link HostRuntime}; on
+ * ranks other than 0 it never returns).
  */
 public final class EngineLayouts {
     private EngineLayouts() {

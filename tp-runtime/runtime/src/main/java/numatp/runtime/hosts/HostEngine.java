@@ -13,8 +13,8 @@ import java.lang.foreign.Arena;
 
 /**
  * The engine as world rank 0 of {@code --workers mpi} sees it: each step is checked here, broadcast
- * to every other rank over MPI ({@link StepHeader}), then run on this rank's shard (rank 0, which
- * writes the logits) while the others run theirs ({@link HostFollower}); the shards meet in the
+ * to every other rank over MPI ({@link StepHeader}), then run on this rank's shards (shard 0 among them,
+ * which writes the logits) while the others run theirs ({@link HostFollower}); the shards meet in the
  * three-tier collectives. Closing broadcasts the stop, so the followers end too.
  */
 public final class HostEngine implements SequenceEngine {

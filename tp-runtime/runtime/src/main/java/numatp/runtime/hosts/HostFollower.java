@@ -8,8 +8,8 @@ import java.lang.foreign.Arena;
 
 /**
  * A rank other than 0 of {@code --workers mpi}: receives each step rank 0 broadcasts and runs it on
- * this rank's shard, until rank 0 broadcasts the stop. A step that fails here cannot be finished by
- * the others (they wait in a collective for this shard), so the caller ends the whole job.
+ * this rank's shards, until rank 0 broadcasts the stop. A step that fails here cannot be finished by
+ * the others (they wait in a collective for these shards), so the caller ends the whole job.
  */
 final class HostFollower {
     /** How long a follower spins for the next step before it polls: back-to-back steps hand over in microseconds. */

@@ -10,7 +10,6 @@ import numatp.collectives.team.ShardGroup;
 import numatp.models.tp.LocalShards;
 import numatp.models.tp.TpEngine;
 import numatp.models.tp.WeightPlacement;
-import numatp.runtime.config.ConfigException;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.config.WorkerLayout;
 import numatp.runtime.engine.CollectiveSettings;
@@ -42,22 +41,25 @@ import java.util.function.Consumer;
 
 /**
  * The hosts layout ({@code --workers mpi}) as an {@link EngineRuntime}: every process of an
- * {@code mpirun} job calls {@link #start}; each holds one shard (world rank r = shard r, so
- * {@code --shards} equals {@code mpirun -np}). Each process plans its host's ranks on its own
- * topology (the same plan on every rank of a host: the planner is deterministic), pins its shard's
- * threads and memory to its planned node and CPUs, maps the model itself, and joins the
- * three-tier communicator ({@link MultiHostCommunicator}). Every rank's binding and residency
+ * {@code mpirun} job calls {@link #start}; each holds the same number of consecutive shards
+ * ({@link RankShards}: {@code --shards} a multiple of {@code mpirun -np}), one thread team each.
+ * Each process plans its host's shards (its host's ranks times the shards per rank) on its own
+ * topology with the threads planner (the same plan on every rank of a host: the planner is
+ * deterministic), takes its own shards' part, pins their threads and memory to their planned
+ * nodes and CPUs, maps the model itself, and joins the three-tier communicator
+ * ({@link MultiHostCommunicator}: one handle per shard). Every rank's binding and residency
  * lines are gathered to rank 0 for its start-up report.
  *
  * <p>World rank 0 gets the runtime back and drives it ({@link HostEngine}); on every other rank
  * {@link #start} follows rank 0's steps until it stops, then ends the process: such a process
- * exists only to hold its shard.
+ * exists only to hold its shards.
  */
 public final class HostRuntime implements EngineRuntime {
     /** Bytes of report text each rank sends to rank 0 (longer reports are cut). */
     static final int REPORT_BYTES = 8192;
 
     private final MpiSession session;
+    private final RankShards split;
     private final PlacementPlan plan;
     private final HostEngine engine;
     private final ShardGroup group;
@@ -68,10 +70,11 @@ public final class HostRuntime implements EngineRuntime {
     private final long startNs;
     private boolean closed;
 
-    private HostRuntime(MpiSession session, PlacementPlan plan, HostEngine engine, ShardGroup group,
+    private HostRuntime(MpiSession session, RankShards split, PlacementPlan plan, HostEngine engine, ShardGroup group,
                         NodeSliceAllocator nodeSlices, Arena sliceArena, List<String> reports, String layout,
                         long startNs) {
         this.session = session;
+        this.split = split;
         this.plan = plan;
         this.engine = engine;
         this.group = group;
@@ -83,7 +86,7 @@ public final class HostRuntime implements EngineRuntime {
     }
 
     /**
-     * Joins the MPI job and starts this rank's shard of {@code model} (opened here from
+     * Joins the MPI job and starts this rank's shards of {@code model} (opened here from
      * {@code modelFile}, which every host must have at the same path). Returns on world rank 0
      * only; the other ranks follow its steps and then exit (status 0 after its stop, 1 after a
      * failed step, which also ends the job).
@@ -95,11 +98,8 @@ public final class HostRuntime implements EngineRuntime {
         MpiSession session = MpiSession.start(FfmMpiLibrary.load(), timeoutMs);
         try {
             int shards = config.shards();
-            if (shards != session.worldSize()) {
-                throw new ConfigException("--shards " + shards + " but the MPI job has " + session.worldSize()
-                        + " ranks (mpirun -np): --workers mpi runs one shard per rank; give --shards "
-                        + session.worldSize());
-            }
+            RankShards split = new RankShards(shards, session.worldSize());
+            int perRank = split.perRank();
             int rank = session.worldRank();
             int host = session.hostOfRank(rank);
             int hostRanks = 0;
@@ -110,7 +110,8 @@ public final class HostRuntime implements EngineRuntime {
                     hostRanks++;
                 }
             }
-            PlacementPlan plan = PlacementPlanner.plan(topology, config.toBuilder().shards(hostRanks)
+            // The host's shards (its ranks' shards in order) planned as one thread team each; this rank takes its own.
+            PlacementPlan plan = PlacementPlanner.plan(topology, config.toBuilder().shards(hostRanks * perRank)
                             .workers(WorkerLayout.THREADS).build(),
                     ModelFootprint.of(model, shards, capacity.slots(), capacity.slotPositions()));
             if (rank == 0) {
@@ -118,11 +119,13 @@ public final class HostRuntime implements EngineRuntime {
                     log.accept("warning: " + warning);
                 }
             }
-            ShardBinding planned = ShardWorkers.bindings(plan).get(localRank);
-            ShardBinding team = new ShardBinding(0, planned.node(), planned.cpus(), planned.threads(),
-                    planned.shareCpus());
-            ShardGroup group = ShardGroup.start(List.of(team), ShardWorkers.options(plan, simulated),
-                    NumaBinder.system());
+            List<ShardBinding> planned = ShardWorkers.bindings(plan);
+            List<ShardBinding> teams = new ArrayList<>();
+            for (int i = 0; i < perRank; i++) {
+                ShardBinding b = planned.get(localRank * perRank + i);
+                teams.add(new ShardBinding(i, b.node(), b.cpus(), b.threads(), b.shareCpus()));
+            }
+            ShardGroup group = ShardGroup.start(teams, ShardWorkers.options(plan, simulated), NumaBinder.system());
             NodeSliceAllocator nodeSlices = null;
             Arena sliceArena = null;
             LocalShards local = null;
@@ -131,12 +134,13 @@ public final class HostRuntime implements EngineRuntime {
                 nodeSlices = simulated ? null : NodeSliceAllocator.system();
                 sliceArena = simulated ? Arena.ofShared() : null;
                 SliceAllocator slices = simulated ? new ArenaSliceAllocator(sliceArena) : nodeSlices;
-                Communicator comm = MultiHostCommunicator.join(session, plan.nodeOfRank(), CollectiveSettings.of(config));
-                local = new LocalShards(model, shards, new int[] {rank}, group, capacity, slices,
-                        new Communicator[] {comm}, config.reduction());
+                Communicator[] comms = MultiHostCommunicator.join(session, perRank, plan.nodeOfRank(),
+                        CollectiveSettings.of(config)).toArray(new Communicator[0]);
+                int[] held = split.heldBy(rank);
+                local = new LocalShards(model, shards, held, group, capacity, slices, comms, config.reduction());
                 world = session.worldCommunicator();
-                List<String> reports = gatherReports(world, report(session, group, rank, local.placement()));
-                String layout = checkLayout(session, world, topology.allowed().coreCount(), shards, log);
+                List<String> reports = gatherReports(world, report(session, group, rank, held, local.placement()));
+                String layout = checkLayout(session, world, topology.allowed().coreCount(), split, log);
                 if (rank != 0) {
                     int status = follow(session, local, world, capacity);
                     close(local, world, group, nodeSlices, sliceArena);
@@ -144,9 +148,10 @@ public final class HostRuntime implements EngineRuntime {
                     System.out.flush();
                     System.exit(status);
                 }
-                HostEngine engine = new HostEngine(local, world, capacity, session.worldSize() + " MPI ranks on "
-                        + session.hosts() + " host" + (session.hosts() == 1 ? "" : "s"));
-                return new HostRuntime(session, plan, engine, group, nodeSlices, sliceArena, reports, layout,
+                HostEngine engine = new HostEngine(local, world, capacity, shards + " shards on "
+                        + session.worldSize() + " MPI ranks on " + session.hosts() + " host"
+                        + (session.hosts() == 1 ? "" : "s"));
+                return new HostRuntime(session, split, plan, engine, group, nodeSlices, sliceArena, reports, layout,
                         System.nanoTime() - t0);
             } catch (RuntimeException e) {
                 close(local, world, group, nodeSlices, sliceArena);
@@ -163,11 +168,12 @@ public final class HostRuntime implements EngineRuntime {
     }
 
     /**
-     * Gathers every host's allowed cores and compares mpirun's ranks per host with what the
-     * multi-host planner gives ({@link MultiHostPlanner#shardsPerHost}): one line describing the
-     * hosts, and on rank 0 a warning to {@code log} when mpirun's mapping differs.
+     * Gathers every host's allowed cores and compares the shards mpirun's mapping gives each host
+     * (its ranks times {@link RankShards#perRank}) with what the multi-host planner gives
+     * ({@link MultiHostPlanner#shardsPerHost}): one line describing the hosts, and on rank 0 a
+     * warning to {@code log} when they differ.
      */
-    static String checkLayout(MpiSession session, MpiCommunicator world, int allowedCores, int shards,
+    static String checkLayout(MpiSession session, MpiCommunicator world, int allowedCores, RankShards split,
                               Consumer<String> log) {
         int[] coresOfRank = world.allGatherInt(allowedCores);
         int hosts = session.hosts();
@@ -178,21 +184,35 @@ public final class HostRuntime implements EngineRuntime {
             cores[h] = coresOfRank[r]; // every rank of a host reads the same topology
             ranks[h]++;
         }
-        int[] planned = MultiHostPlanner.shardsPerHost(shards, cores);
-        StringBuilder line = new StringBuilder("hosts:");
-        boolean differs = false;
+        String[] names = new String[hosts];
         for (int h = 0; h < hosts; h++) {
-            line.append(h == 0 ? " " : ", ").append(session.hostName(h)).append(" (").append(cores[h])
-                    .append(" cores) ranks ").append(ranks[h]);
-            if (planned[h] != ranks[h]) {
-                differs = true;
+            names[h] = session.hostName(h);
+        }
+        String line = describeHosts(names, cores, ranks, split.perRank(),
+                MultiHostPlanner.shardsPerHost(split.shards(), cores));
+        if (line.contains("(planner: ") && session.worldRank() == 0) {
+            log.accept("warning: the shards mpirun's ranks give each host differ from the planner's (shards in"
+                    + " proportion to each host's allowed cores): " + line.substring("hosts: ".length()) + "; a host"
+                    + " with fewer cores per shard slows every step (map ranks with --map-by ppr:N:node or a"
+                    + " hostfile's slots)");
+        }
+        return line;
+    }
+
+    /**
+     * The hosts line: {@code hosts: a (2 cores) ranks 1 x 2 shards, b (2 cores) ranks 1 x 2 shards},
+     * with {@code (planner: N)} after a host whose shards differ from {@code planned[h]}.
+     */
+    static String describeHosts(String[] names, int[] cores, int[] ranks, int perRank, int[] planned) {
+        StringBuilder line = new StringBuilder("hosts:");
+        for (int h = 0; h < names.length; h++) {
+            int shards = ranks[h] * perRank;
+            line.append(h == 0 ? " " : ", ").append(names[h]).append(" (").append(cores[h])
+                    .append(cores[h] == 1 ? " core) ranks " : " cores) ranks ")
+                    .append(ranks[h]).append(" x ").append(perRank).append(perRank == 1 ? " shard" : " shards");
+            if (planned[h] != shards) {
                 line.append(" (planner: ").append(planned[h]).append(')');
             }
-        }
-        if (differs && session.worldRank() == 0) {
-            log.accept("warning: mpirun's ranks per host differ from the planner's (shards in proportion to each"
-                    + " host's allowed cores): " + line.substring("hosts: ".length()) + "; a host with fewer cores"
-                    + " per shard slows every step (map ranks with --map-by ppr:N:node or a hostfile's slots)");
         }
         return line.toString();
     }
@@ -236,11 +256,13 @@ public final class HostRuntime implements EngineRuntime {
         }
     }
 
-    /** This rank's report: where it runs, its thread's binding, its shard's residency. */
-    private static List<String> report(MpiSession session, ShardGroup group, int rank, WeightPlacement placement) {
+    /** This rank's report: where it runs and which shards it holds, its threads' binding, its shards' residency. */
+    private static List<String> report(MpiSession session, ShardGroup group, int rank, int[] held,
+                                       WeightPlacement placement) {
         List<String> lines = new ArrayList<>();
-        lines.add("rank " + rank + ": " + session.describe() + "; pid " + ProcessHandle.current().pid());
-        for (String line : BindingReport.lines(group, new int[] {rank})) {
+        lines.add("rank " + rank + ": " + session.describe() + "; pid " + ProcessHandle.current().pid() + "; shard"
+                + (held.length == 1 ? " " + held[0] : "s " + held[0] + "-" + held[held.length - 1]));
+        for (String line : BindingReport.lines(group, held)) {
             lines.add("rank " + rank + ": " + line);
         }
         for (String line : ResidencyReport.lines(placement)) {
@@ -279,9 +301,10 @@ public final class HostRuntime implements EngineRuntime {
 
     @Override
     public String loadLine(long openNs, long sinceNs) {
-        return String.format(Locale.ROOT, "load: open %.2f s; %d MPI ranks on %d host%s joined and loaded in %.2f s;"
-                        + " total %.2f s", openNs / 1e9, session.worldSize(), session.hosts(),
-                session.hosts() == 1 ? "" : "s", startNs / 1e9, (System.nanoTime() - sinceNs) / 1e9);
+        return String.format(Locale.ROOT, "load: open %.2f s; %d MPI ranks on %d host%s joined and loaded %d shard%s"
+                        + " in %.2f s; total %.2f s", openNs / 1e9, session.worldSize(), session.hosts(),
+                session.hosts() == 1 ? "" : "s", split.shards(), split.shards() == 1 ? "" : "s",
+                startNs / 1e9, (System.nanoTime() - sinceNs) / 1e9);
     }
 
     /** The hosts line, then every rank's lines but residency: where it runs, how its thread was bound. */
