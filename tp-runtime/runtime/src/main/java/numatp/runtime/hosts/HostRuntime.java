@@ -142,7 +142,8 @@ public final class HostRuntime implements EngineRuntime {
                 String layout = checkLayout(session, world, topology.allowed().coreCount(), shards, log);
                 if (rank != 0) {
                     LivenessBeacon beacon = LivenessChannel.follower(session, world, timeoutMs);
-                    beacon.start(LivenessChannel.beatMs(timeoutMs), timeoutMs, detail -> endFollower(session, detail));
+                    beacon.start(LivenessChannel.beatMs(timeoutMs), LivenessChannel.silentMs(timeoutMs),
+                            detail -> endFollower(session, detail));
                     int status = follow(session, local, world, capacity, beacon);
                     beacon.close();
                     close(local, world, group, nodeSlices, sliceArena);
@@ -153,7 +154,8 @@ public final class HostRuntime implements EngineRuntime {
                 LivenessWatch watch = LivenessChannel.rankZero(session, world, timeoutMs);
                 HostEngine engine = new HostEngine(local, world, capacity, session.worldSize() + " MPI ranks on "
                         + session.hosts() + " host" + (session.hosts() == 1 ? "" : "s"));
-                watch.start(LivenessChannel.beatMs(timeoutMs), timeoutMs, loss -> lost(engine, loss, timeoutMs));
+                long silentMs = LivenessChannel.silentMs(timeoutMs);
+                watch.start(LivenessChannel.beatMs(timeoutMs), silentMs, loss -> lost(engine, loss, silentMs));
                 engine.beforeStop(() -> watch.close(null)); // the followers hear "bye" before the stop
                 return new HostRuntime(session, plan, engine, group, nodeSlices, sliceArena, reports, layout,
                         System.nanoTime() - t0, watch);

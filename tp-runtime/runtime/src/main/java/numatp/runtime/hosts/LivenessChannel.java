@@ -26,7 +26,7 @@ import java.util.stream.IntStream;
  * rank 0 listens ({@link LivenessWatch}) and broadcasts over MPI a random token, its port and its
  * addresses (the interfaces of Open MPI's {@code btl_tcp_if_include} first, loopback last); every
  * other rank connects to the first address that answers with the token ({@link LivenessBeacon}).
- * Ranks beat every {@link #beatMs} and one silent for the collective timeout is lost.
+ * Ranks beat every {@link #beatMs} and one silent for {@link #silentMs} is lost.
  */
 final class LivenessChannel {
     /** Fixes rank 0's liveness port (for a firewall); unset, the port is an ephemeral one. */
@@ -36,9 +36,18 @@ final class LivenessChannel {
     private LivenessChannel() {
     }
 
-    /** The beat period for a dead bound of {@code silentMs}: 1 s, or a third of the bound when that is shorter. */
-    static long beatMs(long silentMs) {
-        return Math.max(1, Math.min(1_000, silentMs / 3));
+    /** The beat period for a collective timeout of {@code timeoutMs}: 1 s, or a quarter of it when that is shorter. */
+    static long beatMs(long timeoutMs) {
+        return Math.max(1, Math.min(1_000, timeoutMs / 4));
+    }
+
+    /**
+     * How long a rank may be silent before it is lost: the collective timeout less one beat, so that
+     * with a stopped host rank 0's verdict (a 503 naming the host) comes before its MPI watchdog
+     * ends the process over the collective stuck since the host stopped.
+     */
+    static long silentMs(long timeoutMs) {
+        return Math.max(2 * beatMs(timeoutMs), timeoutMs - beatMs(timeoutMs));
     }
 
     /** Rank 0: listens, broadcasts where, and waits until every other rank has connected. */
