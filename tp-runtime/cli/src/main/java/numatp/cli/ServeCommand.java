@@ -14,6 +14,7 @@ import numatp.runtime.engine.EngineWarmUp;
 import numatp.runtime.engine.Engines;
 import numatp.runtime.engine.ModelFootprint;
 import numatp.runtime.engine.TpRuntime;
+import numatp.runtime.hosts.HostEngine;
 import numatp.runtime.hosts.HostRuntime;
 import numatp.runtime.plan.PlacementPlan;
 import numatp.runtime.plan.ReplicaPlan;
@@ -130,6 +131,9 @@ final class ServeCommand implements Callable<Integer> {
     /** Default cap of {@code --context}: KV caches are f32 per slot, so a 32k-context model would need a lot. */
     static final int DEFAULT_CONTEXT_CAP = 2048;
 
+    /** Set when a signal stopped a {@code --workers mpi} server whose engine was still whole: a stop, exit 0. */
+    private volatile boolean stoppedBySignal;
+
     @Override
     public Integer call() throws InterruptedException {
         if (systemdUnit.print) {
@@ -194,6 +198,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         long openNs = System.nanoTime() - openStartNs;
+        boolean stepStuck = false;
         try {
             LlamaConfig c = LlamaConfig.of(tensors.hp());
             int positions = context != null ? context : Math.min(c.contextLength(), DEFAULT_CONTEXT_CAP);
@@ -291,14 +296,18 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 List<SequenceEngine> engines = runtimes.stream().map(EngineRuntime::engine).toList();
                 InferenceServer server = InferenceServer.start(engines, tok, chat, serveConfig, weights);
-                installShutdown(server, err);
+                if (runtimes.getFirst() instanceof HostRuntime hostRuntime) {
+                    installHostShutdown(server, hostRuntime.engine(), err);
+                } else {
+                    installShutdown(server, err);
+                }
                 exitWhenTheEngineFails(server);
                 out.println("serving " + modelId + " at " + server.url() + "  (OpenAI API under /v1; GET /health,"
                         + " GET /metrics; Ctrl-C or SIGTERM to stop)"
                         + (replicas > 1 ? "; " + replicas + " replicas, each request to the least busy" : ""));
                 out.flush();
                 server.awaitTermination();
-                if (server.everyEngineFailed()) {
+                if (server.everyEngineFailed() && !stoppedBySignal) {
                     for (Scheduler s : server.schedulers()) {
                         err.println("error: the engine " + (replicas > 1 ? "of replica " + s.replica() + " " : "")
                                 + "failed and cannot continue: " + s.engineHealth().detail());
@@ -309,14 +318,17 @@ final class ServeCommand implements Callable<Integer> {
             } finally {
                 for (EngineRuntime runtime : runtimes) {
                     runtime.close();
+                    stepStuck |= runtime instanceof HostRuntime h && h.engine().stepStuck();
                 }
             }
             out.println("stopped");
             out.flush();
             return 0;
         } finally {
-            tensors.close();
-            arena.close();
+            if (!stepStuck) { // a --workers mpi step given up inside MPI may still hold the weights: the exit frees them
+                tensors.close();
+                arena.close();
+            }
         }
     }
 
@@ -477,6 +489,29 @@ final class ServeCommand implements Callable<Integer> {
                 server.shutdown(Duration.ZERO);
             }
         });
+    }
+
+    /**
+     * {@code --workers mpi}: mpirun passes a signal to every rank at once and kills what is left
+     * about a second later ({@code odls_base_sigkill_timeout}), so the followers are gone and rank 0
+     * cannot drain: it stops accepting, gives the engine up (a step in flight throws at once) and
+     * answers the requests in flight with a 503 naming the signal, then exits (0 when nothing was
+     * lost before the signal). A second signal aborts what is left.
+     */
+    private void installHostShutdown(InferenceServer server, HostEngine engine, PrintWriter err) {
+        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdown, "tp-serve-shutdown-hook"));
+        ShutdownSignals.install(() -> {
+            stoppedBySignal = engine.lostDetail() == null;
+            err.println("shutting down: mpirun ends every rank of the job on a signal, so requests in flight are"
+                    + " answered 503 now");
+            err.flush();
+            for (Scheduler s : server.schedulers()) {
+                s.shutdown(System.nanoTime()); // before the engine goes: an idle scheduler just ends
+            }
+            engine.abandon("rank 0 received SIGTERM or SIGINT: mpirun is ending the job (a stop, or a rank"
+                    + " that failed)");
+            Thread.ofPlatform().name("tp-serve-shutdown").start(() -> server.shutdown(Duration.ZERO));
+        }, server::abortNow);
     }
 
     /**

@@ -32,10 +32,19 @@ public record ApiError(int status, String message, String type, String param, St
         return new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down");
     }
 
-    /** The engine lost a worker process while generating: {@code detail} names it and how it ended. */
+    /**
+     * The engine lost a part of itself (a worker process, an MPI rank) while generating: {@code detail}
+     * names it and how it ended, and whether the engine restarts.
+     */
     public static ApiError engineUnavailable(String detail) {
-        return new ApiError(503, "the engine lost a worker process while generating; it is restarting, retry the"
-                + " request: " + detail, "server_error", null, "engine_unavailable");
+        return new ApiError(503, "the engine lost a part of itself while generating: " + detail, "server_error", null,
+                "engine_unavailable");
+    }
+
+    /** A new request to an engine that lost a part of itself for good: {@code detail} names it; the server stops. */
+    public static ApiError engineFailed(String detail) {
+        return new ApiError(503, "the engine cannot continue, the server is stopping: " + detail, "server_error", null,
+                "engine_unavailable");
     }
 
     public static ApiError internal(String errorId) {

@@ -70,6 +70,7 @@ public final class Scheduler {
     private volatile boolean stopping;
     private volatile boolean abortNow;
     private volatile String failedErrorId; // set when the engine failed: the server is unusable
+    private volatile String failedUnavailable; // with it, what the engine lost (a 503 names it), or null
     private volatile int runningPublished; // runningCount, for metrics
     private volatile SequenceEngine.Counters countersPublished = new SequenceEngine.Counters(0, 0, 0, 0);
     private final AtomicInteger outstanding = new AtomicInteger(); // submitted and not yet finished
@@ -140,7 +141,9 @@ public final class Scheduler {
         Sequence s = new Sequence(request, sink);
         synchronized (submitLock) {
             if (failedErrorId != null) {
-                throw ApiError.internal(failedErrorId).exception();
+                String lost = failedUnavailable;
+                throw (lost != null ? ApiError.engineFailed(lost + " (error id " + failedErrorId + ")")
+                        : ApiError.internal(failedErrorId)).exception();
             }
             if (!accepting) {
                 throw ApiError.shuttingDown().exception();
@@ -527,11 +530,13 @@ public final class Scheduler {
     private void engineLost(String id, RuntimeException cause) {
         boolean lostPart = cause == null || cause instanceof EngineUnavailableException;
         String detail = cause != null ? cause.getMessage() : engine.health().detail();
+        EngineHealth.State state = engine.health().state();
+        String said = detail + (state == EngineHealth.State.RESTARTING ? "; it is restarting, retry the request"
+                : state == EngineHealth.State.FAILED ? "; it cannot continue" : "") + " (error id " + id + ")";
         int failed = runningCount;
         for (int i = 0; i < runningCount; i++) {
             sampled[i] = null;
-            finish(running[i], lostPart ? FinishReason.UNAVAILABLE : FinishReason.FAILED,
-                    lostPart ? detail + " (error id " + id + ")" : id);
+            finish(running[i], lostPart ? FinishReason.UNAVAILABLE : FinishReason.FAILED, lostPart ? said : id);
             running[i] = null;
         }
         compactRunning();
@@ -539,7 +544,7 @@ public final class Scheduler {
         if (handOffWaiting) {
             Sequence s;
             while ((s = waiting.poll()) != null) {
-                finish(s, FinishReason.UNAVAILABLE, detail + " (error id " + id + ")");
+                finish(s, FinishReason.UNAVAILABLE, said);
                 handedOff++;
             }
         }
@@ -570,11 +575,18 @@ public final class Scheduler {
     private void engineFailed(String id, Throwable t) {
         LOG.log(System.Logger.Level.ERROR, "engine failed (error id " + id + ", replica " + replica + "): "
                 + cause(t) + "; it cannot continue, refusing new requests", t);
+        // An engine that lost a part of itself (a worker, a host) is unavailable, not wrong: a 503 names the part.
+        String lost = t instanceof EngineUnavailableException ? t.getMessage() : null;
         synchronized (submitLock) {
+            failedUnavailable = lost;
             failedErrorId = id;
             accepting = false;
         }
-        abortAll(FinishReason.FAILED, id);
+        if (lost != null) {
+            abortAll(FinishReason.UNAVAILABLE, lost + "; it cannot continue (error id " + id + ")");
+        } else {
+            abortAll(FinishReason.FAILED, id);
+        }
         stopping = true;
         drainDeadlineNs = System.nanoTime();
     }

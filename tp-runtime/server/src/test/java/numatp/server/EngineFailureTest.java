@@ -117,6 +117,39 @@ class EngineFailureTest {
     }
 
     @Test
+    void aPartLostForGoodAnswers503NamingItToTheRunningTheQueuedAndNewRequests() throws Exception {
+        String detail = "world rank 1 (host node-b, pid 4242) died: its liveness connection closed without a goodbye";
+        try (ServeFixture serve = ServeFixture.stories(1, true)) {
+            Scheduler scheduler = serve.server.scheduler();
+            serve.gate.allow(1);
+            var streamed = ServeLifecycleTest.postAsync(serve, PROMPT + ", \"stream\": true}");
+            ServeFixture.await("streamed request in its slot", ServeLifecycleTest.WAIT, () -> scheduler.running() == 1);
+            var queued = ServeLifecycleTest.postAsync(serve, PROMPT + "}");
+            ServeFixture.await("second request queued", ServeLifecycleTest.WAIT, () -> scheduler.queueDepth() == 1);
+            serve.gate.loseForGood(detail);
+            serve.gate.open();
+
+            HttpResponse<String> s = streamed.get();
+            assertEquals(200, s.statusCode()); // the stream had started
+            List<String> events = ServeFixture.events(s.body());
+            JsonNode error = ServeFixture.json(events.get(events.size() - 2)).path("error");
+            assertEquals("engine_unavailable", error.path("code").asText(), s.body());
+            assertTrue(error.path("message").asText().contains(detail + "; it cannot continue"), s.body());
+            HttpResponse<String> q = queued.get(); // it never ran, but nothing will run it: a 503, not a 500
+            ApiErrorsTest.assertError(q, 503, null, "engine_unavailable");
+            assertTrue(q.body().contains(detail), q.body());
+            ServeFixture.await("engine failed", ServeLifecycleTest.WAIT, scheduler::engineFailed);
+            HttpResponse<String> later = serve.post("/v1/completions", PROMPT + "}");
+            ApiErrorsTest.assertError(later, 503, null, "engine_unavailable");
+            assertTrue(later.body().contains("cannot continue") && later.body().contains(detail), later.body());
+            HttpResponse<String> health = serve.get("/health");
+            assertEquals(503, health.statusCode());
+            assertEquals("failed", ServeFixture.json(health.body()).path("engine").path("state").asText(),
+                    health.body());
+        }
+    }
+
+    @Test
     void textEncodingPastTheModelRowsIs400AndTheServerStaysHealthy() {
         // A tokenizer one piece longer than the model: "é" is a whole piece, id 354 of 354 rows.
         Tokenizer builtin = BuiltinModel.tokenizer();

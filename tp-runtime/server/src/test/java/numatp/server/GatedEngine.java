@@ -24,6 +24,7 @@ public final class GatedEngine implements SequenceEngine {
     private volatile RuntimeException failure;
     private volatile RuntimeException failNext;
     private volatile boolean broken;
+    private volatile boolean breakOnFailure;
     private volatile EngineHealth lost; // set by loseWorker until the recovery
     private volatile CountDownLatch recovery = new CountDownLatch(0);
     private volatile int restarts;
@@ -64,6 +65,15 @@ public final class GatedEngine implements SequenceEngine {
         failNext = e;
     }
 
+    /**
+     * As a thread team whose shard failed mid-step: every later step throws {@code e}, and once one
+     * has, the engine says it is {@link #broken} (not before: it did not lose a part between steps).
+     */
+    void breakOnStep(RuntimeException e) {
+        failure = e;
+        breakOnFailure = true;
+    }
+
     /** Every later step throws {@code e}, and the engine says it is {@link #broken}. */
     void breakWith(RuntimeException e) {
         broken = true;
@@ -78,6 +88,16 @@ public final class GatedEngine implements SequenceEngine {
     void loseWorker(String detail) {
         recovery = new CountDownLatch(1);
         lost = EngineHealth.restarting(detail, restarts + 1);
+        failure = new EngineUnavailableException(detail);
+        broken = true;
+    }
+
+    /**
+     * As an engine that lost a part for good (an MPI rank): broken and {@code failed} with
+     * {@code detail}, the next step throws {@link EngineUnavailableException}, {@link #recover} fails.
+     */
+    void loseForGood(String detail) {
+        lost = EngineHealth.failed(detail, restarts);
         failure = new EngineUnavailableException(detail);
         broken = true;
     }
@@ -102,6 +122,9 @@ public final class GatedEngine implements SequenceEngine {
     public boolean recover() {
         if (lost == null) {
             return !broken();
+        }
+        if (lost.state() == EngineHealth.State.FAILED) {
+            return false;
         }
         try {
             recovery.await();
@@ -138,6 +161,7 @@ public final class GatedEngine implements SequenceEngine {
         }
         RuntimeException f = failure;
         if (f != null) {
+            broken |= breakOnFailure;
             throw f;
         }
         RuntimeException once = failNext;

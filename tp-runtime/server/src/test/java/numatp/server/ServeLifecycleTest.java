@@ -160,7 +160,7 @@ class ServeLifecycleTest {
     @Test
     void brokenEngineAnswers500WithAnErrorIdAndTurnsUnhealthy() throws Exception {
         try (ServeFixture serve = ServeFixture.stories(1, true)) {
-            serve.gate.breakWith(new IllegalStateException("injected"));
+            serve.gate.breakOnStep(new IllegalStateException("injected"));
             serve.gate.open();
             HttpResponse<String> r = serve.post("/v1/completions", completion(5, false));
             ApiErrorsTest.assertError(r, 500, null, "internal_error");

@@ -4,6 +4,8 @@ import numatp.collectives.ElementType;
 import numatp.collectives.mpi.MpiCommunicator;
 import numatp.models.LlamaConfig;
 import numatp.models.ModelException;
+import numatp.models.tp.EngineHealth;
+import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.LocalShards;
 import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.StepRules;
@@ -16,6 +18,11 @@ import java.lang.foreign.Arena;
  * to every other rank over MPI ({@link StepHeader}), then run on this rank's shards (shard 0 among them,
  * which writes the logits) while the others run theirs ({@link HostFollower}); the shards meet in the
  * three-tier collectives. Closing broadcasts the stop, so the followers end too.
+ *
+ * <p>The steps run on a thread of their own ({@link AbandonableStep}): when the liveness channel
+ * reports a lost rank ({@link #abandon}), a step stuck in MPI is given up and throws an
+ * {@link EngineUnavailableException} naming the rank and its host; the engine is then failed for
+ * good (its health says so) and never calls MPI again.
  */
 public final class HostEngine implements SequenceEngine {
     private final LlamaConfig config;
@@ -26,6 +33,14 @@ public final class HostEngine implements SequenceEngine {
     private final StepHeader header;
     private final StepRules rules;
     private final String describeRanks;
+    private final AbandonableStep stepper;
+    private int stepN; // the step's arguments, for the step thread (published by AbandonableStep.run)
+    private int[] stepTokens;
+    private int[] stepSlots;
+    private int[] stepPositions;
+    private float[][] stepLogits;
+    private volatile String lost; // why the engine was abandoned, or null
+    private volatile Runnable beforeStop = () -> { };
     private boolean failed;
     private boolean closed;
     private long steps;
@@ -40,6 +55,7 @@ public final class HostEngine implements SequenceEngine {
         this.header = new StepHeader(arena, capacity.maxBatchEntries());
         this.rules = new StepRules(config.vocabSize(), capacity);
         this.describeRanks = describeRanks;
+        this.stepper = new AbandonableStep("numatp-mpi-step", this::stepOnRanks);
     }
 
     @Override
@@ -67,6 +83,10 @@ public final class HostEngine implements SequenceEngine {
         if (closed) {
             throw new ModelException("the engine is closed");
         }
+        String lostDetail = lost;
+        if (lostDetail != null) {
+            throw new EngineUnavailableException(lostDetail);
+        }
         if (failed) {
             throw new ModelException("the engine failed in an earlier step and cannot continue");
         }
@@ -75,15 +95,24 @@ public final class HostEngine implements SequenceEngine {
             return;
         }
         long t0 = System.nanoTime();
+        stepN = n;
+        stepTokens = tokens;
+        stepSlots = slots;
+        stepPositions = positions;
+        stepLogits = logits;
         try {
-            header.write(n, tokens, slots, positions, logits);
-            // The followers wait in MPI_Ibcast (a blocking MPI_Bcast would not match it).
-            world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, HostFollower.SPIN_NS,
-                    HostFollower.POLL_NS, true);
-            shards.step(n, tokens, slots, positions, logits);
+            stepper.run();
+        } catch (EngineUnavailableException e) {
+            failed = true;
+            throw e; // abandoned: a rank is lost
         } catch (RuntimeException e) {
             failed = true;
             throw new ModelException("engine step over " + describeRanks + " failed: " + e.getMessage(), e);
+        } finally {
+            stepTokens = null;
+            stepSlots = null;
+            stepPositions = null;
+            stepLogits = null;
         }
         rules.advance(n, slots, positions);
         steps++;
@@ -91,9 +120,53 @@ public final class HostEngine implements SequenceEngine {
         stepNs += System.nanoTime() - t0;
     }
 
+    /** One step on every rank, on the step thread: the header to the followers, then this rank's shard. */
+    private void stepOnRanks() {
+        header.write(stepN, stepTokens, stepSlots, stepPositions, stepLogits);
+        // The followers wait in MPI_Ibcast (a blocking MPI_Bcast would not match it).
+        world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, HostFollower.SPIN_NS,
+                HostFollower.POLL_NS, true);
+        shards.step(stepN, stepTokens, stepSlots, stepPositions, stepLogits);
+    }
+
     @Override
     public boolean broken() {
-        return failed;
+        return failed || lost != null;
+    }
+
+    @Override
+    public EngineHealth health() {
+        String detail = lost;
+        return detail != null ? EngineHealth.failed(detail, 0) : SequenceEngine.super.health();
+    }
+
+    /**
+     * Gives the engine up from any thread (a rank was lost, or the job is ending): a step in
+     * progress and every later one throw an {@link EngineUnavailableException} with {@code detail},
+     * health says failed, and the engine never calls MPI again. The first detail stays.
+     */
+    public void abandon(String detail) {
+        synchronized (stepper) {
+            if (lost == null) {
+                lost = detail;
+            }
+        }
+        stepper.abandon(detail);
+    }
+
+    /** Why the engine was {@linkplain #abandon abandoned}, or null. */
+    public String lostDetail() {
+        return lost;
+    }
+
+    /** Whether a step was given up while still running: its thread may be stuck in MPI, so nothing may be freed. */
+    public boolean stepStuck() {
+        return lost != null && stepper.stepInFlight();
+    }
+
+    /** Runs {@code action} just before close broadcasts the stop (the liveness watch then expects the ranks to go). */
+    void beforeStop(Runnable action) {
+        this.beforeStop = action;
     }
 
     @Override
@@ -113,8 +186,13 @@ public final class HostEngine implements SequenceEngine {
             return;
         }
         closed = true;
+        if (stepStuck()) {
+            return; // the step thread still holds the shard and MPI: the process exit frees them
+        }
+        stepper.close();
         try {
-            if (!failed) {
+            if (!failed && lost == null) {
+                beforeStop.run();
                 header.writeStop();
                 world.broadcastWaiting(header.segment(), header.count(), ElementType.F32, 0, HostFollower.SPIN_NS,
                         HostFollower.POLL_NS, true);

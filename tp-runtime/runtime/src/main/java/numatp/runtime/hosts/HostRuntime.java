@@ -5,6 +5,7 @@ import numatp.collectives.ElementType;
 import numatp.collectives.mpi.FfmMpiLibrary;
 import numatp.collectives.mpi.MpiCommunicator;
 import numatp.collectives.mpi.MpiSession;
+import numatp.collectives.mpi.MpiWatchdog;
 import numatp.collectives.mpi.MultiHostCommunicator;
 import numatp.collectives.team.ShardGroup;
 import numatp.models.tp.LocalShards;
@@ -68,11 +69,12 @@ public final class HostRuntime implements EngineRuntime {
     private final List<String> reports; // by world rank, each rank's lines joined by '\n'
     private final String layout;
     private final long startNs;
+    private final LivenessWatch watch;
     private boolean closed;
 
     private HostRuntime(MpiSession session, RankShards split, PlacementPlan plan, HostEngine engine, ShardGroup group,
                         NodeSliceAllocator nodeSlices, Arena sliceArena, List<String> reports, String layout,
-                        long startNs) {
+                        long startNs, LivenessWatch watch) {
         this.session = session;
         this.split = split;
         this.plan = plan;
@@ -83,6 +85,7 @@ public final class HostRuntime implements EngineRuntime {
         this.reports = reports;
         this.layout = layout;
         this.startNs = startNs;
+        this.watch = watch;
     }
 
     /**
@@ -142,17 +145,25 @@ public final class HostRuntime implements EngineRuntime {
                 List<String> reports = gatherReports(world, report(session, group, rank, held, local.placement()));
                 String layout = checkLayout(session, world, topology.allowed().coreCount(), split, log);
                 if (rank != 0) {
-                    int status = follow(session, local, world, capacity);
+                    LivenessBeacon beacon = LivenessChannel.follower(session, world, timeoutMs);
+                    beacon.start(LivenessChannel.beatMs(timeoutMs), LivenessChannel.silentMs(timeoutMs),
+                            detail -> endFollower(session, detail));
+                    int status = follow(session, local, world, capacity, beacon);
+                    beacon.close();
                     close(local, world, group, nodeSlices, sliceArena);
                     session.close();
                     System.out.flush();
                     System.exit(status);
                 }
+                LivenessWatch watch = LivenessChannel.rankZero(session, world, timeoutMs);
                 HostEngine engine = new HostEngine(local, world, capacity, shards + " shards on "
                         + session.worldSize() + " MPI ranks on " + session.hosts() + " host"
                         + (session.hosts() == 1 ? "" : "s"));
+                long silentMs = LivenessChannel.silentMs(timeoutMs);
+                watch.start(LivenessChannel.beatMs(timeoutMs), silentMs, loss -> lost(engine, loss, silentMs));
+                engine.beforeStop(() -> watch.close(null)); // the followers hear "bye" before the stop
                 return new HostRuntime(session, split, plan, engine, group, nodeSlices, sliceArena, reports, layout,
-                        System.nanoTime() - t0);
+                        System.nanoTime() - t0, watch);
             } catch (RuntimeException e) {
                 close(local, world, group, nodeSlices, sliceArena);
                 throw e;
@@ -227,12 +238,31 @@ public final class HostRuntime implements EngineRuntime {
         return rank == null || rank.strip().equals("0");
     }
 
+    /** Rank 0 lost a rank: the engine is given up (its requests get a 503 naming the rank), and it says so. */
+    private static void lost(HostEngine engine, RankLoss loss, long silentMs) {
+        String detail = loss.describe(silentMs);
+        System.err.println("error: " + detail + "; the engine cannot continue: failing the requests in flight (503)"
+                + " and ending the job");
+        System.err.flush();
+        engine.abandon(detail);
+    }
+
+    /** A follower lost rank 0 (or rank 0 ended the job): it cannot be told to stop, so it ends itself. */
+    private static void endFollower(MpiSession session, String detail) {
+        System.err.println("error: world rank " + session.worldRank() + " (host "
+                + session.hostName(session.hostOfRank(session.worldRank())) + "): " + detail
+                + "; ending this process so that mpirun ends the job");
+        System.err.flush();
+        Runtime.getRuntime().halt(MpiWatchdog.EXIT_TIMEOUT);
+    }
+
     private static int follow(MpiSession session, LocalShards local, MpiCommunicator world,
-                              TpEngine.Capacity capacity) {
+                              TpEngine.Capacity capacity, LivenessBeacon beacon) {
         try {
             HostFollower.follow(local, world, capacity.maxBatchEntries());
             return 0;
         } catch (RuntimeException e) {
+            beacon.fail("engine step failed: " + e.getMessage());
             session.abortJob("world rank " + session.worldRank() + " (" + session.describe() + "): engine step failed: "
                     + e.getMessage(), 1);
             return 1;
@@ -343,13 +373,25 @@ public final class HostRuntime implements EngineRuntime {
         return "rank 0: " + engine.shards().placement().summary();
     }
 
-    /** Stops the followers (through the engine), frees this rank's shard and finalises MPI. */
+    /**
+     * Stops the followers (through the engine), frees this rank's shard and finalises MPI. After a
+     * lost rank ({@link HostEngine#abandon}) the followers are told the job ends instead, and MPI is
+     * left alone (a peer is gone: finalising could hang); nothing is freed while a step is stuck.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        String lost = engine.lostDetail();
+        if (lost != null) {
+            watch.close("rank 0 is ending the job: " + lost);
+            if (!engine.stepStuck()) {
+                engine.close();
+            }
+            return; // the process exit frees the rest; mpirun ends the other ranks
+        }
         try {
             engine.close();
         } finally {
@@ -361,6 +403,7 @@ public final class HostRuntime implements EngineRuntime {
                 sliceArena.close();
             }
             session.close();
+            watch.close(null);
         }
     }
 }
