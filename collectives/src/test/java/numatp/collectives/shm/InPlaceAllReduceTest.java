@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -91,8 +92,14 @@ class InPlaceAllReduceTest {
             RankThreadsAccess.run(group, c -> {
                 MemorySegment buffer = c.allocateBuffer(4000);
                 for (int call = 0; call < 3; call++) {
-                    buffer.fill((byte) (c.rank() + call + 1));
+                    for (int i = 0; i < 1000; i++) {
+                        buffer.setAtIndex(ValueLayout.JAVA_FLOAT, i, c.rank() * 10 + call + i);
+                    }
                     c.allReduce(buffer, 1000, ElementType.F32);
+                    for (int i = 0; i < 1000; i++) {
+                        assertEquals(30 + 3 * (call + i), buffer.getAtIndex(ValueLayout.JAVA_FLOAT, i),
+                                "call " + call + " element " + i);
+                    }
                 }
             });
             for (Communicator c : group) {
