@@ -35,13 +35,15 @@ import java.util.TreeSet;
  * ends its step-1 reads. Threads publish the buffer itself ({@link SharedGroup#directInputs}),
  * processes its offset in their area ({@link RankLayout#IN_PLACE}).
  *
- * <p>Direct in place (one node, every rank's buffer readable by the others; threads, or
- * processes whose group has a buffer area): after one epoch that publishes the buffers, each
- * rank sums its slice of every buffer and writes the sum straight into that slice of every
- * buffer, then one more epoch says the buffers are complete. No slots and no chunking: each rank
- * reads its share of the inputs once and writes its share of the outputs once (the
- * memory-traffic bound), where the slot path also writes and re-reads the partials. Same order
- * (ranks ascending), so the same bits.
+ * <p>Direct in place (thread transport, one node, every rank's buffer shareable): after one
+ * epoch that publishes the buffers, each rank sums its slice of every buffer and writes the sum
+ * straight into that slice of every buffer, then one more epoch says the buffers are complete.
+ * No slots and no chunking: each rank reads its share of the inputs once and writes its share of
+ * the outputs once (the memory-traffic bound), where the slot path also writes and re-reads the
+ * partials. Same order (ranks ascending), so the same bits. Not for processes: writing into the
+ * peers' buffers across processes measured 14-34 ms for 1 MiB on 2 ranks (two JVMs on the 2-core
+ * dev machine) where the same ranks as threads mapping the file took 86 us and zero-copy input
+ * 169 us; the cause was not found.
  */
 final class HierarchicalAllReduce {
     /** A thread no segment is confined to: {@code isAccessibleBy(PROBE)} is true only for shareable buffers. */
@@ -125,7 +127,7 @@ final class HierarchicalAllReduce {
             // shared by every rank, and a store per call made peers miss on it after each wait.
             direct[c.rank] = zeroCopy ? buffer : null;
         }
-        if ((direct != null || processInPlace) && nodes == 1) {
+        if (direct != null && nodes == 1) {
             sync.publish();
             sync.await(peers);
             // Every rank sees the same entries after this epoch, so all take the same branch.

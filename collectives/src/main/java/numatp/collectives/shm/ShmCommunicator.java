@@ -39,7 +39,7 @@ public final class ShmCommunicator implements Communicator {
     private final boolean singleNode;
     /** Thread transport, one node, no more ranks than CPUs: see {@link #DIRECT_ONESHOT_MAX_BYTES}. */
     private final boolean directWithCorePerRank;
-    /** Process transport with a buffer area: allreduce buffers inside it are read in place (see {@link HierarchicalAllReduce}). */
+    /** Process transport with a buffer area: peers read allreduce buffers inside it in place (see {@link HierarchicalAllReduce}). */
     final boolean processInPlace;
     /** Offset of the buffer area in every region ({@link RankLayout#buffers}). */
     final long bufferBase;

@@ -84,8 +84,8 @@ class InPlaceAllReduceTest {
 
     @Test
     @Timeout(60)
-    void oneNodeInPlaceCallsLeaveTheSlotsUntouched() throws Exception {
-        int[] nodes = {0, 0, 0};
+    void inPlaceCallsStageNoInputInTheSlots() throws Exception {
+        int[] nodes = {0, 0, 0}; // one node: two epochs per chunk
         CommunicatorConfig config = config(4096);
         List<Communicator> group = FileGroups.join(dir, nodes, config);
         try {
@@ -103,9 +103,11 @@ class InPlaceAllReduceTest {
                 }
             });
             for (Communicator c : group) {
-                MemorySegment slots = ((ShmCommunicator) c).regions[c.rank()].asSlice(RankLayout.DATA, 2 * SLOT_BYTES);
-                assertEquals(-1, slots.mismatch(MemorySegment.ofArray(new byte[(int) (2 * SLOT_BYTES)])),
-                        "rank " + c.rank() + " staged nothing in its slots");
+                // From sequence 0, inputs go with odd sequences (slot 1), partials with even (slot 0).
+                MemorySegment inputSlot = ((ShmCommunicator) c).regions[c.rank()]
+                        .asSlice(RankLayout.slot(1, SLOT_BYTES), SLOT_BYTES);
+                assertEquals(-1, inputSlot.mismatch(MemorySegment.ofArray(new byte[(int) SLOT_BYTES])),
+                        "rank " + c.rank() + " staged no input in its slot");
             }
         } finally {
             group.forEach(Communicator::close);
