@@ -1,5 +1,6 @@
 package numatp.collectives;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -26,6 +27,19 @@ public interface Communicator extends AutoCloseable {
 
     /** In-place sum over all ranks of {@code count} elements at the start of {@code buffer}. */
     void allReduce(MemorySegment buffer, long count, ElementType type);
+
+    /**
+     * A zeroed, 64-byte aligned buffer of {@code bytes} for this rank's {@link #allReduce} calls,
+     * valid until {@link #close}: where the transport can, peers read it in place instead of a
+     * staged copy (the shared-memory transports; a process group only inside its shared file,
+     * {@link CommunicatorConfig#bufferBytes} per rank). Any other buffer works too, staged.
+     * By default private memory.
+     *
+     * @throws CollectiveException when a process group's area cannot hold {@code bytes} more
+     */
+    default MemorySegment allocateBuffer(long bytes) {
+        return Arena.ofAuto().allocate(bytes, 64);
+    }
 
     /**
      * Gathers every rank's {@code countPerRank} elements from {@code send} into

@@ -14,9 +14,11 @@ import numatp.collectives.sync.IdleStrategy;
  *                        one node with a CPU per rank: see {@code ShmCommunicator.resolve})
  * @param idle            waiting strategy prototype (copied per rank), or null for
  *                        {@link IdleStrategy#forRanks} on this machine
+ * @param bufferBytes     size of each rank's area of shared memory for {@link Communicator#allocateBuffer}
+ *                        (0: none); a process group's peers can read only buffers inside it in place
  */
 public record CommunicatorConfig(Algorithm algorithm, long timeoutNs, long slotBytes, long oneshotMaxBytes,
-                                 IdleStrategy idle) {
+                                 IdleStrategy idle, long bufferBytes) {
     public static final long DEFAULT_TIMEOUT_NS = 10_000_000_000L;
     public static final long DEFAULT_SLOT_BYTES = 1L << 20;
     public static final long DEFAULT_ONESHOT_MAX_BYTES = 128L << 10;
@@ -34,29 +36,38 @@ public record CommunicatorConfig(Algorithm algorithm, long timeoutNs, long slotB
         if (oneshotMaxBytes < 0) {
             throw new IllegalArgumentException("oneshotMaxBytes must be >= 0: " + oneshotMaxBytes);
         }
+        if (bufferBytes < 0 || bufferBytes % 64 != 0 || bufferBytes > (1L << 40)) {
+            throw new IllegalArgumentException("bufferBytes must be a multiple of 64 in [0, 1 TiB]: " + bufferBytes);
+        }
     }
 
     public static CommunicatorConfig defaults() {
-        return new CommunicatorConfig(Algorithm.AUTO, DEFAULT_TIMEOUT_NS, DEFAULT_SLOT_BYTES, DEFAULT_ONESHOT_MAX_BYTES, null);
+        return new CommunicatorConfig(Algorithm.AUTO, DEFAULT_TIMEOUT_NS, DEFAULT_SLOT_BYTES, DEFAULT_ONESHOT_MAX_BYTES, null, 0);
     }
 
     public CommunicatorConfig withAlgorithm(Algorithm a) {
-        return new CommunicatorConfig(a, timeoutNs, slotBytes, oneshotMaxBytes, idle);
+        return new CommunicatorConfig(a, timeoutNs, slotBytes, oneshotMaxBytes, idle, bufferBytes);
     }
 
     public CommunicatorConfig withTimeoutNs(long ns) {
-        return new CommunicatorConfig(algorithm, ns, slotBytes, oneshotMaxBytes, idle);
+        return new CommunicatorConfig(algorithm, ns, slotBytes, oneshotMaxBytes, idle, bufferBytes);
     }
 
     public CommunicatorConfig withSlotBytes(long bytes) {
-        return new CommunicatorConfig(algorithm, timeoutNs, bytes, oneshotMaxBytes, idle);
+        return new CommunicatorConfig(algorithm, timeoutNs, bytes, oneshotMaxBytes, idle, bufferBytes);
     }
 
     public CommunicatorConfig withOneshotMaxBytes(long bytes) {
-        return new CommunicatorConfig(algorithm, timeoutNs, slotBytes, bytes, idle);
+        return new CommunicatorConfig(algorithm, timeoutNs, slotBytes, bytes, idle, bufferBytes);
     }
 
     public CommunicatorConfig withIdle(IdleStrategy strategy) {
-        return new CommunicatorConfig(algorithm, timeoutNs, slotBytes, oneshotMaxBytes, strategy);
+        return new CommunicatorConfig(algorithm, timeoutNs, slotBytes, oneshotMaxBytes, strategy, bufferBytes);
+    }
+
+    /** With an area of {@code bytes} per rank for {@link Communicator#allocateBuffer}, rounded up to 64 bytes. */
+    public CommunicatorConfig withBufferBytes(long bytes) {
+        return new CommunicatorConfig(algorithm, timeoutNs, slotBytes, oneshotMaxBytes, idle,
+                bytes < 0 ? bytes : (bytes + 63) / 64 * 64);
     }
 }

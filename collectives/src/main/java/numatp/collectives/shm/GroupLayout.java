@@ -8,7 +8,7 @@ public final class GroupLayout {
     /** "NUMATPC1" as a little-endian long. Creator writes before {@link #STATE}; joiners check. */
     public static final long MAGIC_VALUE = 0x3143_5054_414D_554EL;
     /** Layout version; bumped on any change of this class or {@link RankLayout}. */
-    public static final int VERSION_VALUE = 3;
+    public static final int VERSION_VALUE = 4;
     /** Largest group a header can describe. */
     public static final int MAX_RANKS = 256;
     public static final int MAX_REASON_BYTES = 1024;
@@ -21,7 +21,7 @@ public final class GroupLayout {
     public static final long RANK_COUNT = 12;
     /** long: bytes of one data slot. Creator writes; joiners check. */
     public static final long SLOT_BYTES = 16;
-    /** long: bytes of one rank region ({@link RankLayout#regionBytes}). Creator writes; joiners check. */
+    /** long: bytes of one rank region, buffer area included ({@link RankLayout#regionBytes}). Creator writes; joiners check. */
     public static final long REGION_BYTES = 24;
     /** long: generation of this file, increased each time a stale file is replaced. Creator writes. */
     public static final long GENERATION = 32;

@@ -4,6 +4,7 @@ import numatp.collectives.ElementType;
 import numatp.collectives.reduce.Reductions;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,17 +27,23 @@ import java.util.TreeSet;
  * one node the exchange epoch is skipped (two epochs per chunk, the classic two-shot).
  * Result: {@code sum over nodes ascending of (sum over the node's ranks ascending)}.
  *
- * <p>Zero-copy input (thread transport): when the caller's buffer may be read by other threads
- * (not confined to one), peers read step 1's inputs straight from it instead of from a copy in
- * the rank's slot, saving a read and a write of the whole message. The buffer is overwritten
- * only in step 3, after every local rank has published the epoch that ends its step-1 reads.
+ * <p>Zero-copy input: when peers can read the caller's buffer (thread transport: it is not
+ * confined to one thread; process transport: it lies in the rank's buffer area of the shared
+ * file, {@link ShmCommunicator#allocateBuffer}), they read step 1's inputs straight from it
+ * instead of from a copy in the rank's slot, saving a read and a write of the whole message.
+ * The buffer is overwritten only in step 3, after every local rank has published the epoch that
+ * ends its step-1 reads. Threads publish the buffer itself ({@link SharedGroup#directInputs}),
+ * processes its offset in their area ({@link RankLayout#IN_PLACE}).
  *
  * <p>Direct in place (thread transport, one node, every rank's buffer shareable): after one
  * epoch that publishes the buffers, each rank sums its slice of every buffer and writes the sum
  * straight into that slice of every buffer, then one more epoch says the buffers are complete.
  * No slots and no chunking: each rank reads its share of the inputs once and writes its share of
  * the outputs once (the memory-traffic bound), where the slot path also writes and re-reads the
- * partials. Same order (ranks ascending), so the same bits.
+ * partials. Same order (ranks ascending), so the same bits. Not for processes: writing into the
+ * peers' buffers across processes measured 14-34 ms for 1 MiB on 2 ranks (two JVMs on the 2-core
+ * dev machine) where the same ranks as threads mapping the file took 86 us and zero-copy input
+ * 169 us; the cause was not found.
  */
 final class HierarchicalAllReduce {
     /** A thread no segment is confined to: {@code isAccessibleBy(PROBE)} is true only for shareable buffers. */
@@ -49,9 +56,14 @@ final class HierarchicalAllReduce {
     private final int slices;
     private final int[] owned;
     private final int[] peers;
+    /** Per rank, where this call reads its buffer in place (null: from its slots), from {@link #locateInputs}. */
+    private final MemorySegment[] inputs;
+    private final long[] inputOffsets;
 
     HierarchicalAllReduce(ShmCommunicator c) {
         this.c = c;
+        this.inputs = new MemorySegment[c.size];
+        this.inputOffsets = new long[c.size];
         TreeMap<Integer, List<Integer>> byNode = new TreeMap<>();
         for (int r = 0; r < c.size; r++) {
             byNode.computeIfAbsent(c.nodeOfRank[r], n -> new ArrayList<>()).add(r);
@@ -99,7 +111,17 @@ final class HierarchicalAllReduce {
         final int nodes = ownerByNode.length;
         final long chunk = c.slotBytes / 4;
         final MemorySegment[] direct = c.sync.group.directInputs;
-        final boolean zeroCopy = direct != null && buffer.isAccessibleBy(PROBE);
+        final boolean processInPlace = c.processInPlace;
+        final long callIndex = sync.callIndex;
+        final boolean zeroCopy;
+        if (processInPlace) {
+            long offset = c.inPlaceOffset(buffer, count * es);
+            zeroCopy = offset >= 0;
+            // Published by the first epoch's release, on the line of SEQ.
+            own.set(ValueLayout.JAVA_LONG, RankLayout.inPlace(callIndex), offset);
+        } else {
+            zeroCopy = direct != null && buffer.isAccessibleBy(PROBE);
+        }
         if (direct != null && direct[c.rank] != (zeroCopy ? buffer : null)) {
             // Published by the first epoch's release. Stored only on change: the array's line is
             // shared by every rank, and a store per call made peers miss on it after each wait.
@@ -109,13 +131,13 @@ final class HierarchicalAllReduce {
             sync.publish();
             sync.await(peers);
             // Every rank sees the same entries after this epoch, so all take the same branch.
-            if (allShared(direct)) {
-                pushInPlace(direct, count, type);
+            if (locateInputs(direct, callIndex)) {
+                pushInPlace(count, type);
                 sync.publish();
                 sync.await(peers); // every slice of this rank's buffer is final once all have published
                 return;
             }
-            // A confined buffer somewhere: the slot path below, the epoch above served as a barrier.
+            // A buffer outside somewhere: the slot path below, the epoch above served as a barrier.
         }
         long done = 0;
         do {
@@ -126,21 +148,25 @@ final class HierarchicalAllReduce {
             }
             sync.publish();
             sync.await(peers);
+            if (done == 0 && (direct != null || processInPlace)) {
+                locateInputs(direct, callIndex);
+            }
 
             final long partialSlot = sync.nextSlot();
             for (int j : owned) {
                 long lo = RingAllReduce.lo(j, n, k);
                 long len = RingAllReduce.hi(j, n, k) - lo;
                 for (int i = 0; i < locals.length; i++) {
-                    MemorySegment input = direct == null ? null : direct[locals[i]];
+                    int r = locals[i];
+                    MemorySegment input = inputs[r];
                     if (input != null) {
                         sources[i] = input;
-                        offsets[i] = (done + lo) * es;
+                        offsets[i] = inputOffsets[r] + (done + lo) * es;
                     } else {
-                        sources[i] = regions[locals[i]];
+                        sources[i] = regions[r];
                         offsets[i] = inputSlot + lo * es;
                     }
-                    c.countRead(locals[i], len * es);
+                    c.countRead(r, len * es);
                 }
                 Reductions.sum(type, sources, offsets, locals.length, ElementType.F32, own, partialSlot + lo * 4, len);
             }
@@ -176,18 +202,29 @@ final class HierarchicalAllReduce {
         } while (done < count);
     }
 
-    private static boolean allShared(MemorySegment[] direct) {
-        for (MemorySegment buffer : direct) {
-            if (buffer == null) {
-                return false;
+    /**
+     * After a call's first epoch: where each local rank's buffer can be read in place, into
+     * {@link #inputs} (null: from its slots). Returns whether every local rank's can.
+     */
+    private boolean locateInputs(MemorySegment[] direct, long callIndex) {
+        boolean all = true;
+        for (int r : locals) {
+            if (direct != null) {
+                inputs[r] = direct[r];
+                inputOffsets[r] = 0;
+            } else {
+                long offset = c.regions[r].get(ValueLayout.JAVA_LONG, RankLayout.inPlace(callIndex));
+                inputs[r] = offset >= 0 ? c.regions[r] : null;
+                inputOffsets[r] = c.bufferBase + offset;
             }
+            all &= inputs[r] != null;
         }
-        return true;
+        return all;
     }
 
     /** Sums this rank's slice over every rank's buffer and writes it into that slice of every buffer. */
-    private void pushInPlace(MemorySegment[] buffers, long count, ElementType type) {
-        final int p = buffers.length;
+    private void pushInPlace(long count, ElementType type) {
+        final int p = inputs.length;
         final int es = type.sizeBytes();
         final MemorySegment[] sources = c.sources;
         final long[] offsets = c.sourceOffsets;
@@ -198,8 +235,8 @@ final class HierarchicalAllReduce {
                 continue;
             }
             for (int r = 0; r < p; r++) {
-                sources[r] = buffers[r];
-                offsets[r] = lo * es;
+                sources[r] = inputs[r];
+                offsets[r] = inputOffsets[r] + lo * es;
                 c.countRead(r, len * es);
             }
             Reductions.sumToAll(type, sources, offsets, p, sources, offsets, p, len, c.scratch);

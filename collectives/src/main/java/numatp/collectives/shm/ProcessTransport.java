@@ -113,8 +113,10 @@ public final class ProcessTransport {
         }
         Path path = path(dir, name);
         long headerBytes = GroupLayout.headerBytes(ranks);
-        long regionBytes = RankLayout.regionBytes(config.slotBytes());
-        long stride = RankLayout.regionStride(config.slotBytes());
+        long slotBytes = config.slotBytes();
+        long bufferBytes = config.bufferBytes();
+        long regionBytes = RankLayout.regionBytes(slotBytes, bufferBytes);
+        long stride = RankLayout.regionStride(slotBytes, bufferBytes);
         long fileBytes = headerBytes + ranks * stride;
         long deadline = System.nanoTime() + joinTimeoutNs;
         Arena arena = Arena.ofShared();
@@ -125,8 +127,8 @@ public final class ProcessTransport {
         }
         boolean created = false;
         try {
-            MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, config.slotBytes(), fileBytes, bindNotes)
-                    : open(path, arena, nodeOfRank, config.slotBytes(), fileBytes, deadline);
+            MemorySegment file = rank == 0 ? create(path, arena, nodeOfRank, slotBytes, bufferBytes, fileBytes, bindNotes)
+                    : open(path, arena, nodeOfRank, slotBytes, bufferBytes, fileBytes, deadline);
             created = rank == 0;
             MemorySegment header = file.asSlice(0, headerBytes);
             MemorySegment[] regions = new MemorySegment[ranks];
@@ -176,8 +178,8 @@ public final class ProcessTransport {
         }
     }
 
-    private static MemorySegment create(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes,
-                                        String[] bindNotes) {
+    private static MemorySegment create(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long bufferBytes,
+                                        long fileBytes, String[] bindNotes) {
         long generation = 1;
         try (FileChannel existing = FileChannel.open(path, StandardOpenOption.READ)) {
             if (existing.size() >= GroupLayout.NODE_TABLE) {
@@ -203,11 +205,11 @@ public final class ProcessTransport {
             raw.setLength(0);
             raw.setLength(fileBytes);
             MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes, arena);
-            int[] policyCodes = bindRegions(file, nodeOfRank, slotBytes, bindNotes);
+            int[] policyCodes = bindRegions(file, nodeOfRank, RankLayout.regionStride(slotBytes, bufferBytes), bindNotes);
             for (int r = 0; r < nodeOfRank.length; r++) {
                 file.set(ValueLayout.JAVA_INT, GroupLayout.POLICY_TABLE + 4L * r, policyCodes[r]);
             }
-            ThreadTransport.writeHeader(file, nodeOfRank, slotBytes, generation, ProcessHandle.current().pid());
+            ThreadTransport.writeHeader(file, nodeOfRank, slotBytes, bufferBytes, generation, ProcessHandle.current().pid());
             Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return file;
         } catch (IOException e) {
@@ -226,10 +228,9 @@ public final class ProcessTransport {
      * Returns each region's policy code for {@link GroupLayout#POLICY_TABLE}; {@code notes} gets
      * why a region is not bound strictly (node missing here, fallback steps).
      */
-    private static int[] bindRegions(MemorySegment file, int[] nodeOfRank, long slotBytes, String[] notes) {
+    private static int[] bindRegions(MemorySegment file, int[] nodeOfRank, long stride, String[] notes) {
         int ranks = nodeOfRank.length;
         long headerBytes = GroupLayout.headerBytes(ranks);
-        long stride = RankLayout.regionStride(slotBytes);
         var withMemory = KernelFiles.system().nodesWithMemory();
         int[] codes = new int[ranks];
         for (int r = -1; r < ranks; r++) {
@@ -256,14 +257,14 @@ public final class ProcessTransport {
         return codes;
     }
 
-    private static MemorySegment open(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long fileBytes,
-                                      long deadline) {
+    private static MemorySegment open(Path path, Arena arena, int[] nodeOfRank, long slotBytes, long bufferBytes,
+                                      long fileBytes, long deadline) {
         String lastProblem = "it does not exist";
         while (System.nanoTime() < deadline) {
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 if (channel.size() >= fileBytes) {
                     MemorySegment file = channel.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes, arena);
-                    String problem = validate(file, nodeOfRank, slotBytes, fileBytes);
+                    String problem = validate(file, nodeOfRank, slotBytes, bufferBytes);
                     if (problem == null) {
                         return file;
                     }
@@ -287,7 +288,7 @@ public final class ProcessTransport {
     }
 
     /** Null when the header matches, else what is wrong ("stale ..." when its creator is gone). */
-    private static String validate(MemorySegment file, int[] nodeOfRank, long slotBytes, long fileBytes) {
+    private static String validate(MemorySegment file, int[] nodeOfRank, long slotBytes, long bufferBytes) {
         if (SequenceFlags.getAcquire(file, GroupLayout.STATE) != GroupLayout.STATE_READY
                 || file.get(ValueLayout.JAVA_LONG, GroupLayout.MAGIC) != GroupLayout.MAGIC_VALUE) {
             return "stale or foreign header (bad magic or not ready)";
@@ -305,8 +306,12 @@ public final class ProcessTransport {
             return ranks + " ranks, expected " + nodeOfRank.length;
         }
         long slot = file.get(ValueLayout.JAVA_LONG, GroupLayout.SLOT_BYTES);
-        if (slot != slotBytes || file.get(ValueLayout.JAVA_LONG, GroupLayout.REGION_BYTES) != RankLayout.regionBytes(slotBytes)) {
+        if (slot != slotBytes) {
             return "slot of " + slot + " bytes, expected " + slotBytes;
+        }
+        long region = file.get(ValueLayout.JAVA_LONG, GroupLayout.REGION_BYTES);
+        if (region != RankLayout.regionBytes(slotBytes, bufferBytes)) {
+            return "buffer area of " + (region - RankLayout.buffers(slot)) + " bytes per rank, expected " + bufferBytes;
         }
         for (int r = 0; r < ranks; r++) {
             int node = file.get(ValueLayout.JAVA_INT, GroupLayout.NODE_TABLE + 4L * r);

@@ -1,8 +1,9 @@
 package numatp.collectives.shm;
 
 /**
- * Offsets in one rank's region: control flags, then two data slots. The region is written
- * only by its rank (single writer) and read by its peers.
+ * Offsets in one rank's region: control flags, two data slots, then the buffer area that
+ * {@code Communicator.allocateBuffer} hands out. The region is written only by its rank (single
+ * writer) and read by its peers.
  *
  * <p>Epoch protocol: the data a rank publishes with sequence {@code e} lives in slot
  * {@code e & 1}; it is written before {@link #SEQ} is set to {@code e} (release) and read by
@@ -31,6 +32,13 @@ public final class RankLayout {
     public static final long DESCRIPTOR = 8;
     public static final long DESCRIPTOR_STRIDE = 16;
     public static final int DESCRIPTOR_LONGS = 2;
+    /**
+     * long[2] by call index parity, like the descriptors and on their line: where the allreduce
+     * call's buffer starts in the owner's buffer area ({@link #buffers}), or -1 when it is outside
+     * (then peers read the owner's slots). Process groups with a buffer area only. Owner writes
+     * before publishing the call's first epoch; peers read after acquiring that epoch.
+     */
+    public static final long IN_PLACE = 40;
     /**
      * long: the CPU the owner ran on when it last had to wait, plus one (0: unknown). Owner
      * writes (opaque) when it changes; a waiter reads it (opaque) to decide whether to spin, a
@@ -82,12 +90,25 @@ public final class RankLayout {
         return DATA + (seq & 1) * slotBytes;
     }
 
-    public static long regionBytes(long slotBytes) {
+    public static long inPlace(long callIndex) {
+        return IN_PLACE + (callIndex & 1) * 8;
+    }
+
+    /** Start of the buffer area, after the two slots. */
+    public static long buffers(long slotBytes) {
         return DATA + 2 * slotBytes;
     }
 
+    public static long regionBytes(long slotBytes) {
+        return regionBytes(slotBytes, 0);
+    }
+
+    public static long regionBytes(long slotBytes, long bufferBytes) {
+        return buffers(slotBytes) + bufferBytes;
+    }
+
     /** Distance between consecutive regions in a process group's file: whole pages, so each can be bound to its node. */
-    public static long regionStride(long slotBytes) {
-        return GroupLayout.align(regionBytes(slotBytes), 4096);
+    public static long regionStride(long slotBytes, long bufferBytes) {
+        return GroupLayout.align(regionBytes(slotBytes, bufferBytes), 4096);
     }
 }

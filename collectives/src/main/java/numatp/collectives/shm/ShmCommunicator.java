@@ -39,6 +39,15 @@ public final class ShmCommunicator implements Communicator {
     private final boolean singleNode;
     /** Thread transport, one node, no more ranks than CPUs: see {@link #DIRECT_ONESHOT_MAX_BYTES}. */
     private final boolean directWithCorePerRank;
+    /** Process transport with a buffer area: peers read allreduce buffers inside it in place (see {@link HierarchicalAllReduce}). */
+    final boolean processInPlace;
+    /** Offset of the buffer area in every region ({@link RankLayout#buffers}). */
+    final long bufferBase;
+    private final long bufferBytes;
+    /** Native address of this rank's buffer area in this process. */
+    private final long bufferAddress;
+    /** Bytes of this rank's buffer area handed out so far, a multiple of 64. */
+    private long bufferUsed;
     private final Runnable onClose;
 
     long calls;
@@ -77,6 +86,11 @@ public final class ShmCommunicator implements Communicator {
         // Equal on every rank: threads of one process, the same CPU count at creation.
         this.directWithCorePerRank = group.directInputs != null && single
                 && size <= Runtime.getRuntime().availableProcessors();
+        this.bufferBase = RankLayout.buffers(slotBytes);
+        this.bufferBytes = config.bufferBytes();
+        this.bufferAddress = regions[rank].address() + bufferBase;
+        // Equal on every rank: the joiners checked the region size, which includes the area.
+        this.processInPlace = group.directInputs == null && bufferBytes > 0;
     }
 
     @Override
@@ -153,6 +167,39 @@ public final class ShmCommunicator implements Communicator {
             Reductions.sum(type, sources, sourceOffsets, size, type, buffer, done * es, n);
             done += n;
         } while (done < count);
+    }
+
+    /**
+     * A slice of this rank's buffer area (see {@link RankLayout}), which peers read in place; past
+     * the area, threads get private memory (they read any shareable buffer in place) and processes
+     * an error, as a peer process cannot read it.
+     */
+    @Override
+    public MemorySegment allocateBuffer(long bytes) {
+        if (closed) {
+            throw new CollectiveException("allocateBuffer: communicator rank " + rank + " is closed");
+        }
+        if (bytes < 0) {
+            throw new CollectiveException("allocateBuffer: bytes must be >= 0: " + bytes);
+        }
+        long aligned = (bytes + 63) & -64L;
+        if (aligned > bufferBytes - bufferUsed) {
+            if (sync.group.directInputs != null) {
+                return Arena.ofAuto().allocate(bytes, 64);
+            }
+            throw new CollectiveException("allocateBuffer: rank " + rank + "'s shared buffer area of " + bufferBytes
+                    + " bytes has " + (bufferBytes - bufferUsed) + " left, asked for " + bytes
+                    + " (CommunicatorConfig.bufferBytes)");
+        }
+        MemorySegment buffer = regions[rank].asSlice(bufferBase + bufferUsed, bytes);
+        bufferUsed += aligned;
+        return buffer;
+    }
+
+    /** Where {@code bytes} at {@code buffer} start in this rank's handed-out buffer area, or -1 if not all inside it. */
+    long inPlaceOffset(MemorySegment buffer, long bytes) {
+        long offset = buffer.address() - bufferAddress;
+        return buffer.isNative() && offset >= 0 && offset <= bufferUsed - bytes ? offset : -1;
     }
 
     @Override

@@ -46,7 +46,7 @@ public final class ThreadTransport {
             header = allocator.allocate(nodeOfRank[0], GroupLayout.headerBytes(ranks)).segment();
             for (int r = 0; r < ranks; r++) {
                 RegionAllocator.AllocatedRegion region = allocator.allocate(nodeOfRank[r],
-                        RankLayout.regionBytes(config.slotBytes()));
+                        RankLayout.regionBytes(config.slotBytes(), config.bufferBytes()));
                 regions[r] = region.segment();
                 policies[r] = region.policy();
                 notes[r] = region.note();
@@ -55,7 +55,7 @@ public final class ThreadTransport {
             allocator.close();
             throw e;
         }
-        writeHeader(header, nodeOfRank, config.slotBytes(), 1, 0);
+        writeHeader(header, nodeOfRank, config.slotBytes(), config.bufferBytes(), 1, 0);
         SharedGroup group = new SharedGroup(header, regions, nodeOfRank, config.slotBytes(), "threads", true,
                 policies, notes, allocator::close);
         AtomicInteger open = new AtomicInteger(ranks);
@@ -70,12 +70,13 @@ public final class ThreadTransport {
         return List.copyOf(handles);
     }
 
-    static void writeHeader(MemorySegment header, int[] nodeOfRank, long slotBytes, long generation, long pid) {
+    static void writeHeader(MemorySegment header, int[] nodeOfRank, long slotBytes, long bufferBytes, long generation,
+                            long pid) {
         header.set(ValueLayout.JAVA_LONG, GroupLayout.MAGIC, GroupLayout.MAGIC_VALUE);
         header.set(ValueLayout.JAVA_INT, GroupLayout.VERSION, GroupLayout.VERSION_VALUE);
         header.set(ValueLayout.JAVA_INT, GroupLayout.RANK_COUNT, nodeOfRank.length);
         header.set(ValueLayout.JAVA_LONG, GroupLayout.SLOT_BYTES, slotBytes);
-        header.set(ValueLayout.JAVA_LONG, GroupLayout.REGION_BYTES, RankLayout.regionBytes(slotBytes));
+        header.set(ValueLayout.JAVA_LONG, GroupLayout.REGION_BYTES, RankLayout.regionBytes(slotBytes, bufferBytes));
         header.set(ValueLayout.JAVA_LONG, GroupLayout.GENERATION, generation);
         header.set(ValueLayout.JAVA_LONG, GroupLayout.CREATOR_PID, pid);
         for (int r = 0; r < nodeOfRank.length; r++) {

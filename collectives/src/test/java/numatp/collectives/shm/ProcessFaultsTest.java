@@ -231,7 +231,7 @@ class ProcessFaultsTest {
     private static void awaitPublishedPids(Path file, int rankCount, Process[] ranks) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         long headerBytes = GroupLayout.headerBytes(rankCount);
-        long stride = RankLayout.regionStride(SLOT_BYTES);
+        long stride = RankLayout.regionStride(SLOT_BYTES, 0);
         for (int r = 0; r < ranks.length; r++) {
             while (readLong(file, headerBytes + r * stride + RankLayout.PID) != ranks[r].pid()) {
                 assertTrue(System.nanoTime() < deadline, "rank " + r + " never published its pid in " + file);
@@ -255,7 +255,7 @@ class ProcessFaultsTest {
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0, 8192, arena);
-            ThreadTransport.writeHeader(file, new int[] {0}, SLOT_BYTES, 1, creatorPid);
+            ThreadTransport.writeHeader(file, new int[] {0}, SLOT_BYTES, 0, 1, creatorPid);
         }
         return path;
     }

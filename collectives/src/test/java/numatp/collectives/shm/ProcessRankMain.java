@@ -16,7 +16,8 @@ import java.util.Arrays;
 
 /**
  * One rank of {@link ProcessTransportTest}, run in its own JVM:
- * {@code dir name rank nodes(comma) mode(sum|hang) [idle(default|spin)]}. Prints {@code RESULT <hash>}
+ * {@code dir name rank nodes(comma) mode(sum|inplace|hang) [idle(default|spin)]} ({@code inplace}: as {@code sum}
+ * with the buffer from {@code allocateBuffer}, so peers read it in place). Prints {@code RESULT <hash>}
  * per checked call, {@code READY} when a "hang" rank has stopped participating, and
  * {@code COLLECTIVE-ERROR <msg>} on stdout and stderr (exit 3) on a collective failure. Binds itself to
  * its launcher first, when started by one ({@link WorkerLifetime}).
@@ -34,14 +35,15 @@ public final class ProcessRankMain {
         int rank = Integer.parseInt(args[2]);
         int[] nodes = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
         String mode = args[4];
-        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(4096).withTimeoutNs(20_000_000_000L);
+        int count = 5000; // larger than one slot
+        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(4096).withTimeoutNs(20_000_000_000L)
+                .withBufferBytes(mode.equals("inplace") ? count * 4L : 0);
         if (args.length > 5 && args[5].equals("spin")) {
             // What IdleStrategy.forRanks picks with a core per rank: never parks.
             config = config.withIdle(new BusySpinIdleStrategy());
         }
         try (Communicator c = ProcessTransport.join(dir, name, rank, nodes, config); Arena arena = Arena.ofConfined()) {
-            int count = 5000; // larger than one slot
-            MemorySegment buffer = arena.allocate(count * 4L);
+            MemorySegment buffer = mode.equals("inplace") ? c.allocateBuffer(count * 4L) : arena.allocate(count * 4L);
             for (Algorithm algorithm : Algorithm.values()) {
                 for (int i = 0; i < count; i++) {
                     buffer.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 13) * (rank + 1) + algorithm.ordinal());

@@ -58,6 +58,29 @@ class ProcessTransportTest {
     }
 
     @Test
+    @Timeout(90)
+    void separateJvmsReadingBuffersInPlaceGetTheStagedBits() throws Exception {
+        List<List<String>> results = new ArrayList<>();
+        for (String mode : List.of("sum", "inplace")) {
+            String name = ProcessTransport.uniqueName();
+            List<Process> ranks = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                ranks.add(start(name, r, "0,0,0", mode));
+            }
+            for (Process p : ranks) {
+                List<String> lines = lines(p);
+                assertTrue(p.waitFor(80, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue(), mode + ": " + String.join("\n", lines));
+                results.add(lines.stream().filter(l -> l.startsWith("RESULT")).toList());
+            }
+        }
+        assertEquals(4, results.get(0).size(), results.toString());
+        for (List<String> rank : results) {
+            assertEquals(results.get(0), rank, "every rank of both groups, staged and in place: " + results);
+        }
+    }
+
+    @Test
     @Timeout(60)
     void survivorsFailCleanlyNamingAProcessKilledMidCall() throws Exception {
         String name = ProcessTransport.uniqueName();
@@ -93,7 +116,7 @@ class ProcessTransportTest {
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MemorySegment stale = ch.map(FileChannel.MapMode.READ_WRITE, 0, 8192, arena);
-            ThreadTransport.writeHeader(stale, new int[] {0, 0}, 4096, 41, dead.pid());
+            ThreadTransport.writeHeader(stale, new int[] {0, 0}, 4096, 0, 41, dead.pid());
         }
         List<Communicator> group = joinAsThreads(name, new int[] {0, 0});
         try {

@@ -32,6 +32,15 @@ public final class LocalShards implements AutoCloseable {
     private boolean closed;
 
     /**
+     * Bytes each rank's communicator must be able to hand out through {@link Communicator#allocateBuffer}
+     * for the shards of {@code model} ({@code CommunicatorConfig.bufferBytes} of a process group).
+     */
+    public static long communicatorBufferBytes(ModelTensors model, TpEngine.Capacity capacity, Reduction reduction) {
+        return ShardForward.reduceBufferBytes(LlamaConfig.of(model.hp()).dim(), capacity.maxBatchEntries(),
+                reduction == Reduction.EXACT);
+    }
+
+    /**
      * Slices {@code model} for ranks {@code ranks} of {@code shards}; {@code comms[i]} is the
      * communicator of rank {@code ranks[i]} and {@code group} (the caller's, never closed here)
      * has one team per held rank in that order, or is null for one rank run on the caller's thread.

@@ -67,7 +67,7 @@ final class ShardForward {
     private final float[] xOut; // [maxBatch, dim] final-normed rows of the entries that want logits
     private final int[] outEntries; // [maxBatch] entry index of each xOut row
     private final float[] localLogits; // [maxBatch, vocabStride]
-    private final MemorySegment reduceBuf; // [maxBatch, dim] f32, handed to allReduce
+    private final MemorySegment reduceBuf; // [maxBatch, dim] f32 (3 limbs each when exact), handed to allReduce
     private final MemorySegment gatherSend; // [maxBatch, vocabStride] f32
     private final MemorySegment gatherRecv; // [shards, maxBatch, vocabStride] f32 (rank blocks of outCount rows)
     private final Rows rows = new Rows(); // the matMul handed to the team, reused
@@ -137,9 +137,16 @@ final class ShardForward {
             throw new ModelException("--reduction exact supports at most " + ExactSums.MAX_RANKS + " shards: "
                     + comm.size());
         }
-        reduceBuf = arena.allocate(4L * (exact != null ? 3 : 1) * maxBatch * dim, 64);
+        long reduceBytes = reduceBufferBytes(dim, maxBatch, exact != null);
+        // From the communicator: peers read it in place (a process group's peers only inside its shared file).
+        reduceBuf = comm.size() > 1 ? comm.allocateBuffer(reduceBytes) : arena.allocate(reduceBytes, 64);
         gatherSend = arena.allocate(4L * maxBatch * vocabStride, 64);
         gatherRecv = arena.allocate(4L * maxBatch * vocabStride * plan.shards(), 64);
+    }
+
+    /** Bytes of the buffer a shard hands to allReduce ({@link Communicator#allocateBuffer}). */
+    static long reduceBufferBytes(int dim, int maxBatch, boolean exact) {
+        return 4L * (exact ? 3 : 1) * maxBatch * dim;
     }
 
     /** Bytes of this shard's KV caches (keys and values, all layers and slots). */

@@ -81,6 +81,11 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
     @Option(names = "--processes", description = "Run ranks as separate JVMs over /dev/shm instead of threads.")
     boolean processes;
 
+    @Option(names = "--staged", description = "Each rank's buffer in its own memory, copied through the shared slots"
+            + " (the process transport's only path before in-place buffers); default: buffers from the communicator,"
+            + " which peers read in place (with --processes: in the shared file).")
+    boolean staged;
+
     @Option(names = "--mpi", description = "Run under mpirun, one rank per process (--shards = mpirun -np):"
             + " numatp's three-tier allreduce (shared memory in each host, MPI between the hosts' leaders) against"
             + " MPI_Allreduce on the same ranks. Hosts: MPI_Get_processor_name, or NUMATP_MPI_HOST (see"
@@ -103,8 +108,8 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
      * 1.3-8 us with p99 up to 66 us instead of ~0.5 us). Repeated until the JIT has compiled
      * nothing for a while (at most 5 s more), see {@link JitQuiet}.
      */
-    private static void warmUp(int[] nodeOfRank, int[] cpuOfRank, CommunicatorConfig config, List<Algorithm> algorithms)
-            throws InterruptedException {
+    private static void warmUp(int[] nodeOfRank, int[] cpuOfRank, CommunicatorConfig config, List<Algorithm> algorithms,
+                               boolean staged) throws InterruptedException {
         java.util.Set<Algorithm> run = new java.util.LinkedHashSet<>(algorithms);
         if (run.contains(Algorithm.AUTO)) {
             run.add(Algorithm.ONESHOT);
@@ -114,7 +119,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         do {
             for (Algorithm algorithm : run) {
                 for (long[] cell : AllReduceBench.WARM_UP) {
-                    AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9);
+                    AllReduceBench.run(algorithm, cell[0], (int) cell[1], nodeOfRank, cpuOfRank, config, 1e9, staged);
                 }
             }
         } while (!quiet.reached()); // again until the JIT has been idle a while: late compilations share the cores
@@ -223,9 +228,9 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             config = config.withIdle(idle.strategy());
         }
         if (mpi) {
-            if (processes || plot != null || outputFile.file != null) {
-                throw new UsageException("--mpi runs under mpirun and prints its table only; drop --processes, --plot"
-                        + " and --output-file");
+            if (processes || staged || plot != null || outputFile.file != null) {
+                throw new UsageException("--mpi runs under mpirun and prints its table only; drop --processes, --staged,"
+                        + " --plot and --output-file");
             }
             MpiAllReduceBench.run(out, shards, sizes, iterations, config);
             return 0;
@@ -263,10 +268,9 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
         double copyBw = MemoryBandwidth.measure(cpus, 128L << 20, 5);
         out.printf("memory copy bandwidth: %.1f GB/s (%d threads, read + write bytes)%n", copyBw / 1e9, cpus);
         Map<String, Object> roundTrips = roundTrips(out, nodeOfRank, cpuOfRank);
-        out.printf("shards: %d, rank nodes: %s, rank CPUs: %s, transport: %s, slot: %s%n", shards,
+        out.printf("shards: %d, rank nodes: %s, rank CPUs: %s, transport: %s, buffers: %s, slot: %s%n", shards,
                 Arrays.toString(nodeOfRank), cpuOfRank == null ? "unpinned" : Arrays.toString(cpuOfRank),
-                processes ? "processes" : "threads",
-                ByteSizes.format(slot));
+                processes ? "processes" : "threads", staged ? "staged" : "in place", ByteSizes.format(slot));
         out.printf("%-13s %-13s %6s %9s %9s %12s %12s %10s %10s%n", "algorithm", "ran", "shards", "bytes", "calls",
                 "median µs", "p99 µs", "algBW GB/s", "efficiency");
         out.flush();
@@ -280,14 +284,14 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
                 }
             }
             results.addAll(ProcessAllReduceBench.run(cells, nodeOfRank, slot, config.timeoutNs(), copyBw,
-                    ProcessTransport.uniqueName()));
+                    ProcessTransport.uniqueName(), staged));
             results.forEach(r -> printRow(out, r));
         } else {
-            warmUp(nodeOfRank, cpuOfRank, config, algorithmList);
+            warmUp(nodeOfRank, cpuOfRank, config, algorithmList, staged);
             for (Algorithm algorithm : algorithmList) {
                 for (long size : sizes) {
                     int k = iterations != null ? iterations : AllReduceBench.defaultIterations(size, shards);
-                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, cpuOfRank, config, copyBw);
+                    AllReduceResult r = AllReduceBench.run(algorithm, size, k, nodeOfRank, cpuOfRank, config, copyBw, staged);
                     results.add(r);
                     printRow(out, r);
                 }
@@ -309,6 +313,7 @@ final class BenchAllReduceCommand implements java.util.concurrent.Callable<Integ
             cfg.put("algorithms", algorithmList.stream().map(Algorithm::flagName).toList());
             cfg.put("iterations", iterations);
             cfg.put("transport", processes ? "processes" : "threads");
+            cfg.put("buffers", staged ? "staged" : "in place");
             cfg.put("slotBytes", slot);
             cfg.put("dataType", "f32");
             cfg.put("topologyRoot", topologyRoot.simulated() ? topologyRoot.root().toString() : null);

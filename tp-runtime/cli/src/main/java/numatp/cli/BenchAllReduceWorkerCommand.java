@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,20 +39,33 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
     String cells;
     @Option(names = "--out", description = "result file; stdout after a RESULTS line when absent")
     Path out;
+    @Option(names = "--staged", description = "buffer in this worker's own memory, not the shared file's buffer area")
+    boolean staged;
 
     @Override
     public Integer call() throws Exception {
         // First thing: die with the launcher (and fail if it has died already).
         WorkerLifetime.bindToLauncher();
         int[] nodeOfRank = Arrays.stream(nodes.split(",")).mapToInt(Integer::parseInt).toArray();
-        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes).withTimeoutNs(Math.multiplyExact(timeoutMs, 1_000_000L));
+        long maxBytes = 4;
+        for (String cell : cells.split(";")) {
+            maxBytes = Math.max(maxBytes, Long.parseLong(cell.split(":")[1]));
+        }
+        for (long[] cell : AllReduceBench.WARM_UP) {
+            maxBytes = Math.max(maxBytes, cell[0]);
+        }
+        CommunicatorConfig config = CommunicatorConfig.defaults().withSlotBytes(slotBytes)
+                .withTimeoutNs(Math.multiplyExact(timeoutMs, 1_000_000L)).withBufferBytes(staged ? 0 : maxBytes);
         List<String> lines = new ArrayList<>();
-        try (Communicator c = ProcessTransport.join(name, rank, nodeOfRank, config)) {
+        try (Communicator c = ProcessTransport.join(name, rank, nodeOfRank, config);
+             Arena own = Arena.ofConfined()) {
+            // One buffer for every cell: in the shared file's buffer area (read in place), or private (staged).
+            MemorySegment work = staged ? own.allocate(maxBytes, 64) : c.allocateBuffer(maxBytes);
             // Same warm-up as the thread mode: compile the kernels before anything is timed.
             try (Arena arena = Arena.ofConfined()) {
                 for (Algorithm algorithm : List.of(Algorithm.ONESHOT, Algorithm.RING, Algorithm.HIERARCHICAL)) {
                     for (long[] cell : AllReduceBench.WARM_UP) {
-                        AllReduceBench.rankLoop(c, algorithm, arena, cell[0], (int) cell[1]);
+                        AllReduceBench.rankLoop(c, algorithm, arena, cell[0], (int) cell[1], work);
                     }
                 }
             }
@@ -63,7 +77,8 @@ final class BenchAllReduceWorkerCommand implements Callable<Integer> {
                 CommunicatorStats before = c.stats();
                 long[] times;
                 try (Arena arena = Arena.ofConfined()) {
-                    times = AllReduceBench.rankLoop(c, algorithm, arena, bytes, AllReduceBench.warmupCalls(iterations) + iterations);
+                    times = AllReduceBench.rankLoop(c, algorithm, arena, bytes, AllReduceBench.warmupCalls(iterations) + iterations,
+                            work);
                 }
                 CommunicatorStats after = c.stats();
                 long inter = after.interNodeBytes() - before.interNodeBytes();

@@ -33,16 +33,18 @@ public final class AllReduceBench {
 
     public static AllReduceResult run(Algorithm algorithm, long bytes, int iterations, int[] nodeOfRank,
                                       CommunicatorConfig config, double copyBytesPerSecond) throws InterruptedException {
-        return run(algorithm, bytes, iterations, nodeOfRank, null, config, copyBytesPerSecond);
+        return run(algorithm, bytes, iterations, nodeOfRank, null, config, copyBytesPerSecond, false);
     }
 
     /**
      * As above, with rank {@code r}'s thread pinned to CPU {@code cpuOfRank[r]} (as a plan places
-     * shards); {@code cpuOfRank} null or an entry -1 leaves the thread to the scheduler.
+     * shards); {@code cpuOfRank} null or an entry -1 leaves the thread to the scheduler. Each rank's
+     * buffer comes from {@link Communicator#allocateBuffer} (peers read it in place), or when
+     * {@code staged} is private to the rank's thread (copied through the shared slots).
      */
     public static AllReduceResult run(Algorithm algorithm, long bytes, int iterations, int[] nodeOfRank,
-                                      int[] cpuOfRank, CommunicatorConfig config, double copyBytesPerSecond)
-            throws InterruptedException {
+                                      int[] cpuOfRank, CommunicatorConfig config, double copyBytesPerSecond,
+                                      boolean staged) throws InterruptedException {
         int shards = nodeOfRank.length;
         long count = bytes / 4;
         int warmup = warmupCalls(iterations);
@@ -60,7 +62,11 @@ public final class AllReduceBench {
                         if (cpu >= 0) {
                             NumaBinder.system().pinCurrentThreadToCpus(IdSet.of(cpu));
                         }
-                        elapsed[r] = rankLoop(c, algorithm, arena, bytes, total);
+                        try (Arena own = Arena.ofConfined()) {
+                            MemorySegment work = staged ? own.allocate(Math.max(4, bytes), 64)
+                                    : c.allocateBuffer(Math.max(4, bytes));
+                            elapsed[r] = rankLoop(c, algorithm, arena, bytes, total, work);
+                        }
                     } catch (Throwable e) {
                         failures[r] = e;
                         c.abort("rank " + r + " failed: " + e);
@@ -93,10 +99,11 @@ public final class AllReduceBench {
     }
 
     /**
-     * One rank's side of a cell: {@code total} calls, each after refilling the buffer from one of
-     * two patterns and a barrier. Returns each call's duration in ns.
+     * One rank's side of a cell: {@code total} calls on {@code work} (at least {@code bytes}), each
+     * after refilling it from one of two patterns and a barrier. Returns each call's duration in ns.
      */
-    public static long[] rankLoop(Communicator c, Algorithm algorithm, Arena arena, long bytes, int total) {
+    public static long[] rankLoop(Communicator c, Algorithm algorithm, Arena arena, long bytes, int total,
+                                  MemorySegment work) {
         long count = bytes / 4;
         int r = c.rank();
         MemorySegment[] patterns = new MemorySegment[2];
@@ -106,7 +113,6 @@ public final class AllReduceBench {
                 patterns[k].setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) ((i * 31 + r * 7 + k) % 1024) / 1024f);
             }
         }
-        MemorySegment work = arena.allocate(Math.max(4, bytes), 64);
         long[] mine = new long[total];
         for (int it = 0; it < total; it++) {
             MemorySegment.copy(patterns[it & 1], 0, work, 0, bytes);

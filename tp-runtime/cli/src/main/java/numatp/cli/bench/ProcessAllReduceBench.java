@@ -29,9 +29,13 @@ public final class ProcessAllReduceBench {
     private ProcessAllReduceBench() {
     }
 
-    /** Runs {@code cells} on one worker JVM per rank; each waits for a peer at most {@code timeoutNs}. */
+    /**
+     * Runs {@code cells} on one worker JVM per rank; each waits for a peer at most {@code timeoutNs}.
+     * Buffers lie in the shared file (read in place), or when {@code staged} in each worker's own memory.
+     */
     public static List<AllReduceResult> run(List<Cell> cells, int[] nodeOfRank, long slotBytes, long timeoutNs,
-                                            double copyBytesPerSecond, String name) throws InterruptedException {
+                                            double copyBytesPerSecond, String name, boolean staged)
+            throws InterruptedException {
         int shards = nodeOfRank.length;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         StringJoiner cellArg = new StringJoiner(";");
@@ -41,10 +45,15 @@ public final class ProcessAllReduceBench {
         String nodes = Arrays.stream(nodeOfRank).mapToObj(Integer::toString).reduce((a, b) -> a + "," + b).orElseThrow();
         List<List<String>> commands = new ArrayList<>();
         for (int r = 0; r < shards; r++) {
-            commands.add(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                    "-cp", System.getProperty("java.class.path"), "numatp.cli.TpMain", "bench", "allreduce-worker",
-                    "--name", name, "--rank", Integer.toString(r), "--nodes", nodes, "--slot-bytes", Long.toString(slotBytes),
-                    "--timeout-ms", Long.toString(Math.max(1, timeoutNs / 1_000_000)), "--cells", cellArg.toString()));
+            List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "numatp.cli.TpMain",
+                    "bench", "allreduce-worker", "--name", name, "--rank", Integer.toString(r), "--nodes", nodes,
+                    "--slot-bytes", Long.toString(slotBytes), "--timeout-ms", Long.toString(Math.max(1, timeoutNs / 1_000_000)),
+                    "--cells", cellArg.toString()));
+            if (staged) {
+                command.add("--staged");
+            }
+            commands.add(command);
         }
         // Results come back through the workers' stdout: no temporary files to leave behind.
         List<List<String>> lines = new ArrayList<>();

@@ -136,10 +136,13 @@ public final class NodeWorker {
                             List<String> bindingLines, PrintStream out) {
         int[] ranks = args.ranks();
         boolean simulated = args.bindMode() == BindMode.SIMULATED;
-        Communicator[] comms = communicators(args, ranks, CollectiveSettings.of(args.collectiveConfig()), simulated);
-        try (LocalShards shards = new LocalShards(model, args.nodeOfRank().length, ranks, group,
-                new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch()), allocator.slices, comms,
-                args.reduction());
+        TpEngine.Capacity capacity = new TpEngine.Capacity(args.slots(), args.slotPositions(), args.maxBatch());
+        // Each rank's allreduce buffer lives in the group's shared memory, where peer processes read it in place.
+        CommunicatorConfig config = CollectiveSettings.of(args.collectiveConfig())
+                .withBufferBytes(LocalShards.communicatorBufferBytes(model, capacity, args.reduction()));
+        Communicator[] comms = communicators(args, ranks, config, simulated);
+        try (LocalShards shards = new LocalShards(model, args.nodeOfRank().length, ranks, group, capacity,
+                allocator.slices, comms, args.reduction());
              StepChannel channel = StepChannel.open(args.stepFile(), args.workers(), args.maxBatch(),
                      shards.config().vocabSize())) {
             for (String line : bindingLines) {

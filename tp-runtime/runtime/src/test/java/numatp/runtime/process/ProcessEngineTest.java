@@ -10,6 +10,7 @@ import numatp.models.tp.EngineUnavailableException;
 import numatp.models.tp.Reduction;
 import numatp.models.tp.SequenceEngine;
 import numatp.models.tp.TpEngine;
+import numatp.runtime.config.CollectiveAlgorithmKind;
 import numatp.runtime.config.NumaTensorParallelConfig;
 import numatp.runtime.config.WorkerLayout;
 import numatp.runtime.engine.EngineRuntime;
@@ -74,8 +75,14 @@ class ProcessEngineTest {
     }
 
     static NumaTensorParallelConfig config(int shards, WorkerLayout layout, int workersPerNode, Reduction reduction) {
+        return config(shards, layout, workersPerNode, reduction, CollectiveAlgorithmKind.AUTO);
+    }
+
+    static NumaTensorParallelConfig config(int shards, WorkerLayout layout, int workersPerNode, Reduction reduction,
+                                           CollectiveAlgorithmKind algorithm) {
         return NumaTensorParallelConfig.builder().shards(shards).workers(layout).workersPerNode(workersPerNode)
-                .collectiveTimeout(Duration.ofSeconds(TIMEOUT_SECONDS)).reduction(reduction).build();
+                .collectiveTimeout(Duration.ofSeconds(TIMEOUT_SECONDS)).reduction(reduction)
+                .collectiveAlgorithm(algorithm).build();
     }
 
     static EngineRuntime start(ModelTensors model, Path file, NumaTensorParallelConfig config, TpEngine.Capacity capacity) {
@@ -132,23 +139,26 @@ class ProcessEngineTest {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    @ParameterizedTest(name = "{0}, shards={1}, workers={2}, reduction={3}")
-    @CsvSource({"stories, 1, 1, FAST", "stories, 2, 1, FAST", "stories, 2, 2, FAST", "stories, 4, 2, FAST",
-        "synthetic, 1, 1, FAST", "synthetic, 2, 1, FAST", "synthetic, 2, 2, FAST", "synthetic, 2, 2, EXACT"})
+    /** Hierarchical: the workers' allreduce buffers are read in place in the shared file (AUTO picks oneshot here). */
+    @ParameterizedTest(name = "{0}, shards={1}, workers={2}, reduction={3}, algorithm={4}")
+    @CsvSource({"stories, 1, 1, FAST, AUTO", "stories, 2, 1, FAST, AUTO", "stories, 2, 2, FAST, AUTO",
+        "stories, 4, 2, FAST, AUTO", "synthetic, 1, 1, FAST, AUTO", "synthetic, 2, 1, FAST, AUTO",
+        "synthetic, 2, 2, FAST, AUTO", "synthetic, 2, 2, EXACT, AUTO", "synthetic, 2, 2, FAST, HIERARCHICAL",
+        "synthetic, 2, 2, EXACT, HIERARCHICAL"})
     void processEngineGivesTheThreadEnginesLogitsAndTokensBitwise(String name, int shards, int workers,
-                                                                 Reduction reduction) {
+                                                                 Reduction reduction, CollectiveAlgorithmKind algorithm) {
         Path file = model(name);
         TpEngine.Capacity capacity = new TpEngine.Capacity(1, 64, 16);
         try (ModelTensors model = ModelFiles.open(file)) {
             List<float[]> expected;
             int[] expectedIds;
-            try (EngineRuntime threads = start(model, file, config(shards, WorkerLayout.THREADS, 1, reduction),
-                    capacity)) {
+            try (EngineRuntime threads = start(model, file, config(shards, WorkerLayout.THREADS, 1, reduction,
+                    CollectiveAlgorithmKind.AUTO), capacity)) {
                 expected = trace(threads.engine());
                 expectedIds = greedy(threads.engine(), 60);
             }
             try (EngineRuntime processes = start(model, file,
-                    config(shards, WorkerLayout.PROCESSES, workers, reduction), capacity)) {
+                    config(shards, WorkerLayout.PROCESSES, workers, reduction, algorithm), capacity)) {
                 ProcessEngine engine = (ProcessEngine) processes.engine();
                 assertEquals(Math.min(shards, workers), engine.pids().size(), "worker processes");
                 List<float[]> actual = trace(engine);
