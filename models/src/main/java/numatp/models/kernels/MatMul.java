@@ -5,6 +5,7 @@ import jdk.incubator.vector.ShortVector;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
 import numatp.weights.TensorType;
+import numatp.weights.quant.Q4KLayout;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -537,6 +538,9 @@ public final class MatMul {
         final int blocks = cols / TensorType.Q4_K.blockElements();
         final long rowBytes = (q4k ? TensorType.Q4_K : TensorType.Q6_K).bytesFor(cols);
         final float[] lanes = lanes();
+        final int subs = cols / Q4KLayout.SUB_ELEMENTS;
+        final float[] sums = q4k ? KQuantKernels.q4kSubSums(x, xOff, xStride, n, cols) : null;
+        final float[] scales = q4k ? KQuantKernels.q4kScaleScratch(blocks) : null;
         for (int r = rowFrom; r < rowTo; r++) {
             final long base = r * rowBytes;
             int e = 0;
@@ -544,8 +548,9 @@ public final class MatMul {
                 final int x0 = xOff + e * xStride;
                 final int o = outOff + e * outStride + r;
                 if (q4k) {
+                    final int s0 = e * subs;
                     KQuantKernels.q4kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
-                            lanes, out, o, outStride);
+                            sums, s0, s0 + subs, s0 + 2 * subs, s0 + 3 * subs, scales, lanes, out, o, outStride);
                 } else {
                     KQuantKernels.q6kRows4(w, base, blocks, x, x0, x0 + xStride, x0 + 2 * xStride, x0 + 3 * xStride,
                             lanes, out, o, outStride);
@@ -553,7 +558,7 @@ public final class MatMul {
             }
             for (; e < n; e++) {
                 final int xe = xOff + e * xStride;
-                out[outOff + e * outStride + r] = q4k ? KQuantKernels.q4kRow(w, base, blocks, x, xe)
+                out[outOff + e * outStride + r] = q4k ? KQuantKernels.q4kRow(w, base, blocks, x, xe, sums, e * subs, scales)
                         : KQuantKernels.q6kRow(w, base, blocks, x, xe);
             }
         }

@@ -18,7 +18,7 @@ import static numatp.models.kernels.MatVec.sum;
 /**
  * Vector kernels for Q5_K rows (the Q5_K_M mix), for {@link MatVec} and {@link MatMul}; they need
  * {@link MatVec#QUANT_VECTOR}. Laid out as Q4_K plus a 32-byte plane of fifth bits, so the loop
- * is {@link KQuantKernels#q4kRow}'s: per 64-element chunk c, sub-block 2c on the low nibbles and
+ * is the one the Q4_K kernel had before it was factored: per 64-element chunk c, sub-block 2c on the low nibbles and
  * 2c + 1 on the high nibbles of the same 32 bytes, their fifth bits in bits 2c and 2c + 1 of the
  * {@link Q5KLayout#QH} bytes. Bits move with 32-bit shifts of the reinterpreted byte pieces
  * and a per-byte mask (x86 has no byte shift; the nibble and the bit stay inside their byte).
