@@ -426,10 +426,10 @@ public final class MatMul {
         int c = 0;
         for (; c < bound; c += L) {
             final long cb = 2L * c;
-            FloatVector w0 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE));
-            FloatVector w1 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE));
-            FloatVector w2 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE));
-            FloatVector w3 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE));
+            FloatVector w0 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE));
+            FloatVector w1 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE));
+            FloatVector w2 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE));
+            FloatVector w3 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE));
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
             a00 = w0.fma(xv, a00);
             a10 = w1.fma(xv, a10);
@@ -468,10 +468,6 @@ public final class MatMul {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 2L, brainFloat);
-    }
-
-    private static FloatVector widen(boolean brainFloat, ShortVector h) {
-        return brainFloat ? MatVec.bf16ToFloat(h) : halfToFloat(h);
     }
 
     /** F16 ({@code brainFloat} false) or BF16 rows: the f32 kernel's order, each weight piece widened once. */

@@ -237,6 +237,7 @@ public final class MatVec {
         }
     }
 
+    /** A piece of BF16 ({@code brainFloat}) or F16 weights as floats: {@link #bf16ToFloat} or {@link #halfToFloat}. */
     static FloatVector widen(boolean brainFloat, ShortVector h) {
         return brainFloat ? bf16ToFloat(h) : halfToFloat(h);
     }
