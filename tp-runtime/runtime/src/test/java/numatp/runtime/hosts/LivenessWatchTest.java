@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,11 +93,11 @@ class LivenessWatchTest {
             long t0 = System.nanoTime();
             watch.start(50, 400, loss::complete);
             // Rank 2 beats on; rank 1 says nothing more (a stopped host keeps its socket open).
-            while (!loss.isDone()) {
+            RankLoss lost = null;
+            while (lost == null) {
                 two.send("beat");
-                Thread.sleep(50);
+                lost = within(loss, 50); // the beat interval, cut short by the loss
             }
-            RankLoss lost = loss.get();
             assertEquals(1, lost.rank());
             assertEquals(RankLoss.How.SILENT, lost.how());
             assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(400), "lost before the bound");
@@ -151,15 +152,15 @@ class LivenessWatchTest {
                         case FAILED -> v.send("fail engine step failed: injected");
                         case SILENT -> { } // the others beat on below
                     }
-                    while (!first.isDone()) {
+                    RankLoss lost = null;
+                    while (lost == null) {
                         for (FakeRank f : fakes) {
                             if (f != v) {
                                 f.send("beat");
                             }
                         }
-                        Thread.sleep(20);
+                        lost = within(first, 20);
                     }
-                    RankLoss lost = first.get();
                     assertEquals(victim, lost.rank(), context);
                     assertEquals("host-" + victim, lost.host(), context);
                     assertEquals(4000 + victim, lost.pid(), context);
@@ -295,5 +296,14 @@ class LivenessWatchTest {
             line.append((char) b);
         }
         return line.toString();
+    }
+
+    /** The loss once reported, waiting at most {@code ms} for it; null when none came in that time. */
+    private static RankLoss within(CompletableFuture<RankLoss> loss, long ms) throws Exception {
+        try {
+            return loss.get(ms, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        }
     }
 }
