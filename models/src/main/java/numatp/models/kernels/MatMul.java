@@ -600,7 +600,7 @@ public final class MatMul {
                         ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
                         FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8)
                                 .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                        FloatVector hi = (FloatVector) MatVec.highNibbles(packed)
                                 .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
                         final int lj = xb + j;
                         final int hj = xb + 16 + j;

