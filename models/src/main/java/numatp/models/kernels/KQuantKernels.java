@@ -58,8 +58,10 @@ final class KQuantKernels {
         final long rowBytes = (long) Q4KLayout.BLOCK_BYTES * blocks;
         final float[] sums = q4kSubSums(x, xOff, 0, 1, cols);
         final float[] scales = q4kScaleScratch(blocks);
+        final float[] lanes = MatMul.lanes();
         for (int r = rowFrom; r < rowTo; r++) {
-            out[outOff + r] = q4kRow(w, r * rowBytes, blocks, x, xOff, sums, 0, scales);
+            q4kScales(w, r * rowBytes, blocks, scales);
+            out[outOff + r] = q4kRow(w, r * rowBytes, blocks, x, xOff, sums, 0, scales, lanes);
         }
     }
 
@@ -133,8 +135,11 @@ final class KQuantKernels {
         }
     }
 
-    /** The min term of one entry: sum over sub-blocks of (dmin * min) * xSums[so + j], lanes by FMA, the fixed-tree sum, then the tail. */
-    static float q4kMins(float[] scales, int blocks, float[] xSums, int so) {
+    /**
+     * The min term of one entry: sum over sub-blocks of (dmin * min) * xSums[so + j], lanes by
+     * FMA, the fixed-tree sum (through lanes[0, L), overwritten), then the tail.
+     */
+    static float q4kMins(float[] scales, int blocks, float[] xSums, int so, float[] lanes) {
         final int subs = 8 * blocks;
         final int bound = F.loopBound(subs);
         FloatVector acc = FloatVector.zero(F);
@@ -142,7 +147,8 @@ final class KQuantKernels {
         for (; j < bound; j += L) {
             acc = FloatVector.fromArray(F, scales, subs + j).fma(FloatVector.fromArray(F, xSums, so + j), acc);
         }
-        float s = sum(acc);
+        acc.intoArray(lanes, 0);
+        float s = sum(lanes, 0);
         for (; j < subs; j++) {
             s += scales[subs + j] * xSums[so + j];
         }
@@ -151,7 +157,9 @@ final class KQuantKernels {
 
     /**
      * One Q4_K row, factored per sub-block s as (d * scale_s) * sum(q * x) - (dmin * min_s) * sum(x),
-     * in two passes: {@link #q4kScales} decodes the scale products into {@code scales}, then,
+     * in two passes: {@link #q4kScales} has decoded the scale products into {@code scales} (the
+     * caller runs it: inside this method it pushed C2 past NodeCountInliningCutoff, and the lane
+     * sum was left a call that boxed its vector every row), then,
      * chunk-major, for each 64-element chunk position c (0..3: sub-blocks 2c on the low and
      * 2c + 1 on the high nibbles of the same 32 bytes) and each super-block b, the L-lane pieces
      * l in order: sLo += lo * x[256b + 64c + l], sHi += hi * x[256b + 64c + 32 + l] (the first
@@ -163,8 +171,7 @@ final class KQuantKernels {
      * With x a unit vector the result is exactly {@link Dequant}'s (d * scale) * q - (dmin * min).
      */
     static float q4kRow(MemorySegment w, long base, int blocks, float[] x, int xo, float[] xSums, int so,
-                        float[] scales) {
-        q4kScales(w, base, blocks, scales);
+                        float[] scales, float[] lanes) {
         FloatVector accLo = FloatVector.zero(F);
         FloatVector accHi = FloatVector.zero(F);
         for (int c = 0; c < 4; c++) {
@@ -192,7 +199,9 @@ final class KQuantKernels {
                 accHi = sHi.fma(FloatVector.broadcast(F, scales[j + 1]), accHi);
             }
         }
-        return sum(accLo.add(accHi)) - q4kMins(scales, blocks, xSums, so);
+        accLo.add(accHi).intoArray(lanes, 0);
+        final float dot = sum(lanes, 0);
+        return dot - q4kMins(scales, blocks, xSums, so, lanes);
     }
 
     /** The low nibble of each byte of {@code packed} as f32 (0..15, exact). */
@@ -258,17 +267,23 @@ final class KQuantKernels {
         lo1.add(hi1).intoArray(lanes, L);
         lo2.add(hi2).intoArray(lanes, 2 * L);
         lo3.add(hi3).intoArray(lanes, 3 * L);
-        out[o] = sum(lanes, 0) - q4kMins(scales, blocks, xSums, s0);
-        out[o + stride] = sum(lanes, L) - q4kMins(scales, blocks, xSums, s1);
-        out[o + 2 * stride] = sum(lanes, 2 * L) - q4kMins(scales, blocks, xSums, s2);
-        out[o + 3 * stride] = sum(lanes, 3 * L) - q4kMins(scales, blocks, xSums, s3);
+        // each entry's lane sum is taken before q4kMins reuses lanes[0, L) (entry 0's, already summed)
+        final float dot0 = sum(lanes, 0);
+        out[o] = dot0 - q4kMins(scales, blocks, xSums, s0, lanes);
+        final float dot1 = sum(lanes, L);
+        out[o + stride] = dot1 - q4kMins(scales, blocks, xSums, s1, lanes);
+        final float dot2 = sum(lanes, 2 * L);
+        out[o + 2 * stride] = dot2 - q4kMins(scales, blocks, xSums, s2, lanes);
+        final float dot3 = sum(lanes, 3 * L);
+        out[o + 3 * stride] = dot3 - q4kMins(scales, blocks, xSums, s3, lanes);
     }
 
     static void q6k(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
         final int blocks = cols / Q6KLayout.BLOCK_ELEMENTS;
         final long rowBytes = (long) Q6KLayout.BLOCK_BYTES * blocks;
+        final float[] lanes = MatMul.lanes();
         for (int r = rowFrom; r < rowTo; r++) {
-            out[outOff + r] = q6kRow(w, r * rowBytes, blocks, x, xOff);
+            out[outOff + r] = q6kRow(w, r * rowBytes, blocks, x, xOff, lanes);
         }
     }
 
@@ -277,9 +292,10 @@ final class KQuantKernels {
      * four elements 128h + 32p + l (p 0..3) from the low (p &lt; 2) or high nibbles of
      * ql[32 (p % 2) + l] and bits 2p..2p+1 of qh[l], each weight (d * scale) * (q - 32) with the
      * scale of sub-block 8h + 2p + l / 16, accumulated by FMA into chain a_p; the lane sum of
-     * (a0 + a1) + (a2 + a3) at the end. The 16 scales are read as two longs per super-block.
+     * (a0 + a1) + (a2 + a3) at the end, through {@code lanes} (see {@link MatVec#sum(float[], int)}).
+     * The 16 scales are read as two longs per super-block.
      */
-    static float q6kRow(MemorySegment w, long base, int blocks, float[] x, int xo) {
+    static float q6kRow(MemorySegment w, long base, int blocks, float[] x, int xo, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -312,7 +328,8 @@ final class KQuantKernels {
                 }
             }
         }
-        return sum(a0.add(a1).add(a2.add(a3)));
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        return sum(lanes, 0);
     }
 
     /** Four entries (x at x0..x3) of one Q6_K row, each in {@link #q6kRow}'s order; results into out[o + k * stride] (lane sums through {@code lanes}). */

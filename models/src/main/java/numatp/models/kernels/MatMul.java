@@ -566,10 +566,14 @@ public final class MatMul {
                             lanes, out, o, outStride);
                 }
             }
+            if (q4k && e < n) {
+                KQuantKernels.q4kScales(w, base, blocks, scales);
+            }
             for (; e < n; e++) {
                 final int xe = xOff + e * xStride;
-                out[outOff + e * outStride + r] = q4k ? KQuantKernels.q4kRow(w, base, blocks, x, xe, sums, e * subs, scales)
-                        : KQuantKernels.q6kRow(w, base, blocks, x, xe);
+                out[outOff + e * outStride + r] = q4k
+                        ? KQuantKernels.q4kRow(w, base, blocks, x, xe, sums, e * subs, scales, lanes)
+                        : KQuantKernels.q6kRow(w, base, blocks, x, xe, lanes);
             }
         }
     }
