@@ -101,7 +101,7 @@ public final class MatMul {
     }
 
     /**
-     * Q8_0 rows, a cache block of them at a time dequantised to F32 in this thread's
+     * Q8_0 or F16 rows, a cache block of them at a time dequantised to F32 in this thread's
      * scratch ({@link MatVec#dequantise}) and multiplied by the F32 kernels: each weight is
      * decoded once per call instead of once per group of entries, and the prompt path runs
      * the F32 register tiles. The row kernels multiply x by the same dequantised values in the
@@ -113,7 +113,7 @@ public final class MatMul {
         final MemorySegment block = scratch(blockRows * 4L * cols);
         for (int r = rowFrom; r < rowTo; r += blockRows) {
             final int rows = Math.min(blockRows, rowTo - r);
-            MatVec.dequantise(w.data(), cols, r, r + rows, block);
+            MatVec.dequantise(w.type(), w.data(), cols, r, r + rows, block);
             for (int e = 0; e < n; e += GROUP) {
                 f32(block, cols, 0, rows, Math.min(GROUP, n - e), x, xOff + e * xStride, xStride, out,
                         outOff + e * outStride + r, outStride);
@@ -123,11 +123,13 @@ public final class MatMul {
 
     /**
      * Whether batches of this type run {@link #dequantised}: Q8_0 where the species has its
-     * kernels. Not Q4_0: its row kernel in that order (a multiply per piece) decoded the 426M
+     * kernels, and F16 (widened exactly; its four-entry and tile forms, with the longer
+     * widening four times over, went past C2's inlining cutoff and ran at 6-13 GFLOPS against
+     * BF16's 45-90). Not Q4_0: its row kernel in that order (a multiply per piece) decoded the 426M
      * model at 25.5 tok/s against 35.6 in the per-block order, for a prompt 1.4x faster.
      */
     static boolean dequantises(TensorType type) {
-        return MatVec.QUANT_VECTOR && type == TensorType.Q8_0;
+        return MatVec.QUANT_VECTOR && type == TensorType.Q8_0 || type == TensorType.F16;
     }
 
     /** This thread's off-heap scratch of at least {@code bytes} (kept, grown when too small). */

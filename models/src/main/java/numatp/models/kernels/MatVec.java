@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import numatp.weights.Dequant;
 import numatp.weights.Tensor;
+import numatp.weights.TensorType;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -190,7 +191,9 @@ public final class MatVec {
     private static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff,
                              float[] out, int outOff) {
         final long rowBytes = 2L * cols;
-        final int quarter = (rowTo - rowFrom) / ROWS;
+        // F16 one row at a time: four rows of its longer widening (halfToFloat) went past C2's
+        // NodeCountInliningCutoff, and the boxed pieces ran at 0.6-1.9 GB/s against 29 one row at a time
+        final int quarter = brainFloat ? (rowTo - rowFrom) / ROWS : 0;
         final float[] lanes = MatMul.lanes();
         int r = rowFrom;
         for (; r < rowFrom + quarter; r++) {
@@ -458,11 +461,40 @@ public final class MatVec {
     }
 
     /**
-     * Rows [rowFrom, rowTo) of a Q8_0 matrix as F32 at {@code dst} (row-major, 4 * cols bytes per
-     * row): each weight the exact f32 product of its quant and its block's scale, the value
+     * Rows [rowFrom, rowTo) of a Q8_0 or F16 matrix as F32 at {@code dst} (row-major, 4 * cols
+     * bytes per row). Q8_0: each weight the exact f32 product of its quant and its block's scale, the value
      * {@link #q8Row} multiplies x by.
      */
-    static void dequantise(MemorySegment w, int cols, int rowFrom, int rowTo, MemorySegment dst) {
+    static void dequantise(TensorType type, MemorySegment w, int cols, int rowFrom, int rowTo, MemorySegment dst) {
+        if (type == TensorType.F16) {
+            widenF16(w, cols, rowFrom, rowTo, dst);
+        } else {
+            dequantiseQ8(w, cols, rowFrom, rowTo, dst);
+        }
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) of an F16 matrix as F32 at {@code dst}: each weight widened exactly
+     * ({@link #halfToFloat}; the tail by {@link Float#float16ToFloat}), the values {@link #halfRow}
+     * multiplies x by, in the same order as {@link #f32Row} over them.
+     */
+    private static void widenF16(MemorySegment w, int cols, int rowFrom, int rowTo, MemorySegment dst) {
+        final int bound = F.loopBound(cols);
+        long at = 0;
+        for (int r = rowFrom; r < rowTo; r++) {
+            final long base = 2L * cols * r;
+            int c = 0;
+            for (; c < bound; c += L) {
+                halfToFloat(ShortVector.fromMemorySegment(S, w, base + 2L * c, LE)).intoMemorySegment(dst, at + 4L * c, LE);
+            }
+            for (; c < cols; c++) {
+                dst.set(Dequant.F32, at + 4L * c, Float.float16ToFloat(w.get(Dequant.I16, base + 2L * c)));
+            }
+            at += 4L * cols;
+        }
+    }
+
+    private static void dequantiseQ8(MemorySegment w, int cols, int rowFrom, int rowTo, MemorySegment dst) {
         final int blocks = cols / 32;
         long at = 0;
         for (int r = rowFrom; r < rowTo; r++) {
