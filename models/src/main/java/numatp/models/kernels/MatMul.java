@@ -89,7 +89,9 @@ public final class MatMul {
     }
 
     /**
-     * Rows per cache block: as many as fit {@link #BLOCK_BYTES}, at least one. Each group of
+     * Rows per cache block: as many as fit {@link #BLOCK_BYTES}, at least {@link #TILE_ROWS} (rows
+     * longer than a quarter block, such as a 70B model's 28672-column down projection as F32
+     * scratch, would otherwise leave the register tiles no four rows to run on). Each group of
      * entries then reads the block's rows from L2 and keeps its own inputs in L1/L2 across
      * them, where a whole-matrix pass per group re-read every input once per row from L3.
      */
@@ -97,7 +99,7 @@ public final class MatMul {
         if (rowBytes <= 0) {
             return 1 << 20; // a shard's empty slice: no bytes, one block
         }
-        return (int) Math.max(1, BLOCK_BYTES / rowBytes);
+        return (int) Math.max(TILE_ROWS, BLOCK_BYTES / rowBytes);
     }
 
     /**
