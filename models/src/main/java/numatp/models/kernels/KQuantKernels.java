@@ -10,7 +10,6 @@ import numatp.weights.quant.Q4KLayout;
 import numatp.weights.quant.Q6KLayout;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -36,7 +35,6 @@ import static numatp.models.kernels.MatVec.sum;
  */
 final class KQuantKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final int NIBBLE = 0x0F0F0F0F;
     private static final int TOP_BITS = 0x30303030;
     private static final int SIX_BITS = 0x3F3F3F3F;
@@ -293,7 +291,7 @@ final class KQuantKernels {
      * ql[32 (p % 2) + l] and bits 2p..2p+1 of qh[l], each weight (d * scale) * (q - 32) with the
      * scale of sub-block 8h + 2p + l / 16, accumulated by FMA into chain a_p; the lane sum of
      * (a0 + a1) + (a2 + a3) at the end, through {@code lanes} (see {@link MatVec#sum(float[], int)}).
-     * The 16 scales are read as two longs per super-block.
+     * The 16 scale products come from {@link #q6kScales}, per super-block.
      */
     static float q6kRow(MemorySegment w, long base, int blocks, float[] x, int xo, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F);
@@ -302,23 +300,22 @@ final class KQuantKernels {
         FloatVector a3 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q6KLayout.BLOCK_BYTES * b;
-            final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q6KLayout.D));
+            q6kScales(w, block, lanes);
             for (int h = 0; h < 2; h++) {
-                final long scales = w.get(I64, block + Q6KLayout.SCALES + 8L * h);
                 final long ql = block + Q6KLayout.QL + 64L * h;
                 final long qh = block + Q6KLayout.QH + 32L * h;
                 final int xh = xo + Q6KLayout.BLOCK_ELEMENTS * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    final int g = 8 * (l / Q6KLayout.SUB_ELEMENTS);
+                    final int g = 8 * h + l / Q6KLayout.SUB_ELEMENTS;
                     IntVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE).reinterpretAsInts();
                     IntVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE).reinterpretAsInts();
                     IntVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts();
                     for (int k = 0; k < 2; k++) {
                         final int xl = xh + l + 64 * k;
-                        final int sc = g + 32 * k;
-                        FloatVector n0 = q6k(lowA, high, 2 * k, d * (byte) (scales >>> sc))
+                        final int sc = g + 4 * k;
+                        FloatVector n0 = q6k(lowA, high, 2 * k, lanes[sc])
                                 .fma(FloatVector.fromArray(F, x, xl), a0);
-                        FloatVector n1 = q6k(lowB, high, 2 * k + 1, d * (byte) (scales >>> (sc + 16)))
+                        FloatVector n1 = q6k(lowB, high, 2 * k + 1, lanes[sc + 2])
                                 .fma(FloatVector.fromArray(F, x, xl + 32), a1);
                         a0 = a2;
                         a1 = a3;
@@ -353,22 +350,21 @@ final class KQuantKernels {
         FloatVector a33 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             final long block = base + (long) Q6KLayout.BLOCK_BYTES * b;
-            final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q6KLayout.D));
+            q6kScales(w, block, lanes);
             for (int h = 0; h < 2; h++) {
-                final long scales = w.get(I64, block + Q6KLayout.SCALES + 8L * h);
                 final long ql = block + Q6KLayout.QL + 64L * h;
                 final long qh = block + Q6KLayout.QH + 32L * h;
                 final int xh = Q6KLayout.BLOCK_ELEMENTS * b + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    final int g = 8 * (l / Q6KLayout.SUB_ELEMENTS);
+                    final int g = 8 * h + l / Q6KLayout.SUB_ELEMENTS;
                     IntVector lowA = ByteVector.fromMemorySegment(B, w, ql + l, LE).reinterpretAsInts();
                     IntVector lowB = ByteVector.fromMemorySegment(B, w, ql + 32 + l, LE).reinterpretAsInts();
                     IntVector high = ByteVector.fromMemorySegment(B, w, qh + l, LE).reinterpretAsInts();
                     for (int k = 0; k < 2; k++) {
                         final int j = xh + l + 64 * k;
-                        final int sc = g + 32 * k;
-                        FloatVector wA = q6k(lowA, high, 2 * k, d * (byte) (scales >>> sc));
-                        FloatVector wB = q6k(lowB, high, 2 * k + 1, d * (byte) (scales >>> (sc + 16)));
+                        final int sc = g + 4 * k;
+                        FloatVector wA = q6k(lowA, high, 2 * k, lanes[sc]);
+                        FloatVector wB = q6k(lowB, high, 2 * k + 1, lanes[sc + 2]);
                         FloatVector n00 = wA.fma(FloatVector.fromArray(F, x, x0 + j), a00);
                         FloatVector n10 = wA.fma(FloatVector.fromArray(F, x, x1 + j), a10);
                         FloatVector n20 = wA.fma(FloatVector.fromArray(F, x, x2 + j), a20);
@@ -405,6 +401,21 @@ final class KQuantKernels {
         out[o + stride] = sum(lanes, L);
         out[o + 2 * stride] = sum(lanes, 2 * L);
         out[o + 3 * stride] = sum(lanes, 3 * L);
+    }
+
+    /**
+     * A Q6_K super-block's sixteen scale products d * scale_i (the products {@link Dequant} uses)
+     * at lanes[0, 16): its signed scale bytes as floats, L at a time, times d. Read by the row
+     * kernels from the array: the per-piece shift, cast, conversion and multiply they replace
+     * were a quarter of the loop's instructions. The kernels store their accumulators in
+     * {@code lanes} only after the last super-block.
+     */
+    private static void q6kScales(MemorySegment w, long block, float[] lanes) {
+        final float d = Float.float16ToFloat(w.get(Dequant.I16, block + Q6KLayout.D));
+        for (int i = 0; i < 16; i += L) {
+            ((FloatVector) ByteVector.fromMemorySegment(B, w, block + Q6KLayout.SCALES + i, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(lanes, i);
+        }
     }
 
     /**
