@@ -301,9 +301,28 @@ public final class MatVec {
      * same tree (so bitwise the same value): the four-entry kernels store their accumulators and
      * sum them here, because four vector sums at the end of a large loop body are where C2's
      * NodeCountInliningCutoff struck, leaving a call that boxed the accumulators per row.
-     * Overwrites v[off, off + L / 2).
+     * 16 and 8 lanes are written out in registers (the loops cost 11 % of a Q4_K_M decode
+     * token, two sums per row); other widths overwrite v[off, off + L / 2).
      */
     static float sum(float[] v, int off) {
+        if (L == 16) {
+            final float a0 = v[off] + v[off + 8];
+            final float a1 = v[off + 1] + v[off + 9];
+            final float a2 = v[off + 2] + v[off + 10];
+            final float a3 = v[off + 3] + v[off + 11];
+            final float a4 = v[off + 4] + v[off + 12];
+            final float a5 = v[off + 5] + v[off + 13];
+            final float a6 = v[off + 6] + v[off + 14];
+            final float a7 = v[off + 7] + v[off + 15];
+            return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+        }
+        if (L == 8) {
+            final float a0 = v[off] + v[off + 4];
+            final float a1 = v[off + 1] + v[off + 5];
+            final float a2 = v[off + 2] + v[off + 6];
+            final float a3 = v[off + 3] + v[off + 7];
+            return (a0 + a2) + (a1 + a3);
+        }
         for (int half = L / 2; half >= 1; half /= 2) {
             for (int i = 0; i < half; i++) {
                 v[off + i] += v[off + i + half];
