@@ -113,17 +113,51 @@ public final class Sampler {
                 n++;
             }
         }
-        sortDescending(n);
+        if (n == 0) {
+            // every probability under the cutoff (a near-uniform distribution and a top-p below
+            // 1 / vocab): the nucleus is the most likely token (run.c would index -1 here)
+            return argmax(p, vocabSize);
+        }
+        // Only as many of the largest as the nucleus needs, largest first: a heap over the
+        // candidates, popped until the cumulative probability passes top-p. The order is total
+        // (probability, then id), so the nucleus and its order are those of a full sort; the
+        // full heap sort per token was most of tp generate's time on a small model.
+        for (int i = n / 2 - 1; i >= 0; i--) {
+            siftDownLargest(i, n);
+        }
         float cumulative = 0f;
         int last = n - 1;
         for (int i = 0; i < n; i++) {
-            cumulative += orderProb[i];
+            final int end = n - 1 - i;
+            swap(0, end);
+            siftDownLargest(0, end);
+            cumulative += orderProb[end];
             if (cumulative > topP) {
                 last = i;
                 break;
             }
         }
+        // the popped ones sit at [n - 1 - last, n), largest at the end: reversed, they lead
+        for (int a = 0, b = n - 1; a < b; a++, b--) {
+            swap(a, b);
+        }
         return pick(last + 1, cumulative, coin);
+    }
+
+    /** Sift-down of a max-heap in the order {@link #less} defines (the root is the largest). */
+    private void siftDownLargest(int i, int n) {
+        while (true) {
+            int l = 2 * i + 1;
+            if (l >= n) {
+                return;
+            }
+            int m = l + 1 < n && less(l, l + 1) ? l + 1 : l;
+            if (!less(i, m)) {
+                return;
+            }
+            swap(i, m);
+            i = m;
+        }
     }
 
     private int sampleTopK(float[] p, float coin) {

@@ -61,6 +61,73 @@ class SamplerTest {
         }
     }
 
+    /**
+     * Top-p against a plainly written twin: the candidates at or above the cutoff fully
+     * sorted (probability descending, then id ascending), the nucleus by cumulative
+     * probability, the pick by the same coin. Logits drawn from a few values, so ties are common.
+     */
+    @Test
+    void topPPicksWhatAFullSortPicks() {
+        long seed = new SplittableRandom().nextLong() | 1;
+        System.out.println("SamplerTest topP seed=" + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int trial = 0; trial < 2_000; trial++) {
+            int vocab = 2 + rnd.nextInt(600);
+            float topP = trial % 10 == 0 ? 0.001f : 0.05f + 0.94f * (float) rnd.nextDouble();
+            float temperature = 0.5f + (float) rnd.nextDouble();
+            long samplerSeed = rnd.nextLong() | 1;
+            float[] logits = new float[vocab];
+            int levels = 1 + rnd.nextInt(8);
+            for (int i = 0; i < vocab; i++) {
+                logits[i] = rnd.nextInt(levels) * 0.75f;
+            }
+            Sampler sampler = new Sampler(vocab, temperature, topP, 0, samplerSeed);
+            Sampler coins = new Sampler(vocab, temperature, topP, 0, samplerSeed);
+            for (int draw = 0; draw < 3; draw++) {
+                float[] p = logits.clone();
+                for (int i = 0; i < vocab; i++) {
+                    p[i] /= temperature;
+                }
+                numatp.models.kernels.Ops.softmax(p, 0, vocab);
+                int expected = naiveTopP(p, topP, coins.nextF32());
+                assertEquals(expected, sampler.sample(logits.clone()),
+                        "seed " + seed + " trial " + trial + " vocab " + vocab + " topP " + topP);
+            }
+        }
+    }
+
+    private static int naiveTopP(float[] p, float topP, float coin) {
+        float cutoff = (1.0f - topP) / (p.length - 1);
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] >= cutoff) {
+                ids.add(i);
+            }
+        }
+        if (ids.isEmpty()) {
+            return Sampler.argmax(p, p.length);
+        }
+        ids.sort((a, b) -> p[a] != p[b] ? Float.compare(p[b], p[a]) : Integer.compare(a, b));
+        float cumulative = 0f;
+        int last = ids.size() - 1;
+        for (int i = 0; i < ids.size(); i++) {
+            cumulative += p[ids.get(i)];
+            if (cumulative > topP) {
+                last = i;
+                break;
+            }
+        }
+        float r = coin * cumulative;
+        float cdf = 0f;
+        for (int i = 0; i <= last; i++) {
+            cdf += p[ids.get(i)];
+            if (r < cdf) {
+                return ids.get(i);
+            }
+        }
+        return ids.get(last);
+    }
+
     @Test
     void rejectsBadSettingsNamingTheFlag() {
         ModelException e = assertThrows(ModelException.class, () -> new Sampler(4, -1f, 0.9f, 0, 1));
