@@ -17,7 +17,6 @@ import static numatp.models.kernels.MatVec.B;
 import static numatp.models.kernels.MatVec.F;
 import static numatp.models.kernels.MatVec.L;
 import static numatp.models.kernels.MatVec.S;
-import static numatp.models.kernels.MatVec.halfToFloat;
 import static numatp.models.kernels.MatVec.sum;
 
 /**
@@ -154,8 +153,8 @@ public final class MatMul {
         final int cols = w.cols();
         switch (w.type()) {
             case F32 -> f32(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-            case F16 -> half(false, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
-            case Q8_0 -> perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            // batches of these run dequantised (see dequantises); row by row if ever routed here
+            case Q8_0, F16 -> perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case Q4_0 -> {
                 if (MatVec.QUANT_VECTOR) {
                     q4(seg, cols / 32, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
@@ -163,7 +162,7 @@ public final class MatMul {
                     perEntry(w, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
                 }
             }
-            case BF16 -> half(true, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
+            case BF16 -> bf16(seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff, outStride);
             case Q4_K, Q6_K -> {
                 if (MatVec.QUANT_VECTOR) {
                     kQuant(w.type() == TensorType.Q4_K, seg, cols, rowFrom, rowTo, n, x, xOff, xStride, out, outOff,
@@ -365,17 +364,16 @@ public final class MatMul {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 4L, false);
+        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 4L);
     }
 
     /**
      * Each tile output's fixed-tree lane sum (from {@code lanes}, row-major by row then entry)
      * plus its f32 tail c in [from, cols), as {@link MatVec#f32Row} and {@link MatVec#halfRow}
-     * end; {@code elementBytes} 4 reads F32 weights, 2 BF16 ({@code brainFloat}) or F16.
+     * end; {@code elementBytes} 4 reads F32 weights, 2 BF16.
      */
     private static void tileSums(float[] lanes, int from, int cols, MemorySegment w, long base, long rowBytes,
-                                 float[] x, int xo, int xs, float[] out, int o, int os, long elementBytes,
-                                 boolean brainFloat) {
+                                 float[] x, int xo, int xs, float[] out, int o, int os, long elementBytes) {
         for (int i = 0; i < TILE_ROWS; i++) {
             final long rb = base + i * rowBytes;
             for (int e = 0; e < GROUP; e++) {
@@ -387,7 +385,7 @@ public final class MatMul {
                         wc = w.get(Dequant.F32, rb + 4L * c);
                     } else {
                         short bits = w.get(Dequant.I16, rb + 2L * c);
-                        wc = brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits);
+                        wc = Float.intBitsToFloat((bits & 0xFFFF) << 16);
                     }
                     s += wc * x[xe + c];
                 }
@@ -397,10 +395,10 @@ public final class MatMul {
     }
 
     /**
-     * Four F16 ({@code brainFloat} false) or BF16 rows times four entries: {@link #f32Tile}
+     * Four BF16 rows times four entries: {@link #f32Tile}
      * with each weight piece widened once, every chain exactly {@link MatVec#halfRow}'s.
      */
-    static void halfTile(boolean brainFloat, MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo,
+    static void bf16Tile(MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo,
                          int xs, float[] lanes, float[] out, int o, int os) {
         final int bound = F.loopBound(cols);
         final long b0 = base;
@@ -430,10 +428,10 @@ public final class MatMul {
         int c = 0;
         for (; c < bound; c += L) {
             final long cb = 2L * c;
-            FloatVector w0 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE));
-            FloatVector w1 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE));
-            FloatVector w2 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE));
-            FloatVector w3 = MatVec.widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE));
+            FloatVector w0 = MatVec.bf16ToFloat(ShortVector.fromMemorySegment(S, w, b0 + cb, LE));
+            FloatVector w1 = MatVec.bf16ToFloat(ShortVector.fromMemorySegment(S, w, b1 + cb, LE));
+            FloatVector w2 = MatVec.bf16ToFloat(ShortVector.fromMemorySegment(S, w, b2 + cb, LE));
+            FloatVector w3 = MatVec.bf16ToFloat(ShortVector.fromMemorySegment(S, w, b3 + cb, LE));
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
             a00 = w0.fma(xv, a00);
             a10 = w1.fma(xv, a10);
@@ -471,11 +469,11 @@ public final class MatMul {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 2L, brainFloat);
+        tileSums(lanes, c, cols, w, base, rowBytes, x, xo, xs, out, o, os, 2L);
     }
 
-    /** F16 ({@code brainFloat} false) or BF16 rows: the f32 kernel's order, each weight piece widened once. */
-    static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
+    /** BF16 rows: the f32 kernel's order, each weight piece widened once. */
+    static void bf16(MemorySegment w, int cols, int rowFrom, int rowTo, int n, float[] x, int xOff,
                      int xStride, float[] out, int outOff, int outStride) {
         final long rowBytes = 2L * cols;
         final int bound = F.loopBound(cols);
@@ -483,7 +481,7 @@ public final class MatMul {
         if (TILES && n == GROUP) {
             final float[] lanes = tileLanes();
             for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
-                halfTile(brainFloat, w, r * rowBytes, rowBytes, cols, x, xOff, xStride, lanes, out, outOff + r,
+                bf16Tile(w, r * rowBytes, rowBytes, cols, x, xOff, xStride, lanes, out, outOff + r,
                         outStride);
             }
         }
@@ -502,7 +500,7 @@ public final class MatMul {
                 int c = 0;
                 for (; c < bound; c += L) {
                     ShortVector h = ShortVector.fromMemorySegment(S, w, base + 2L * c, LE);
-                    FloatVector wv = brainFloat ? MatVec.bf16ToFloat(h) : halfToFloat(h);
+                    FloatVector wv = MatVec.bf16ToFloat(h);
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
@@ -514,7 +512,7 @@ public final class MatMul {
                 float s3 = sum(a3);
                 for (; c < cols; c++) {
                     short bits = w.get(Dequant.I16, base + 2L * c);
-                    float wc = brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits);
+                    float wc = Float.intBitsToFloat((bits & 0xFFFF) << 16);
                     s0 += wc * x[x0 + c];
                     s1 += wc * x[x1 + c];
                     s2 += wc * x[x2 + c];
@@ -527,7 +525,7 @@ public final class MatMul {
                 out[o + 3 * outStride] = s3;
             }
             for (; e < n; e++) {
-                out[outOff + e * outStride + r] = MatVec.halfRow(brainFloat, w, base, cols, x, xOff + e * xStride);
+                out[outOff + e * outStride + r] = MatVec.halfRow(true, w, base, cols, x, xOff + e * xStride);
             }
         }
     }

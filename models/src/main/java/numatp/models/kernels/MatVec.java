@@ -175,47 +175,43 @@ public final class MatVec {
     }
 
     /**
+     * Two rows half the range apart at a time ({@link #f16Rows2}): four rows of F16's longer
+     * widening ({@link #halfToFloat}) went past C2's NodeCountInliningCutoff, and the boxed
+     * pieces ran at 0.6-1.9 GB/s against 29 one row at a time.
+     */
+    static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
+        final long rowBytes = 2L * cols;
+        final int half = (rowTo - rowFrom) / 2;
+        final float[] lanes = MatMul.lanes();
+        int r = rowFrom;
+        for (; r < rowFrom + half; r++) {
+            f16Rows2(w, r * rowBytes, half * rowBytes, cols, x, xOff, lanes, out, outOff + r, half);
+        }
+        for (r = rowFrom + 2 * half; r < rowTo; r++) {
+            out[outOff + r] = halfRow(false, w, r * rowBytes, cols, x, xOff);
+        }
+    }
+
+    /**
      * Four rows a quarter of the range apart at a time (see {@link #q8}). An earlier four-row
      * form over four consecutive rows ran 2-6x slower than one row at a time for the decoding
      * kernels; the consecutive rows, not the registers, were what hurt.
      */
-    static void f16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
-        half(false, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
-    }
-
-    /** As {@link #f16}. */
     static void bf16(MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff, float[] out, int outOff) {
-        half(true, w, cols, rowFrom, rowTo, x, xOff, out, outOff);
-    }
-
-    private static void half(boolean brainFloat, MemorySegment w, int cols, int rowFrom, int rowTo, float[] x, int xOff,
-                             float[] out, int outOff) {
         final long rowBytes = 2L * cols;
-        // F16 two rows at a time: four rows of its longer widening (halfToFloat) went past C2's
-        // NodeCountInliningCutoff, and the boxed pieces ran at 0.6-1.9 GB/s against 29 one row at a time
+        final int quarter = (rowTo - rowFrom) / ROWS;
         final float[] lanes = MatMul.lanes();
         int r = rowFrom;
-        if (!brainFloat) {
-            final int half = (rowTo - rowFrom) / 2;
-            for (; r < rowFrom + half; r++) {
-                f16Rows2(w, r * rowBytes, half * rowBytes, cols, x, xOff, lanes, out, outOff + r, half);
-            }
-            for (r = rowFrom + 2 * half; r < rowTo; r++) {
-                out[outOff + r] = halfRow(false, w, r * rowBytes, cols, x, xOff);
-            }
-            return;
-        }
-        final int quarter = (rowTo - rowFrom) / ROWS;
         for (; r < rowFrom + quarter; r++) {
-            halfRows4(brainFloat, w, r * rowBytes, quarter * rowBytes, cols, x, xOff, lanes, out, outOff + r, quarter);
+            bf16Rows4(w, r * rowBytes, quarter * rowBytes, cols, x, xOff, lanes, out, outOff + r, quarter);
         }
         for (r = rowFrom + ROWS * quarter; r < rowTo; r++) {
-            out[outOff + r] = halfRow(brainFloat, w, r * rowBytes, cols, x, xOff);
+            out[outOff + r] = halfRow(true, w, r * rowBytes, cols, x, xOff);
         }
     }
 
-    /** Four F16 or BF16 rows {@code apartBytes} apart, each exactly as {@link #halfRow} (see {@link #f32Rows4}). */
-    static void halfRows4(boolean brainFloat, MemorySegment w, long base, long apartBytes, int cols, float[] x, int xo,
+    /** Four BF16 rows {@code apartBytes} apart, each exactly as {@link #halfRow} (see {@link #f32Rows4}). */
+    static void bf16Rows4(MemorySegment w, long base, long apartBytes, int cols, float[] x, int xo,
                           float[] lanes, float[] out, int o, int outApart) {
         final int bound = F.loopBound(cols);
         final long b0 = base;
@@ -230,10 +226,10 @@ public final class MatVec {
         for (; c < bound; c += L) {
             final long cb = 2L * c;
             FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-            a0 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b0 + cb, LE)).fma(xv, a0);
-            a1 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b1 + cb, LE)).fma(xv, a1);
-            a2 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b2 + cb, LE)).fma(xv, a2);
-            a3 = widen(brainFloat, ShortVector.fromMemorySegment(S, w, b3 + cb, LE)).fma(xv, a3);
+            a0 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, b0 + cb, LE)).fma(xv, a0);
+            a1 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, b1 + cb, LE)).fma(xv, a1);
+            a2 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, b2 + cb, LE)).fma(xv, a2);
+            a3 = bf16ToFloat(ShortVector.fromMemorySegment(S, w, b3 + cb, LE)).fma(xv, a3);
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
@@ -244,7 +240,7 @@ public final class MatVec {
             float sum = sum(lanes, i * L);
             for (int k = c; k < cols; k++) {
                 short bits = w.get(Dequant.I16, rb + 2L * k);
-                sum += (brainFloat ? Float.intBitsToFloat((bits & 0xFFFF) << 16) : Float.float16ToFloat(bits)) * x[xo + k];
+                sum += Float.intBitsToFloat((bits & 0xFFFF) << 16) * x[xo + k];
             }
             out[o + i * outApart] = sum;
         }
@@ -274,11 +270,6 @@ public final class MatVec {
             }
             out[o + i * outApart] = sum;
         }
-    }
-
-    /** A piece of BF16 ({@code brainFloat}) or F16 weights as floats: {@link #bf16ToFloat} or {@link #halfToFloat}. */
-    static FloatVector widen(boolean brainFloat, ShortVector h) {
-        return brainFloat ? bf16ToFloat(h) : halfToFloat(h);
     }
 
     /**
